@@ -71,11 +71,14 @@ public sealed record SaleStatusChanged(string SaleId, bool SoldOut) : ISaleMessa
     public const string Topic = "spike-sale-status";
 }
 
+/// <summary>An admin command, answered with a <see cref="SaleCommandResult"/>.</summary>
+public interface ISaleCommand : ISaleMessage;
+
 /// <summary>Create a sale or replace its settings (keeps what is already held).</summary>
-public sealed record ConfigureSale(string SaleId, SaleSettings Settings) : ISaleMessage;
+public sealed record ConfigureSale(string SaleId, SaleSettings Settings) : ISaleCommand;
 
 /// <summary>Put more tickets on sale.</summary>
-public sealed record AddStock(string SaleId, long Amount) : ISaleMessage;
+public sealed record AddStock(string SaleId, long Amount) : ISaleCommand;
 
 public enum SaleCommandStatus : byte
 {

@@ -1,0 +1,334 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Event;
+
+namespace Spike.Actors.Inventory;
+
+/// <summary>
+/// The one entity per sale in the whole cluster (sharded). It funnels every node's batches into one
+/// store call at a time — merging batches that arrive while a call is in flight — hands out node
+/// allotments as leases, and broadcasts sold-out / back-in-stock. Redis stays the authority: this
+/// actor only caches what the last call told it.
+/// </summary>
+public sealed class InventoryActor : ReceiveActor, IWithTimers
+{
+    public static Props Props(string saleId, IInventoryStore store, IActorRef statusMediator, InventorySettings settings) =>
+        Akka.Actor.Props.Create(() => new InventoryActor(saleId, store, statusMediator, settings));
+
+    private static readonly TimeSpan IdleUnknownSalePassivation = TimeSpan.FromMinutes(2);
+
+    private sealed record SaleState(bool Known, long Available, int PerUserLimit, DateTime LoadedAt);
+
+    private sealed record SaleLoaded(SaleSnapshot? Snapshot);
+
+    private sealed record LoadFailed(Exception Cause);
+
+    private sealed record BatchesRan(IReadOnlyList<ReserveBatch> Batches, ReserveBatchResult Result);
+
+    private sealed record BatchesFailed(IReadOnlyList<ReserveBatch> Batches, Exception Cause);
+
+    private sealed record CommandRan(SaleCommandResult Result, IActorRef ReplyTo);
+
+    private sealed record PendingCommand(ISaleCommand Command, IActorRef ReplyTo);
+
+    private sealed class SweepLeases
+    {
+        public static readonly SweepLeases Instance = new();
+    }
+
+    private readonly string _saleId;
+    private readonly IInventoryStore _store;
+    private readonly IActorRef _statusMediator;
+    private readonly InventorySettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly LeaseBook<IActorRef> _leases = new();
+    private readonly List<ReserveBatch> _queuedBatches = [];
+    private readonly Queue<PendingCommand> _queuedCommands = new();
+    private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
+    private SaleState? _sale;
+    private bool _loadWanted;
+    private bool _storeCallInFlight;
+    private bool? _publishedSoldOut;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public InventoryActor(string saleId, IInventoryStore store, IActorRef statusMediator, InventorySettings settings)
+    {
+        _saleId = saleId;
+        _store = store;
+        _statusMediator = statusMediator;
+        _settings = settings;
+
+        Receive<ReserveBatch>(batch =>
+        {
+            _leases.MarkActive(batch.ReplyTo, DateTime.UtcNow);
+            _queuedBatches.Add(batch);
+            RunNextStoreCall();
+        });
+        Receive<BatchesRan>(OnBatchesRan);
+        Receive<BatchesFailed>(failed =>
+        {
+            _log.Warning("Store call for sale {0} failed: {1}", _saleId, failed.Cause.Message);
+            foreach (var batch in failed.Batches)
+            {
+                var outcomes = Enumerable.Repeat(ItemOutcome.Unavailable, batch.Items.Count).ToArray();
+                batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.BatchId, outcomes));
+            }
+            StoreCallDone();
+        });
+
+        Receive<AcquireLease>(request =>
+        {
+            Context.Watch(request.Holder);
+            _leaseWaiters[request.Holder] = request;
+            ServeLeaseWaiters();
+        });
+        Receive<LeaseReturned>(returned =>
+        {
+            _leases.Return(returned.Holder, returned.Amount, DateTime.UtcNow);
+            ServeLeaseWaiters();
+        });
+        Receive<Terminated>(terminated => ReclaimLeasesOf(holder => holder.Equals(terminated.ActorRef)));
+        Receive<SweepLeases>(_ =>
+        {
+            foreach (var holder in _leases.Expire(DateTime.UtcNow - _settings.LeaseIdleTimeout))
+            {
+                holder.Tell(new LeaseRevoked(_saleId));
+            }
+            ServeLeaseWaiters();
+        });
+
+        Receive<SaleLoaded>(loaded =>
+        {
+            Remember(loaded.Snapshot);
+            StoreCallDone();
+        });
+        Receive<LoadFailed>(failed =>
+        {
+            _log.Warning("Loading sale {0} failed: {1}", _saleId, failed.Cause.Message);
+            foreach (var waiter in _leaseWaiters.Keys)
+            {
+                waiter.Tell(new LeaseUnavailable(_saleId));
+            }
+            _leaseWaiters.Clear();
+            StoreCallDone();
+        });
+
+        Receive<ConfigureSale>(command => QueueCommand(command));
+        Receive<AddStock>(command => QueueCommand(command));
+        Receive<CommandRan>(ran =>
+        {
+            if (ran.Result.Status is SaleCommandStatus.Created or SaleCommandStatus.Updated or SaleCommandStatus.Conflict)
+            {
+                Remember(ran.Result.Sale);
+            }
+            else if (ran.Result.Status is SaleCommandStatus.UnknownSale)
+            {
+                Remember(null);
+            }
+            ran.ReplyTo.Tell(ran.Result);
+            StoreCallDone();
+        });
+
+        Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
+    }
+
+    protected override void PreStart() =>
+        Timers.StartPeriodicTimer(nameof(SweepLeases), SweepLeases.Instance, _settings.LeaseSweepInterval);
+
+    private void QueueCommand(ISaleCommand command)
+    {
+        _queuedCommands.Enqueue(new PendingCommand(command, Sender));
+        RunNextStoreCall();
+    }
+
+    /// <summary>
+    /// One store call at a time, so every answer updates the cached count in the order Redis
+    /// applied it (a stale count could announce "sold out" while stock remains).
+    /// </summary>
+    private void RunNextStoreCall()
+    {
+        if (_storeCallInFlight)
+        {
+            return;
+        }
+        if (_queuedCommands.TryDequeue(out var pending))
+        {
+            _storeCallInFlight = true;
+            var replyTo = pending.ReplyTo;
+            var call = pending.Command switch
+            {
+                ConfigureSale configure => _store.ConfigureSaleAsync(_saleId, configure.Settings),
+                AddStock add => _store.AddStockAsync(_saleId, add.Amount),
+                _ => throw new InvalidOperationException($"Not a sale command: {pending.Command.GetType().Name}"),
+            };
+            call.PipeTo(Self,
+                success: result => new CommandRan(result, replyTo),
+                failure: _ => new CommandRan(new SaleCommandResult(_saleId, SaleCommandStatus.Unavailable, null), replyTo));
+        }
+        else if (_loadWanted)
+        {
+            _storeCallInFlight = true;
+            _loadWanted = false;
+            _store.GetSaleAsync(_saleId).PipeTo(Self,
+                success: snapshot => new SaleLoaded(snapshot),
+                failure: cause => new LoadFailed(cause));
+        }
+        else if (_queuedBatches.Count > 0)
+        {
+            _storeCallInFlight = true;
+            var batches = TakeBatchesForOneCall();
+            var items = batches.SelectMany(b => b.Items).ToArray();
+            _store.ReserveAsync(_saleId, items).PipeTo(Self,
+                success: result => new BatchesRan(batches, result),
+                failure: cause => new BatchesFailed(batches, cause));
+        }
+    }
+
+    private List<ReserveBatch> TakeBatchesForOneCall()
+    {
+        var taken = new List<ReserveBatch>();
+        var items = 0;
+        foreach (var batch in _queuedBatches)
+        {
+            if (taken.Count > 0 && items + batch.Items.Count > _settings.MaxItemsPerCall)
+            {
+                break;
+            }
+            taken.Add(batch);
+            items += batch.Items.Count;
+        }
+        _queuedBatches.RemoveRange(0, taken.Count);
+        return taken;
+    }
+
+    private void StoreCallDone()
+    {
+        _storeCallInFlight = false;
+        ServeLeaseWaiters();
+        RunNextStoreCall();
+    }
+
+    private void OnBatchesRan(BatchesRan ran)
+    {
+        var now = DateTime.UtcNow;
+        var offset = 0;
+        foreach (var batch in ran.Batches)
+        {
+            var outcomes = new ItemOutcome[batch.Items.Count];
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                outcomes[i] = ran.Result.Outcomes[offset + i];
+                if (outcomes[i].Status == ReserveStatus.Reserved)
+                {
+                    _leases.Consume(batch.ReplyTo, batch.Items[i].Quantity, now);
+                }
+            }
+            offset += outcomes.Length;
+            batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.BatchId, outcomes));
+        }
+
+        if (!ran.Result.SaleKnown)
+        {
+            Remember(null);
+        }
+        else if (_sale is { Known: true })
+        {
+            _sale = _sale with { Available = ran.Result.Available };
+            PublishStatus();
+        }
+        else
+        {
+            _loadWanted = true;
+        }
+        StoreCallDone();
+    }
+
+    private void Remember(SaleSnapshot? snapshot)
+    {
+        _sale = snapshot is null
+            ? new SaleState(false, 0, 0, DateTime.UtcNow)
+            : new SaleState(true, snapshot.Available, snapshot.PerUserLimit, DateTime.UtcNow);
+        SetReceiveTimeout(snapshot is null ? IdleUnknownSalePassivation : null);
+        PublishStatus();
+    }
+
+    private void PublishStatus()
+    {
+        if (_sale is not { Known: true } sale)
+        {
+            return;
+        }
+        var soldOut = sale.Available <= 0;
+        if (_publishedSoldOut != soldOut)
+        {
+            _publishedSoldOut = soldOut;
+            _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleStatusChanged(_saleId, soldOut)));
+        }
+    }
+
+    private void ServeLeaseWaiters()
+    {
+        if (_leaseWaiters.Count == 0)
+        {
+            return;
+        }
+        var now = DateTime.UtcNow;
+        if (_sale is null || (!_sale.Known && now - _sale.LoadedAt > _settings.RetryLoadAfter))
+        {
+            _loadWanted = true;
+            RunNextStoreCall();
+            return;
+        }
+        if (!_sale.Known)
+        {
+            AnswerAllWaiters(new SaleUnknown(_saleId));
+            return;
+        }
+        if (_sale.Available <= 0)
+        {
+            AnswerAllWaiters(new LeaseGranted(_saleId, 0, _sale.PerUserLimit, SoldOut: true));
+            return;
+        }
+        foreach (var (holder, request) in _leaseWaiters.ToArray())
+        {
+            var granted = _leases.Grant(holder, request.Wanted, _sale.Available, now);
+            if (granted > 0)
+            {
+                _leaseWaiters.Remove(holder);
+                holder.Tell(new LeaseGranted(_saleId, granted, _sale.PerUserLimit, SoldOut: false));
+            }
+        }
+        if (_leaseWaiters.Count > 0)
+        {
+            // Everything is leased out: ask the holders for what they are not using.
+            foreach (var holder in _leases.HoldersWithAllotment().Where(h => !_leaseWaiters.ContainsKey(h)))
+            {
+                holder.Tell(new ReleaseLease(_saleId));
+            }
+        }
+    }
+
+    private void AnswerAllWaiters(ISaleMessage answer)
+    {
+        foreach (var waiter in _leaseWaiters.Keys)
+        {
+            waiter.Tell(answer);
+        }
+        _leaseWaiters.Clear();
+    }
+
+    private void ReclaimLeasesOf(Func<IActorRef, bool> holders)
+    {
+        foreach (var holder in _leases.Reclaim(holders))
+        {
+            Context.Unwatch(holder);
+        }
+        foreach (var waiter in _leaseWaiters.Keys.Where(holders).ToArray())
+        {
+            _leaseWaiters.Remove(waiter);
+        }
+        ServeLeaseWaiters();
+    }
+}

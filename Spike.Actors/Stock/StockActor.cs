@@ -1,0 +1,280 @@
+using Akka.Actor;
+using Spike.Actors.Inventory;
+
+namespace Spike.Actors.Stock;
+
+/// <summary>
+/// One per sale per node. Holds the node's allotment (a lease from the sale's InventoryActor) and
+/// a sold-out flag; its mailbox serializes deductions, so there are no locks. Requests are collected
+/// into batches — one message per batch to the InventoryActor — and each buyer is completed from its
+/// item's outcome. Allotment comes back when the authority refuses or fails (the article burnt it).
+/// After sell-out every buyer is answered here, without the network or Redis.
+/// </summary>
+public sealed class StockActor : ReceiveActor, IWithTimers
+{
+    public static Props Props(string saleId, IActorRef inventory, StockSettings settings) =>
+        Akka.Actor.Props.Create(() => new StockActor(saleId, inventory, settings));
+
+    private sealed record BatchTimedOut(long BatchId);
+
+    private sealed class LeaseTimedOut
+    {
+        public static readonly LeaseTimedOut Instance = new();
+    }
+
+    private readonly string _saleId;
+    private readonly IActorRef _inventory;
+    private readonly StockSettings _settings;
+    private readonly Queue<Buy> _waitingForAllotment = new();
+    private readonly Dictionary<long, List<Buy>> _inFlight = [];
+    private List<Buy> _nextBatch = [];
+    private long _nextBatchId;
+    private int _allotment;
+    private int? _perUserLimit;
+    private bool _soldOut;
+    private bool _leaseRequested;
+    private DateTime _unknownSaleUntil = DateTime.MinValue;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public StockActor(string saleId, IActorRef inventory, StockSettings settings)
+    {
+        _saleId = saleId;
+        _inventory = inventory;
+        _settings = settings;
+
+        Receive<Buy>(OnBuy);
+        Receive<BatchReserved>(OnBatchReserved);
+        Receive<BatchTimedOut>(timedOut =>
+        {
+            if (_inFlight.Remove(timedOut.BatchId, out var buys))
+            {
+                // The outcome is unknown: the buyers retry with their request ids, which Redis resolves.
+                foreach (var buy in buys)
+                {
+                    GiveBack(buy);
+                    buy.Completion.TrySetResult(ItemOutcome.Unavailable);
+                }
+            }
+            FlushBatches();
+        });
+
+        Receive<LeaseGranted>(granted =>
+        {
+            LeaseAnswered();
+            _perUserLimit = granted.PerUserLimit;
+            if (granted.SoldOut)
+            {
+                MarkSoldOut();
+                return;
+            }
+            _soldOut = false;
+            _allotment += granted.Granted;
+            ServeWaiting();
+        });
+        Receive<SaleUnknown>(_ =>
+        {
+            LeaseAnswered();
+            _unknownSaleUntil = DateTime.UtcNow + _settings.UnknownSaleTtl;
+            AnswerWaiting(ItemOutcome.UnknownSale);
+        });
+        Receive<LeaseUnavailable>(_ =>
+        {
+            LeaseAnswered();
+            AnswerWaiting(ItemOutcome.Unavailable);
+        });
+        Receive<LeaseTimedOut>(_ =>
+        {
+            _leaseRequested = false;
+            AnswerWaiting(ItemOutcome.Unavailable);
+        });
+        Receive<ReleaseLease>(_ =>
+        {
+            if (_allotment > 0)
+            {
+                _inventory.Tell(new LeaseReturned(_saleId, _allotment, Self));
+                _allotment = 0;
+            }
+        });
+        Receive<LeaseRevoked>(_ =>
+        {
+            _allotment = 0;
+            ServeWaiting();
+        });
+        Receive<SaleStatusChanged>(status =>
+        {
+            if (status.SoldOut)
+            {
+                MarkSoldOut();
+            }
+            else
+            {
+                _soldOut = false;
+            }
+        });
+        Receive<ReceiveTimeout>(_ => Context.Stop(Self));
+    }
+
+    protected override void PreStart() => SetReceiveTimeout(_settings.IdleTimeout);
+
+    private void OnBuy(Buy buy)
+    {
+        var quantity = buy.Item.Quantity;
+        if (_soldOut)
+        {
+            buy.Completion.TrySetResult(ItemOutcome.SoldOut);
+        }
+        else if (DateTime.UtcNow < _unknownSaleUntil)
+        {
+            buy.Completion.TrySetResult(ItemOutcome.UnknownSale);
+        }
+        else if (quantity > _perUserLimit)
+        {
+            buy.Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
+        }
+        else if (_waitingForAllotment.Count == 0 && TryDeduct(buy))
+        {
+            FlushBatches();
+            TopUpWhenLow();
+        }
+        else if (_waitingForAllotment.Count >= _settings.MaxWaiting)
+        {
+            buy.Completion.TrySetResult(ItemOutcome.Busy);
+        }
+        else
+        {
+            _waitingForAllotment.Enqueue(buy);
+            RequestLease();
+        }
+    }
+
+    /// <summary>Takes the buyer's tickets from the allotment: a node can sell all of it, not one less.</summary>
+    private bool TryDeduct(Buy buy)
+    {
+        if (_allotment < buy.Item.Quantity)
+        {
+            return false;
+        }
+        _allotment -= buy.Item.Quantity;
+        _nextBatch.Add(buy);
+        return true;
+    }
+
+    private void GiveBack(Buy buy) => _allotment += buy.Item.Quantity;
+
+    private void FlushBatches()
+    {
+        while (_nextBatch.Count > 0 && _inFlight.Count < _settings.MaxBatchesInFlight)
+        {
+            var buys = _nextBatch.Count <= _settings.MaxBatchSize ? _nextBatch : _nextBatch[.._settings.MaxBatchSize];
+            _nextBatch = buys == _nextBatch ? [] : _nextBatch[_settings.MaxBatchSize..];
+            var batchId = ++_nextBatchId;
+            _inFlight[batchId] = buys;
+            Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
+            var items = buys.ConvertAll(b => b.Item);
+            _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self));
+        }
+    }
+
+    private void OnBatchReserved(BatchReserved reserved)
+    {
+        if (!_inFlight.Remove(reserved.BatchId, out var buys))
+        {
+            return; // timed out already; its buyers were told to retry
+        }
+        Timers.Cancel(reserved.BatchId);
+        for (var i = 0; i < buys.Count; i++)
+        {
+            var outcome = reserved.Outcomes[i];
+            switch (outcome.Status)
+            {
+                case ReserveStatus.Reserved:
+                    break;
+                case ReserveStatus.SoldOut:
+                    // The authority has less than this node's lease says; the lease is stale, not lent back.
+                    break;
+                case ReserveStatus.UnknownSale:
+                    _allotment = 0;
+                    _unknownSaleUntil = DateTime.UtcNow + _settings.UnknownSaleTtl;
+                    break;
+                default:
+                    GiveBack(buys[i]);
+                    break;
+            }
+            buys[i].Completion.TrySetResult(outcome);
+        }
+        ServeWaiting();
+        FlushBatches();
+    }
+
+    private void ServeWaiting()
+    {
+        while (_waitingForAllotment.TryPeek(out var buy))
+        {
+            if (buy.Completion.Task.IsCompleted)
+            {
+                _waitingForAllotment.Dequeue(); // its HTTP deadline passed: it was answered already
+            }
+            else if (buy.Item.Quantity > _perUserLimit)
+            {
+                _waitingForAllotment.Dequeue().Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
+            }
+            else if (TryDeduct(buy))
+            {
+                _waitingForAllotment.Dequeue();
+            }
+            else
+            {
+                break;
+            }
+        }
+        FlushBatches();
+        if (_waitingForAllotment.Count > 0)
+        {
+            RequestLease();
+        }
+        else
+        {
+            TopUpWhenLow();
+        }
+    }
+
+    private void TopUpWhenLow()
+    {
+        if (_allotment < _settings.LeaseChunk / 4)
+        {
+            RequestLease();
+        }
+    }
+
+    private void RequestLease()
+    {
+        if (_leaseRequested || _soldOut)
+        {
+            return;
+        }
+        _leaseRequested = true;
+        Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
+        _inventory.Tell(new AcquireLease(_saleId, _settings.LeaseChunk, Self));
+    }
+
+    private void LeaseAnswered()
+    {
+        _leaseRequested = false;
+        Timers.Cancel(nameof(LeaseTimedOut));
+    }
+
+    private void MarkSoldOut()
+    {
+        _soldOut = true;
+        AnswerWaiting(ItemOutcome.SoldOut);
+    }
+
+    private void AnswerWaiting(ItemOutcome outcome)
+    {
+        while (_waitingForAllotment.TryDequeue(out var buy))
+        {
+            buy.Completion.TrySetResult(outcome);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using Spike.Actors.Inventory;
+
+namespace Spike.Actors.Stock;
+
+// The protocol of the node-local StockActors. Never leaves the node, so no serializer binds to it.
+
+/// <summary>
+/// One buyer's request. The actor completes <paramref name="Completion"/> instead of replying: cheaper
+/// than an Ask, and the HTTP handler awaits it with its own deadline. A completion already cancelled
+/// by that deadline is skipped, so nothing is deducted for a buyer who has been answered.
+/// </summary>
+public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<ItemOutcome> Completion)
+{
+    public static Buy Create(string saleId, ReserveItem item) =>
+        new(saleId, item, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+}
+
+/// <param name="LeaseChunk">Allotment asked for at a time; a top-up is asked when a quarter is left.</param>
+/// <param name="MaxBatchSize">Requests per batch message.</param>
+/// <param name="MaxBatchesInFlight">Batches awaiting their outcome; requests arriving meanwhile form the next batch.</param>
+/// <param name="MaxWaiting">Requests queued while allotment is being fetched; beyond it buyers get "busy".</param>
+/// <param name="BatchTimeout">After this a batch's outcome is unknown: buyers are told to retry with their request id.</param>
+/// <param name="LeaseTimeout">After this an unanswered lease request means the authority is unreachable.</param>
+/// <param name="UnknownSaleTtl">How long "unknown sale" is answered locally before the authority is asked again.</param>
+/// <param name="IdleTimeout">A StockActor that saw nothing for this long stops (its lease is then reclaimed).</param>
+public sealed record StockSettings(
+    int LeaseChunk,
+    int MaxBatchSize,
+    int MaxBatchesInFlight,
+    int MaxWaiting,
+    TimeSpan BatchTimeout,
+    TimeSpan LeaseTimeout,
+    TimeSpan UnknownSaleTtl,
+    TimeSpan IdleTimeout)
+{
+    public static readonly StockSettings Default = new(
+        LeaseChunk: 512,
+        MaxBatchSize: 512,
+        MaxBatchesInFlight: 2,
+        MaxWaiting: 10_000,
+        BatchTimeout: TimeSpan.FromSeconds(5),
+        LeaseTimeout: TimeSpan.FromSeconds(3),
+        UnknownSaleTtl: TimeSpan.FromSeconds(1),
+        IdleTimeout: TimeSpan.FromMinutes(5));
+}

@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.Options;
+using Spike.Actors.Inventory;
+using Spike.Host.Hosting;
+
+namespace Spike.Api.Endpoints;
+
+/// <summary>Sale administration, behind a bearer token. Writes go through the sale's InventoryActor.</summary>
+public static class AdminApi
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
+    private const int MaxPerUserLimit = 1_000;
+    private const int MaxPaymentWindowSeconds = 86_400;
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var sales = app.MapGroup("/admin/sales").AddEndpointFilter(RequireAdminToken);
+        sales.MapPut("/{id}", PutSale);
+        sales.MapPost("/{id}/stock", AddStock);
+        sales.MapGet("/{id}", GetSale);
+        return app;
+    }
+
+    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<SpikeOptions>>().Value.AdminToken;
+        var given = context.HttpContext.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        var authorized = !string.IsNullOrEmpty(expected)
+            && given.StartsWith(scheme, StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given[scheme.Length..]), Encoding.UTF8.GetBytes(expected));
+        return authorized ? await next(context) : TypedResults.Unauthorized();
+    }
+
+    private static async Task<IResult> PutSale(string id, HttpContext context, IRequiredActor<InventoryRegion> inventory)
+    {
+        var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.SaleSettingsBody, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+        var settings = new SaleSettings(body!.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300);
+        var invalid =
+            ApiResults.Check("id", RequestRules.CheckSaleId(id))
+            ?? ApiResults.Check("stock", settings.Stock >= 0 ? null : "is required and must be zero or more")
+            ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= MaxPerUserLimit ? null : $"must be between 1 and {MaxPerUserLimit}")
+            ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}");
+        return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context.RequestAborted);
+    }
+
+    private static async Task<IResult> AddStock(string id, HttpContext context, IRequiredActor<InventoryRegion> inventory)
+    {
+        var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.AddStockBody, context.RequestAborted);
+        if (error is not null)
+        {
+            return error;
+        }
+        var invalid =
+            ApiResults.Check("id", RequestRules.CheckSaleId(id))
+            ?? ApiResults.Check("add", body!.Add > 0 ? null : "is required and must be positive");
+        return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value), context.RequestAborted);
+    }
+
+    private static async Task<IResult> GetSale(string id, IInventoryStore store, CancellationToken cancellationToken)
+    {
+        if (ApiResults.Check("id", RequestRules.CheckSaleId(id)) is { } invalid)
+        {
+            return invalid;
+        }
+        try
+        {
+            var sale = await store.GetSaleAsync(id, cancellationToken);
+            return sale is null ? ApiResults.UnknownSale : TypedResults.Json(ToResponse(sale), ApiJsonContext.Default.SaleResponse);
+        }
+        catch (InventoryUnavailableException)
+        {
+            return ApiResults.Unavailable;
+        }
+    }
+
+    private static async Task<IResult> SendAsync(IActorRef inventory, ISaleCommand command, CancellationToken cancellationToken)
+    {
+        SaleCommandResult result;
+        try
+        {
+            result = await inventory.Ask<SaleCommandResult>(command, CommandTimeout, cancellationToken);
+        }
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+        {
+            return ApiResults.Unavailable;
+        }
+        return result.Status switch
+        {
+            SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
+            SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse),
+            SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
+            SaleCommandStatus.Conflict => TypedResults.Json(
+                new StatusResponse("conflict", Detail: $"stock cannot go below the {result.Sale?.Held} tickets already held"),
+                ApiJsonContext.Default.StatusResponse, statusCode: StatusCodes.Status409Conflict),
+            _ => ApiResults.Unavailable,
+        };
+    }
+
+    private static SaleResponse ToResponse(SaleSnapshot sale) =>
+        new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds);
+}

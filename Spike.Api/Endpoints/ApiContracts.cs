@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Spike.Api.Endpoints;
+
+// Wire shapes of the HTTP API. Clients switch on "status".
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record BuyBody(string? Sale, string? User, int? Quantity, string? RequestId);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record SaleSettingsBody(long? Stock, int? PerUserLimit, int? PaymentWindowSeconds);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record AddStockBody(long? Add);
+
+public sealed record ReservedResponse(string Status, string OrderId, string Sale, string User, int Quantity, DateTimeOffset PayBy);
+
+public sealed record StatusResponse(string Status, string? RequestId = null, string? Detail = null);
+
+public sealed record SaleResponse(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BuyBody))]
+[JsonSerializable(typeof(SaleSettingsBody))]
+[JsonSerializable(typeof(AddStockBody))]
+[JsonSerializable(typeof(ReservedResponse))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(SaleResponse))]
+public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,18 @@
+using Spike.Api.Endpoints;
+using Spike.Host.Hosting;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.AddSpikeNode();
+builder.Services.AddProblemDetails();
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapHealthApi();
+app.MapBuyApi();
+app.MapAdminApi();
+app.Run();
+
+/// <summary>Entry point, public for the HTTP tests' WebApplicationFactory.</summary>
+public partial class Program;

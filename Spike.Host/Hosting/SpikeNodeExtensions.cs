@@ -1,0 +1,102 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Spike.Actors;
+using Spike.Actors.Inventory;
+using Spike.Actors.Stock;
+using Spike.Host.Redis;
+using Spike.Host.Serialization;
+using StackExchange.Redis;
+
+namespace Spike.Host.Hosting;
+
+public static class SpikeNodeExtensions
+{
+    public const string SystemName = "spike";
+    public const string InventoryTypeName = "inventory";
+    public const string LivenessTag = "live";
+    public const string ReadinessTag = "ready";
+
+    /// <summary>
+    /// Everything a Spike node runs, whatever its roles: Redis, the actor system joined to the cluster,
+    /// the inventory shard region (or a proxy), the node's StockActors, serialization and health checks.
+    /// </summary>
+    public static TBuilder AddSpikeNode<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var section = builder.Configuration.GetSection(SpikeOptions.Section);
+        var options = section.Get<SpikeOptions>() ?? new SpikeOptions();
+        builder.Services.Configure<SpikeOptions>(section);
+
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisConnection.Connect(options.Redis));
+        builder.Services.AddSingleton<IInventoryStore, RedisInventoryStore>();
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
+
+        builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
+        return builder;
+    }
+
+    private static void ConfigureActorSystem(AkkaConfigurationBuilder akka, IServiceProvider services, SpikeOptions options)
+    {
+        var node = options.Node;
+        var roles = node.EffectiveRoles;
+        var extractor = new SaleMessageExtractor(node.InventoryShards);
+
+        akka
+            .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "spike.hocon"), HoconAddMode.Prepend)
+            .WithRemoting(node.Hostname, node.Port)
+            .WithClustering(new ClusterOptions { Roles = roles, SeedNodes = node.SeedNodes })
+            .WithCustomSerializer("spike", [typeof(ISpikeMessage)], system => new SpikeSerializer(system))
+            .WithDistributedPubSub(role: null!)
+            .WithActorSystemLivenessCheck(tags: [LivenessTag])
+            .WithAkkaClusterReadinessCheck(tags: [ReadinessTag]);
+
+        if (roles.Contains(NodeOptions.InventoryRole))
+        {
+            var store = services.GetRequiredService<IInventoryStore>();
+            var settings = options.Buy.ToInventorySettings();
+            akka.WithShardRegion<InventoryRegion>(
+                InventoryTypeName,
+                (system, _) => saleId => InventoryActor.Props(saleId, store, DistributedPubSub.Get(system).Mediator, settings),
+                extractor,
+                new ShardOptions
+                {
+                    Role = NodeOptions.InventoryRole,
+                    StateStoreMode = StateStoreMode.DData,
+                    RememberEntities = false,
+                });
+        }
+        else
+        {
+            akka.WithShardRegionProxy<InventoryRegion>(InventoryTypeName, NodeOptions.InventoryRole, extractor);
+        }
+
+        if (roles.Contains(NodeOptions.ApiRole))
+        {
+            var stockSettings = options.Buy.ToStockSettings();
+            akka.WithActors((system, registry) =>
+            {
+                var inventory = registry.Get<InventoryRegion>();
+                var manager = system.ActorOf(StockManagerActor.Props(inventory, stockSettings), "stock");
+                registry.Register<StockManager>(manager);
+                DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager));
+            });
+        }
+
+        if (node.SeedNodes.Length == 0)
+        {
+            // A lone node (or a test on port 0) forms its own cluster.
+            akka.WithActors((system, _) =>
+            {
+                var cluster = Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        }
+    }
+}

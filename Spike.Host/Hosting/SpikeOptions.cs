@@ -1,0 +1,76 @@
+using Spike.Actors.Inventory;
+using Spike.Actors.Stock;
+
+namespace Spike.Host.Hosting;
+
+/// <summary>Everything a Spike node is told from configuration (section "Spike", env <c>Spike__…</c>).</summary>
+public sealed class SpikeOptions
+{
+    public const string Section = "Spike";
+
+    /// <summary>StackExchange.Redis configuration string of the authority.</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Bearer token of the admin API; required outside Development.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>Sale used by buy requests that name none.</summary>
+    public string? DefaultSale { get; set; }
+
+    public NodeOptions Node { get; set; } = new();
+
+    public BuyOptions Buy { get; set; } = new();
+}
+
+public sealed class NodeOptions
+{
+    public const string ApiRole = "api";
+    public const string InventoryRole = "inventory";
+
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    /// <summary>Akka remoting port; 0 picks a free one (tests).</summary>
+    public int Port { get; set; } = 4053;
+
+    /// <summary>The node's roles; none configured means both (a single node). Configuration binding appends to
+    /// a non-empty default array, hence <see cref="EffectiveRoles"/>.</summary>
+    public string[] Roles { get; set; } = [];
+
+    public string[] EffectiveRoles => Roles.Length == 0 ? [ApiRole, InventoryRole] : Roles;
+
+    /// <summary>Identical on every node; empty means "join myself" (a single node).</summary>
+    public string[] SeedNodes { get; set; } = [];
+
+    /// <summary>Shards of the inventory region: about ten per inventory node. Never change it in a cluster's life.</summary>
+    public int InventoryShards { get; set; } = 30;
+}
+
+/// <summary>Tuning of the buy path; defaults are <see cref="StockSettings.Default"/> and <see cref="InventorySettings.Default"/>.</summary>
+public sealed class BuyOptions
+{
+    public int LeaseChunk { get; set; } = StockSettings.Default.LeaseChunk;
+
+    public int MaxBatchSize { get; set; } = StockSettings.Default.MaxBatchSize;
+
+    public int MaxWaiting { get; set; } = StockSettings.Default.MaxWaiting;
+
+    public int MaxItemsPerCall { get; set; } = InventorySettings.Default.MaxItemsPerCall;
+
+    public TimeSpan LeaseIdleTimeout { get; set; } = InventorySettings.Default.LeaseIdleTimeout;
+
+    /// <summary>How long an HTTP buyer waits before getting "unavailable, retry with the same request id".</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public StockSettings ToStockSettings() => StockSettings.Default with
+    {
+        LeaseChunk = LeaseChunk,
+        MaxBatchSize = MaxBatchSize,
+        MaxWaiting = MaxWaiting,
+    };
+
+    public InventorySettings ToInventorySettings() => InventorySettings.Default with
+    {
+        MaxItemsPerCall = MaxItemsPerCall,
+        LeaseIdleTimeout = LeaseIdleTimeout,
+    };
+}
