@@ -32,7 +32,7 @@ public sealed class LeaseBook<THolder> where THolder : notnull
     public int Grant(THolder holder, int wanted, long available, DateTime now)
     {
         var free = Free(available);
-        var othersHold = _leases.Count > (_leases.ContainsKey(holder) ? 1 : 0);
+        var othersHold = _leases.Any(l => l.Value.Amount > 0 && !l.Key.Equals(holder));
         var cap = othersHold ? (free + 1) / 2 : free;
         var granted = (int)Math.Min(Math.Max(0, wanted), cap);
         var lease = Touch(holder, now);

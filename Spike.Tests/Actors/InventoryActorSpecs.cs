@@ -1,0 +1,192 @@
+using Akka.Actor;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Spike.Actors.Inventory;
+using Spike.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Spike.Tests.Actors;
+
+public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(output: output)
+{
+    private const string Sale = "s1";
+    private readonly InMemoryInventoryStore _store = new();
+
+    private IActorRef StartInventory(long stock, int limit = 1, InventorySettings? settings = null)
+    {
+        if (stock >= 0)
+        {
+            _store.ConfigureSaleAsync(Sale, new SaleSettings(stock, limit, 300)).Wait();
+        }
+        return Sys.ActorOf(InventoryActor.Props(Sale, _store, Mediator.Ref, settings ?? InventorySettings.Default));
+    }
+
+    private TestProbe Mediator => _mediatorProbe ??= CreateTestProbe();
+    private TestProbe? _mediatorProbe;
+
+    private static ReserveBatch Batch(IActorRef replyTo, long id, params string[] users) =>
+        new(Sale, id, users.Select(u => new ReserveItem($"r-{u}", u, 1)).ToArray(), replyTo);
+
+    [Fact]
+    public void Should_merge_batches_arriving_while_a_store_call_is_in_flight()
+    {
+        var inventory = StartInventory(100);
+        var node = CreateTestProbe();
+        _store.HoldCalls();
+
+        inventory.Tell(Batch(node.Ref, 1, "a"));
+        AwaitCondition(() => _store.ReserveCalls.Count == 1);
+        inventory.Tell(Batch(node.Ref, 2, "b", "c"));
+        inventory.Tell(Batch(node.Ref, 3, "d"));
+        _store.ReleaseCalls();
+
+        var replies = new[] { node.ExpectMsg<BatchReserved>(), node.ExpectMsg<BatchReserved>(), node.ExpectMsg<BatchReserved>() };
+        Assert.Equal([1L, 2L, 3L], replies.Select(r => r.BatchId));
+        Assert.Equal([1, 2, 1], replies.Select(r => r.Outcomes.Count));
+        Assert.All(replies.SelectMany(r => r.Outcomes), o => Assert.Equal(ReserveStatus.Reserved, o.Status));
+        Assert.Equal([1, 3], _store.ReserveCalls.Select(c => c.Count));
+    }
+
+    [Fact]
+    public void Should_publish_sold_out_when_the_last_ticket_is_reserved()
+    {
+        var inventory = StartInventory(2);
+        var node = CreateTestProbe();
+
+        inventory.Tell(Batch(node.Ref, 1, "a", "b", "c"));
+
+        var outcomes = node.ExpectMsg<BatchReserved>().Outcomes.Select(o => o.Status);
+        Assert.Equal([ReserveStatus.Reserved, ReserveStatus.Reserved, ReserveStatus.SoldOut], outcomes);
+        var published = Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { SoldOut: true });
+        Assert.Equal(SaleStatusChanged.Topic, published.Topic);
+    }
+
+    [Fact]
+    public void Should_publish_back_in_stock_when_stock_is_added_after_sell_out()
+    {
+        var inventory = StartInventory(1);
+        var node = CreateTestProbe();
+        inventory.Tell(Batch(node.Ref, 1, "a"));
+        node.ExpectMsg<BatchReserved>();
+        Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { SoldOut: true });
+
+        inventory.Tell(new AddStock(Sale, 5));
+
+        var result = ExpectMsg<SaleCommandResult>();
+        Assert.Equal(SaleCommandStatus.Updated, result.Status);
+        Assert.Equal(5, result.Sale!.Available);
+        Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { SoldOut: false });
+    }
+
+    [Fact]
+    public void Should_never_grant_more_allotment_than_there_is_free_stock()
+    {
+        var inventory = StartInventory(10);
+        var nodes = Enumerable.Range(0, 4).Select(_ => CreateTestProbe()).ToArray();
+
+        foreach (var node in nodes)
+        {
+            inventory.Tell(new AcquireLease(Sale, 8, node.Ref));
+        }
+
+        // The first takes what it wants; while others hold leases a node gets at most half of what is free.
+        var granted = nodes.Take(3).Select(n => n.ExpectMsg<LeaseGranted>().Granted).ToArray();
+        Assert.Equal([8, 1, 1], granted);
+        nodes[3].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Should_reclaim_the_lease_of_a_node_that_died()
+    {
+        var inventory = StartInventory(10);
+        var doomed = CreateTestProbe();
+        var survivor = CreateTestProbe();
+        inventory.Tell(new AcquireLease(Sale, 10, doomed.Ref));
+        Assert.Equal(10, doomed.ExpectMsg<LeaseGranted>().Granted);
+        inventory.Tell(new AcquireLease(Sale, 10, survivor.Ref));
+        survivor.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        Sys.Stop(doomed.Ref);
+
+        Assert.Equal(10, survivor.ExpectMsg<LeaseGranted>().Granted);
+    }
+
+    [Fact]
+    public void Should_ask_holders_to_release_allotment_when_another_node_waits()
+    {
+        var inventory = StartInventory(10);
+        var idle = CreateTestProbe();
+        var busy = CreateTestProbe();
+        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref));
+        idle.ExpectMsg<LeaseGranted>();
+
+        inventory.Tell(new AcquireLease(Sale, 10, busy.Ref));
+        idle.ExpectMsg<ReleaseLease>();
+        inventory.Tell(new LeaseReturned(Sale, 10, idle.Ref));
+
+        Assert.Equal(10, busy.ExpectMsg<LeaseGranted>().Granted);
+    }
+
+    [Fact]
+    public void Should_revoke_a_lease_left_unused_for_the_idle_timeout()
+    {
+        var settings = InventorySettings.Default with
+        {
+            LeaseIdleTimeout = TimeSpan.FromMilliseconds(300),
+            LeaseSweepInterval = TimeSpan.FromMilliseconds(100),
+        };
+        var inventory = StartInventory(10, settings: settings);
+        var idle = CreateTestProbe();
+        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref));
+        idle.ExpectMsg<LeaseGranted>();
+
+        idle.ExpectMsg<LeaseRevoked>(TimeSpan.FromSeconds(3));
+
+        var other = CreateTestProbe();
+        inventory.Tell(new AcquireLease(Sale, 10, other.Ref));
+        Assert.Equal(10, other.ExpectMsg<LeaseGranted>().Granted);
+    }
+
+    [Fact]
+    public void Should_answer_unknown_sale_when_the_store_has_no_such_sale()
+    {
+        var inventory = StartInventory(stock: -1);
+        var node = CreateTestProbe();
+
+        inventory.Tell(new AcquireLease(Sale, 10, node.Ref));
+        node.ExpectMsg<SaleUnknown>();
+        inventory.Tell(Batch(node.Ref, 1, "a"));
+
+        Assert.Equal(ReserveStatus.UnknownSale, Assert.Single(node.ExpectMsg<BatchReserved>().Outcomes).Status);
+    }
+
+    [Fact]
+    public void Should_fail_closed_when_the_store_is_down()
+    {
+        _store.Failing = true;
+        var inventory = StartInventory(stock: -1);
+        var node = CreateTestProbe();
+
+        inventory.Tell(new AcquireLease(Sale, 10, node.Ref));
+        node.ExpectMsg<LeaseUnavailable>();
+        inventory.Tell(Batch(node.Ref, 1, "a", "b"));
+
+        Assert.All(node.ExpectMsg<BatchReserved>().Outcomes, o => Assert.Equal(ReserveStatus.Unavailable, o.Status));
+    }
+
+    [Fact]
+    public void Should_refuse_a_total_below_what_is_held()
+    {
+        var inventory = StartInventory(5);
+        var node = CreateTestProbe();
+        inventory.Tell(Batch(node.Ref, 1, "a", "b", "c"));
+        node.ExpectMsg<BatchReserved>();
+
+        inventory.Tell(new ConfigureSale(Sale, new SaleSettings(2, 1, 300)));
+
+        var result = ExpectMsg<SaleCommandResult>();
+        Assert.Equal(SaleCommandStatus.Conflict, result.Status);
+        Assert.Equal(5, _store.Snapshot(Sale)!.Total);
+    }
+}
