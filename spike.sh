@@ -42,7 +42,7 @@ BENCH_CONNECTIONS="${SPIKE_BENCH_CONNECTIONS:-100}"
 BENCH_THREADS="${SPIKE_BENCH_THREADS:-2}"
 BENCH_STOCK="${SPIKE_BENCH_STOCK:-5000000}"
 BENCH_REPLAY_MAX="${SPIKE_BENCH_REPLAY_MAX:-20000}"
-LOG_LEVEL="${SPIKE_LOG_LEVEL:-Warning}"
+LOG_LEVEL="${SPIKE_LOG_LEVEL:-}"          # optional override of the node's default log level
 
 # ---- output helpers -----------------------------------------------------------------------------
 say() { printf '%s\n' "$*"; }
@@ -65,7 +65,7 @@ usage: ./spike.sh <command>
 
 environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001"), SPIKE_ADMIN_TOKEN (generated),
   SPIKE_REDIS_APPENDFSYNC (everysec), SPIKE_AKKA_BASE_PORT (4053), SPIKE_READY_TIMEOUT (120 s),
-  SPIKE_DEFAULT_SALE, SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100),
+  SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL, SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100),
   SPIKE_BENCH_THREADS (2), SPIKE_BENCH_STOCK (5000000), SPIKE_TEST_CONFIGURATION (Release)
 EOF
 }
@@ -229,7 +229,6 @@ start_node() {
   local envs=(
     "ASPNETCORE_ENVIRONMENT=Production"
     "DOTNET_NOLOGO=1"
-    "Logging__LogLevel__Default=$LOG_LEVEL"
     "Spike__Redis=$HOST:$REDIS_PORT"
     "Spike__AdminToken=$ADMIN_TOKEN"
     "Spike__Node__Hostname=$HOST"
@@ -243,6 +242,7 @@ start_node() {
     i=$((i + 1))
   done
   [ -n "${SPIKE_DEFAULT_SALE:-}" ] && envs+=("Spike__DefaultSale=$SPIKE_DEFAULT_SALE")
+  [ -n "$LOG_LEVEL" ] && envs+=("Logging__LogLevel__Default=$LOG_LEVEL")
   case "$kind" in
     api)
       envs+=("ASPNETCORE_URLS=http://$HOST:$port")
