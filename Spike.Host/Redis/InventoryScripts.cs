@@ -1,0 +1,124 @@
+namespace Spike.Host.Redis;
+
+/// <summary>
+/// The Lua scripts of <see cref="RedisInventoryStore"/>. Each runs atomically; StackExchange.Redis sends them by
+/// EVALSHA and reloads them after NOSCRIPT (Redis restart, SCRIPT FLUSH).
+/// </summary>
+/// <remarks>
+/// Lua pitfalls kept in mind: integer 0 is truthy, so integer replies are compared with <c>== 0</c>/<c>== 1</c>;
+/// a missing hash field is <c>false</c>, read through <c>tonumber(x or '0')</c>; a script error does not roll back
+/// the writes before it, so every check that can fail runs before the first write.
+/// </remarks>
+public static class InventoryScripts
+{
+    /// <summary>Outcome codes stored in the request hash and returned per item.</summary>
+    public const string SoldOutCode = "S";
+    public const string LimitReachedCode = "L";
+    /// <summary>Prefix of a reserved outcome: <c>R:&lt;payBy unix ms&gt;:&lt;orderId&gt;</c>.</summary>
+    public const string ReservedPrefix = "R:";
+
+    /// <summary>
+    /// KEYS: meta, req, users, res, orders. ARGV: sale id, now (unix ms), then per item: request id, user id, quantity.
+    /// Returns <c>{0}</c> when the sale is unknown (nothing written), else <c>{1, available, outcome...}</c>.
+    /// </summary>
+    public const string Reserve = """
+        local meta = redis.call('HMGET', KEYS[1], 'available', 'held', 'limit', 'window', 'seq')
+        if not meta[1] then
+          return {0}
+        end
+        local available = tonumber(meta[1])
+        local held = tonumber(meta[2])
+        local limit = tonumber(meta[3])
+        local window = tonumber(meta[4])
+        local seq = tonumber(meta[5] or '0')
+        local sale = ARGV[1]
+        local now = tonumber(ARGV[2])
+        local n = (#ARGV - 2) / 3
+        if n ~= math.floor(n) then
+          return redis.error_reply('ERR spike reserve: arguments must be sale, now and item triplets')
+        end
+        -- validate before the first write: an error does not undo what was written
+        for i = 0, n - 1 do
+          local q = tonumber(ARGV[5 + i * 3])
+          if not q or q < 1 or q ~= math.floor(q) then
+            return redis.error_reply('ERR spike reserve: quantity must be a positive integer')
+          end
+        end
+        local out = {1, 0}
+        local reserved = 0
+        for i = 0, n - 1 do
+          local rid = ARGV[3 + i * 3]
+          local user = ARGV[4 + i * 3]
+          local qty = tonumber(ARGV[5 + i * 3])
+          local rkey = user .. '\n' .. rid
+          local outcome = redis.call('HGET', KEYS[2], rkey)
+          if not outcome then
+            local has = tonumber(redis.call('HGET', KEYS[3], user) or '0')
+            if has + qty > limit then
+              outcome = 'L'
+            elseif available < qty then
+              outcome = 'S'
+            else
+              available = available - qty
+              held = held + qty
+              seq = seq + 1
+              reserved = reserved + 1
+              local orderId = sale .. '-' .. string.format('%d', seq)
+              local payBy = string.format('%d', now + window * 1000)
+              local q = string.format('%d', qty)
+              redis.call('HINCRBY', KEYS[3], user, q)
+              redis.call('HSET', KEYS[4], orderId,
+                cjson.encode({user = user, quantity = qty, payBy = tonumber(payBy), requestId = rid}))
+              redis.call('XADD', KEYS[5], '*', 'orderId', orderId, 'user', user, 'quantity', q,
+                'payBy', payBy, 'requestId', rid)
+              outcome = 'R:' .. payBy .. ':' .. orderId
+            end
+            redis.call('HSET', KEYS[2], rkey, outcome)
+          end
+          out[#out + 1] = outcome
+        end
+        if reserved > 0 then
+          redis.call('HSET', KEYS[1], 'available', string.format('%d', available),
+            'held', string.format('%d', held), 'seq', string.format('%d', seq))
+        end
+        out[2] = available
+        return out
+        """;
+
+    /// <summary>
+    /// KEYS: meta. ARGV: stock, per-user limit, payment window seconds.
+    /// Returns <c>{status, total, held, available, limit, window}</c>; status 1 created, 2 updated, 4 conflict.
+    /// </summary>
+    public const string Configure = """
+        local stock = tonumber(ARGV[1])
+        local limit = tonumber(ARGV[2])
+        local window = tonumber(ARGV[3])
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          redis.call('HSET', KEYS[1], 'total', ARGV[1], 'available', ARGV[1], 'held', '0',
+            'limit', ARGV[2], 'window', ARGV[3], 'seq', '0')
+          return {1, stock, 0, stock, limit, window}
+        end
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window')
+        local held = tonumber(m[2] or '0')
+        if stock < held then
+          return {4, tonumber(m[1]), held, tonumber(m[3]), tonumber(m[4]), tonumber(m[5])}
+        end
+        redis.call('HSET', KEYS[1], 'total', ARGV[1], 'available', string.format('%d', stock - held),
+          'limit', ARGV[2], 'window', ARGV[3])
+        return {2, stock, held, stock - held, limit, window}
+        """;
+
+    /// <summary>
+    /// KEYS: meta. ARGV: amount. Returns <c>{3}</c> for an unknown sale, else
+    /// <c>{2, total, held, available, limit, window}</c>.
+    /// </summary>
+    public const string AddStock = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          return {3}
+        end
+        local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
+        local available = redis.call('HINCRBY', KEYS[1], 'available', ARGV[1])
+        local m = redis.call('HMGET', KEYS[1], 'held', 'limit', 'window')
+        return {2, total, tonumber(m[1]), available, tonumber(m[2]), tonumber(m[3])}
+        """;
+}

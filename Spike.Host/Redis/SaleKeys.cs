@@ -1,0 +1,59 @@
+namespace Spike.Host.Redis;
+
+/// <summary>
+/// The Redis key layout of a sale: the one place that spells key and field names. Every key of a sale carries
+/// the hash tag <c>{sale}</c>, so a sale's keys live in one slot and one Lua script may touch all of them on a
+/// Redis Cluster too.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><c>spike:{sale}:meta</c> HASH: <see cref="TotalField"/>, <see cref="AvailableField"/>,
+/// <see cref="HeldField"/>, <see cref="LimitField"/>, <see cref="WindowField"/> (payment window, seconds),
+/// <see cref="SeqField"/> (order counter). Its absence means "sale not loaded", never "0 left".</item>
+/// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the first outcome of that request.</item>
+/// <item><c>spike:{sale}:users</c> HASH: user id → tickets held.</item>
+/// <item><c>spike:{sale}:res</c> HASH: order id → reservation record, JSON (see <see cref="ReservationRecord"/>).</item>
+/// <item><c>spike:{sale}:orders</c> STREAM: one entry per reservation with the fields
+/// <see cref="OrderIdField"/>, <see cref="UserField"/>, <see cref="QuantityField"/>, <see cref="PayByField"/>,
+/// <see cref="RequestIdField"/>.</item>
+/// </list>
+/// Order ids are <c>&lt;sale&gt;-&lt;seq&gt;</c>.
+/// </remarks>
+public static class SaleKeys
+{
+    public const string Prefix = "spike:";
+
+    // Fields of the meta hash.
+    public const string TotalField = "total";
+    public const string AvailableField = "available";
+    public const string HeldField = "held";
+    public const string LimitField = "limit";
+    public const string WindowField = "window";
+    public const string SeqField = "seq";
+
+    // Fields of an order-stream entry and of a reservation record.
+    public const string OrderIdField = "orderId";
+    public const string UserField = "user";
+    public const string QuantityField = "quantity";
+    public const string PayByField = "payBy";
+    public const string RequestIdField = "requestId";
+
+    public static string Meta(string saleId) => Key(saleId, "meta");
+
+    public static string Requests(string saleId) => Key(saleId, "req");
+
+    public static string Users(string saleId) => Key(saleId, "users");
+
+    public static string Reservations(string saleId) => Key(saleId, "res");
+
+    public static string Orders(string saleId) => Key(saleId, "orders");
+
+    /// <summary>The field of the request hash for one request: user and request id, newline-separated.</summary>
+    public static string RequestKey(string userId, string requestId) => userId + "\n" + requestId;
+
+    private static string Key(string saleId, string kind)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(saleId);
+        return Prefix + "{" + saleId + "}:" + kind;
+    }
+}

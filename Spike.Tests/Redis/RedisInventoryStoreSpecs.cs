@@ -1,0 +1,535 @@
+using System.Diagnostics;
+using System.Globalization;
+using Spike.Actors.Inventory;
+using Spike.Host.Redis;
+using Spike.Tests.Fixtures;
+using StackExchange.Redis;
+
+namespace Spike.Tests.Redis;
+
+[Collection(RedisCollection.Name)]
+public sealed class RedisInventoryStoreSpecs
+{
+    private const long Now = 1_750_000_000_000;
+    private const int Window = 900;
+
+    private readonly RedisServerFixture _redis;
+    private readonly RedisInventoryStore _store;
+
+    public RedisInventoryStoreSpecs(RedisServerFixture redis)
+    {
+        _redis = redis;
+        _store = new RedisInventoryStore(redis.Connection, new FixedTime(Now));
+    }
+
+    private IDatabase Db => _redis.Database;
+
+    // ---- stock boundaries ----
+
+    [Fact]
+    public async Task Should_answer_sold_out_for_every_item_when_stock_is_zero()
+    {
+        var sale = await CreateSaleAsync(stock: 0);
+
+        var result = await _store.ReserveAsync(sale, DistinctUsers(5));
+
+        Assert.True(result.SaleKnown);
+        Assert.Equal(0, result.Available);
+        Assert.All(result.Outcomes, o => Assert.Equal(ItemOutcome.SoldOut, o));
+        Assert.Equal(0, await Db.HashLengthAsync(SaleKeys.Users(sale)));
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_reserve_exactly_one_when_stock_is_one_and_200_items_arrive_in_one_batch()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+
+        var result = await _store.ReserveAsync(sale, DistinctUsers(200));
+
+        Assert.Equal(1, result.Outcomes.Count(o => o.Status == ReserveStatus.Reserved));
+        Assert.Equal(ReserveStatus.Reserved, result.Outcomes[0].Status);
+        Assert.All(result.Outcomes.Skip(1), o => Assert.Equal(ItemOutcome.SoldOut, o));
+        Assert.Equal(0, result.Available);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_reserve_every_item_and_count_down_when_stock_exceeds_demand()
+    {
+        var sale = await CreateSaleAsync(stock: 10);
+
+        var result = await _store.ReserveAsync(sale, DistinctUsers(4));
+
+        Assert.Equal(6, result.Available);
+        Assert.Equal(
+            new[] { $"{sale}-1", $"{sale}-2", $"{sale}-3", $"{sale}-4" },
+            result.Outcomes.Select(o => o.OrderId));
+        Assert.All(result.Outcomes, o =>
+        {
+            Assert.Equal(ReserveStatus.Reserved, o.Status);
+            Assert.Equal(Now + (Window * 1000L), o.PayByUnixMs);
+        });
+        await AssertConsistentAsync(sale, expectedHeld: 4);
+    }
+
+    [Fact]
+    public async Task Should_reserve_exactly_the_stock_when_many_batches_run_concurrently()
+    {
+        const int stock = 100;
+        var sale = await CreateSaleAsync(stock);
+
+        var batches = Enumerable.Range(0, 32)
+            .Select(b => Task.Run(() => _store.ReserveAsync(sale, DistinctUsers(50, $"b{b}-"))))
+            .ToArray();
+        var results = await Task.WhenAll(batches);
+
+        var reserved = results.SelectMany(r => r.Outcomes).Where(o => o.Status == ReserveStatus.Reserved).ToList();
+        Assert.Equal(stock, reserved.Count);
+        Assert.Equal(stock, reserved.Select(o => o.OrderId).Distinct().Count());
+        Assert.Equal(32 * 50 - stock, results.SelectMany(r => r.Outcomes).Count(o => o.Status == ReserveStatus.SoldOut));
+        await AssertConsistentAsync(sale, expectedHeld: stock);
+    }
+
+    // ---- per-user limit ----
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Should_reserve_at_most_the_limit_without_burning_stock_when_one_user_sends_many_items_in_one_batch(int limit)
+    {
+        var sale = await CreateSaleAsync(stock: 10, limit: limit);
+        var items = Enumerable.Range(0, 10).Select(i => new ReserveItem($"r{i}", "alice", 1)).ToList();
+
+        var result = await _store.ReserveAsync(sale, items);
+
+        Assert.Equal(limit, result.Outcomes.Count(o => o.Status == ReserveStatus.Reserved));
+        Assert.All(result.Outcomes.Skip(limit), o => Assert.Equal(ItemOutcome.LimitReached, o));
+        Assert.Equal(10 - limit, result.Available);
+        Assert.Equal(limit, (long)await Db.HashGetAsync(SaleKeys.Users(sale), "alice"));
+        await AssertConsistentAsync(sale, expectedHeld: limit);
+    }
+
+    [Fact]
+    public async Task Should_refuse_with_limit_reached_when_the_user_already_holds_the_limit_from_an_earlier_call()
+    {
+        var sale = await CreateSaleAsync(stock: 10, limit: 1);
+        await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r2", "alice", 1)]);
+
+        Assert.Equal(ItemOutcome.LimitReached, Assert.Single(result.Outcomes));
+        Assert.Equal(9, result.Available);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_refuse_with_limit_reached_when_one_item_asks_for_more_than_the_limit()
+    {
+        var sale = await CreateSaleAsync(stock: 10, limit: 2);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 3)]);
+
+        Assert.Equal(ItemOutcome.LimitReached, Assert.Single(result.Outcomes));
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_reserve_when_the_users_count_field_is_present_with_zero()
+    {
+        var sale = await CreateSaleAsync(stock: 5, limit: 1);
+        await Db.HashSetAsync(SaleKeys.Users(sale), "alice", 0);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+
+        Assert.Equal(ReserveStatus.Reserved, Assert.Single(result.Outcomes).Status);
+        Assert.Equal(1, (long)await Db.HashGetAsync(SaleKeys.Users(sale), "alice"));
+    }
+
+    // ---- idempotency ----
+
+    [Fact]
+    public async Task Should_return_the_first_outcome_and_deduct_once_when_a_request_id_repeats_within_a_batch()
+    {
+        var sale = await CreateSaleAsync(stock: 5, limit: 2);
+        var item = new ReserveItem("r1", "alice", 1);
+
+        var result = await _store.ReserveAsync(sale, [item, item, item]);
+
+        Assert.Equal(ReserveStatus.Reserved, result.Outcomes[0].Status);
+        Assert.All(result.Outcomes, o => Assert.Equal(result.Outcomes[0], o));
+        Assert.Equal(4, result.Available);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_return_the_first_outcome_and_deduct_once_when_a_request_id_repeats_across_calls()
+    {
+        var sale = await CreateSaleAsync(stock: 5, limit: 2);
+        var first = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+        var later = new RedisInventoryStore(_redis.Connection, new FixedTime(Now + 60_000));
+
+        var again = await later.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+
+        Assert.Equal(first.Outcomes[0], again.Outcomes[0]);
+        Assert.Equal(4, again.Available);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_keep_a_sold_out_first_outcome_when_the_request_is_retried_after_stock_was_added()
+    {
+        var sale = await CreateSaleAsync(stock: 0);
+        var first = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+        await _store.AddStockAsync(sale, 1);
+
+        var retry = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+        var fresh = await _store.ReserveAsync(sale, [new ReserveItem("r2", "alice", 1)]);
+
+        Assert.Equal(ItemOutcome.SoldOut, first.Outcomes[0]);
+        Assert.Equal(ItemOutcome.SoldOut, retry.Outcomes[0]);
+        Assert.Equal(ReserveStatus.Reserved, fresh.Outcomes[0].Status);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_treat_requests_as_different_when_different_users_use_the_same_request_id()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1), new ReserveItem("r1", "bob", 1)]);
+
+        Assert.All(result.Outcomes, o => Assert.Equal(ReserveStatus.Reserved, o.Status));
+        Assert.NotEqual(result.Outcomes[0].OrderId, result.Outcomes[1].OrderId);
+        await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_resolve_an_unknown_outcome_with_one_reservation_when_a_timed_out_request_is_retried()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+        var item = new ReserveItem("r1", "alice", 1);
+        var sleep = Db.ExecuteAsync("DEBUG", "SLEEP", "4");
+
+        var timedOut = await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ReserveAsync(sale, [item]));
+        await IgnoreFailureAsync(sleep);
+        var retry = await PollAsync(() => _store.ReserveAsync(sale, [item]));
+
+        Assert.IsType<RedisTimeoutException>(timedOut.InnerException);
+        Assert.Equal(ReserveStatus.Reserved, retry.Outcomes[0].Status);
+        Assert.Equal($"{sale}-1", retry.Outcomes[0].OrderId);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    // ---- unknown sale ----
+
+    [Fact]
+    public async Task Should_report_an_unknown_sale_and_create_nothing_when_the_meta_key_is_missing()
+    {
+        var sale = NewSale();
+
+        var result = await _store.ReserveAsync(sale, DistinctUsers(3));
+
+        Assert.False(result.SaleKnown);
+        Assert.All(result.Outcomes, o => Assert.Equal(ItemOutcome.UnknownSale, o));
+        foreach (var key in AllKeys(sale))
+        {
+            Assert.False(await Db.KeyExistsAsync(key), key);
+        }
+    }
+
+    [Fact]
+    public async Task Should_return_null_when_getting_a_missing_sale()
+    {
+        Assert.Null(await _store.GetSaleAsync(NewSale()));
+    }
+
+    // ---- scripts ----
+
+    [Fact]
+    public async Task Should_reserve_transparently_when_the_script_cache_was_flushed()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+        await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+        await _redis.Server.ScriptFlushAsync();
+        Assert.False(await _redis.Server.ScriptExistsAsync(InventoryScripts.Reserve));
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r2", "bob", 1)]);
+
+        Assert.Equal(ReserveStatus.Reserved, result.Outcomes[0].Status);
+        Assert.True(await _redis.Server.ScriptExistsAsync(InventoryScripts.Reserve));
+        await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_send_one_evalsha_per_batch_when_the_script_is_cached()
+    {
+        var sale = await CreateSaleAsync(stock: 100);
+        await _store.ReserveAsync(sale, DistinctUsers(1, "warm-"));
+        var (evalBefore, evalshaBefore) = await ScriptCallsAsync();
+
+        for (var i = 0; i < 5; i++)
+        {
+            await _store.ReserveAsync(sale, DistinctUsers(10, $"b{i}-"));
+        }
+
+        var (evalAfter, evalshaAfter) = await ScriptCallsAsync();
+        Assert.Equal(5, evalshaAfter - evalshaBefore);
+        Assert.Equal(0, evalAfter - evalBefore);
+    }
+
+    // ---- reservation records and the order stream ----
+
+    [Fact]
+    public async Task Should_write_a_reservation_record_and_a_stream_entry_for_every_reserved_item()
+    {
+        var sale = await CreateSaleAsync(stock: 3);
+
+        var result = await _store.ReserveAsync(sale, DistinctUsers(5));
+
+        var reserved = result.Outcomes.Where(o => o.Status == ReserveStatus.Reserved).ToList();
+        Assert.Equal(3, reserved.Count);
+        var entries = await Db.StreamRangeAsync(SaleKeys.Orders(sale));
+        Assert.Equal(3, entries.Length);
+        for (var i = 0; i < reserved.Count; i++)
+        {
+            var orderId = reserved[i].OrderId!;
+            var record = ReservationRecord.Parse((string)(await Db.HashGetAsync(SaleKeys.Reservations(sale), orderId))!);
+            Assert.Equal(new ReservationRecord($"u{i}", 1, Now + (Window * 1000L), $"r-u{i}"), record);
+
+            var entry = entries[i];
+            Assert.Equal(orderId, (string?)entry[SaleKeys.OrderIdField]);
+            Assert.Equal($"u{i}", (string?)entry[SaleKeys.UserField]);
+            Assert.Equal(1, (long)entry[SaleKeys.QuantityField]);
+            Assert.Equal(Now + (Window * 1000L), (long)entry[SaleKeys.PayByField]);
+            Assert.Equal($"r-u{i}", (string?)entry[SaleKeys.RequestIdField]);
+        }
+
+        await AssertConsistentAsync(sale, expectedHeld: 3);
+    }
+
+    // ---- configure and add stock ----
+
+    [Fact]
+    public async Task Should_create_the_sale_when_configuring_a_missing_sale()
+    {
+        var sale = NewSale();
+
+        var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(7, 2, 60));
+
+        var expected = new SaleSnapshot(sale, Total: 7, Held: 0, Available: 7, PerUserLimit: 2, PaymentWindowSeconds: 60);
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Created, expected), result);
+        Assert.Equal(expected, await _store.GetSaleAsync(sale));
+    }
+
+    [Fact]
+    public async Task Should_replace_settings_and_keep_what_is_held_when_configuring_an_existing_sale()
+    {
+        var sale = await CreateSaleAsync(stock: 5, limit: 2);
+        var first = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1), new ReserveItem("r2", "bob", 1)]);
+
+        var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(10, 3, 60));
+        var next = await _store.ReserveAsync(sale, [new ReserveItem("r3", "carol", 1), new ReserveItem("r1", "alice", 1)]);
+
+        var expected = new SaleSnapshot(sale, Total: 10, Held: 2, Available: 8, PerUserLimit: 3, PaymentWindowSeconds: 60);
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, expected), result);
+        Assert.Equal(ItemOutcome.Reserved($"{sale}-3", Now + 60_000), next.Outcomes[0]);
+        Assert.Equal(first.Outcomes[0], next.Outcomes[1]);
+        await AssertConsistentAsync(sale, expectedHeld: 3);
+    }
+
+    [Fact]
+    public async Task Should_refuse_with_conflict_and_change_nothing_when_the_new_total_is_below_held()
+    {
+        var sale = await CreateSaleAsync(stock: 3, limit: 1);
+        await _store.ReserveAsync(sale, DistinctUsers(3));
+
+        var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(2, 5, 60));
+
+        var unchanged = new SaleSnapshot(sale, Total: 3, Held: 3, Available: 0, PerUserLimit: 1, PaymentWindowSeconds: Window);
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Conflict, unchanged), result);
+        Assert.Equal(unchanged, await _store.GetSaleAsync(sale));
+    }
+
+    [Fact]
+    public async Task Should_update_to_zero_available_when_the_new_total_equals_held()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+        await _store.ReserveAsync(sale, DistinctUsers(3));
+
+        var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(3, 1, Window));
+
+        Assert.Equal(SaleCommandStatus.Updated, result.Status);
+        Assert.Equal(new SaleSnapshot(sale, 3, 3, 0, 1, Window), result.Sale);
+        await AssertConsistentAsync(sale, expectedHeld: 3);
+    }
+
+    [Fact]
+    public async Task Should_answer_unknown_sale_and_create_nothing_when_adding_stock_to_a_missing_sale()
+    {
+        var sale = NewSale();
+
+        var result = await _store.AddStockAsync(sale, 5);
+
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.UnknownSale, null), result);
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Meta(sale)));
+    }
+
+    [Fact]
+    public async Task Should_add_to_total_and_available_when_adding_stock_to_an_existing_sale()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+        await _store.ReserveAsync(sale, DistinctUsers(2));
+
+        var result = await _store.AddStockAsync(sale, 2);
+        var after = await _store.ReserveAsync(sale, DistinctUsers(1, "late-"));
+
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, new SaleSnapshot(sale, 3, 1, 2, 1, Window)), result);
+        Assert.Equal(ReserveStatus.Reserved, after.Outcomes[0].Status);
+        await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_reject_a_non_positive_quantity_before_calling_redis()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 0)]));
+
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+        Assert.Equal(0, await Db.HashLengthAsync(SaleKeys.Requests(sale)));
+    }
+
+    // ---- Redis down ----
+
+    [Fact]
+    public async Task Should_throw_unavailable_quickly_when_redis_is_stopped_and_work_again_after_it_restarts()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+        await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+        var elapsed = Stopwatch.StartNew();
+
+        try
+        {
+            await _redis.StopAsync();
+            elapsed.Restart();
+            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ReserveAsync(sale, [new ReserveItem("r2", "bob", 1)]));
+            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.GetSaleAsync(sale));
+            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.AddStockAsync(sale, 1));
+            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ConfigureSaleAsync(sale, new SaleSettings(9, 1, Window)));
+            elapsed.Stop();
+        }
+        finally
+        {
+            await _redis.StartAsync();
+        }
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r2", "bob", 1)]);
+
+        Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(5), $"failing took {elapsed.Elapsed}");
+        Assert.Equal(ItemOutcome.Reserved($"{sale}-2", Now + (Window * 1000L)), result.Outcomes[0]);
+        await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_report_an_unknown_sale_when_redis_lost_its_data_in_a_crash()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+
+        try
+        {
+            await _redis.StopAsync(keepData: false);
+        }
+        finally
+        {
+            await _redis.StartAsync();
+        }
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+
+        Assert.False(result.SaleKnown);
+        Assert.Equal(ItemOutcome.UnknownSale, result.Outcomes[0]);
+    }
+
+    // ---- helpers ----
+
+    private static string NewSale() => "t" + Guid.NewGuid().ToString("N")[..12];
+
+    private async Task<string> CreateSaleAsync(long stock, int limit = 1)
+    {
+        var sale = NewSale();
+        var created = await _store.ConfigureSaleAsync(sale, new SaleSettings(stock, limit, Window));
+        Assert.Equal(SaleCommandStatus.Created, created.Status);
+        return sale;
+    }
+
+    private static List<ReserveItem> DistinctUsers(int count, string prefix = "u") =>
+        Enumerable.Range(0, count).Select(i => new ReserveItem($"r-{prefix}{i}", $"{prefix}{i}", 1)).ToList();
+
+    private static RedisKey[] AllKeys(string sale) =>
+    [
+        SaleKeys.Meta(sale), SaleKeys.Requests(sale), SaleKeys.Users(sale), SaleKeys.Reservations(sale), SaleKeys.Orders(sale),
+    ];
+
+    /// <summary>held + available == total, and held == Σ users == Σ reservation quantities == stream entries.</summary>
+    private async Task AssertConsistentAsync(string sale, long expectedHeld)
+    {
+        var snapshot = await _store.GetSaleAsync(sale);
+        Assert.NotNull(snapshot);
+        Assert.Equal(expectedHeld, snapshot.Held);
+        Assert.Equal(snapshot.Total, snapshot.Held + snapshot.Available);
+
+        var users = await Db.HashValuesAsync(SaleKeys.Users(sale));
+        Assert.Equal(expectedHeld, users.Sum(v => (long)v));
+
+        var records = await Db.HashValuesAsync(SaleKeys.Reservations(sale));
+        Assert.Equal(expectedHeld, records.Sum(v => ReservationRecord.Parse((string)v!).Quantity));
+        Assert.Equal(records.Length, await Db.StreamLengthAsync(SaleKeys.Orders(sale)));
+    }
+
+    private async Task<(long Eval, long EvalSha)> ScriptCallsAsync()
+    {
+        var info = await _redis.Server.InfoAsync("commandstats");
+        var stats = info.SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        return (Calls("cmdstat_eval"), Calls("cmdstat_evalsha"));
+
+        long Calls(string command) =>
+            stats.TryGetValue(command, out var value)
+                ? long.Parse(value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)
+                : 0;
+    }
+
+    /// <summary>Retries while the store is unavailable, up to a deadline.</summary>
+    private static async Task<T> PollAsync<T>(Func<Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (InventoryUnavailableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static async Task IgnoreFailureAsync(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // the sleeping call itself may time out; only its effect (a slow Redis) matters
+        }
+    }
+
+    private sealed class FixedTime(long unixMs) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => DateTimeOffset.FromUnixTimeMilliseconds(unixMs);
+    }
+}
