@@ -14,5 +14,5 @@ app.MapBuyApi();
 app.MapAdminApi();
 app.Run();
 
-/// <summary>Entry point, public for the HTTP tests' WebApplicationFactory.</summary>
+/// <summary>The web node's entry point, named by the HTTP tests' WebApplicationFactory.</summary>
 public partial class Program;

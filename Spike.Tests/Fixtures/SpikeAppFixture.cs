@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Spike.Host.Redis;
+using StackExchange.Redis;
+
+namespace Spike.Tests.Fixtures;
+
+/// <summary>
+/// The real web node (both roles, a one-node cluster on a random remoting port) in-process, against
+/// its own real redis-server.
+/// </summary>
+public sealed class SpikeAppFixture : IAsyncLifetime
+{
+    public const string AdminToken = "test-admin-token";
+
+    private WebApplicationFactory<Program>? _factory;
+
+    public RedisServerFixture Redis { get; } = new();
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            web.UseEnvironment("Production");
+            web.UseSetting("Spike:Redis", Redis.ConnectionString);
+            web.UseSetting("Spike:AdminToken", AdminToken);
+            web.UseSetting("Spike:Node:Port", "0");
+            web.UseSetting("Spike:Buy:RequestTimeout", "00:00:03");
+        });
+        Client = _factory.CreateClient();
+        await WaitUntilReadyAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+        await Redis.DisposeAsync();
+    }
+
+    public async Task WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Client.GetAsync("/ready")).StatusCode != HttpStatusCode.OK)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The Spike node did not become ready within 30s.");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    public static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        return request;
+    }
+
+    /// <summary>Creates a sale with a unique id and returns the id.</summary>
+    public async Task<string> CreateSaleAsync(long stock, int perUserLimit = 1)
+    {
+        var sale = "t" + Guid.NewGuid().ToString("N")[..12];
+        var response = await Client.SendAsync(Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock, perUserLimit, paymentWindowSeconds = 300 }));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return sale;
+    }
+
+    /// <summary>What Redis holds for the sale, read directly: the audit every test checks.</summary>
+    public async Task<SaleAudit> AuditAsync(string sale)
+    {
+        var db = Redis.Database;
+        var meta = (await db.HashGetAllAsync(SaleKeys.Meta(sale))).ToDictionary(e => e.Name.ToString(), e => (long)e.Value);
+        var users = await db.HashGetAllAsync(SaleKeys.Users(sale));
+        return new SaleAudit(
+            Total: meta.GetValueOrDefault(SaleKeys.TotalField),
+            Held: meta.GetValueOrDefault(SaleKeys.HeldField),
+            Available: meta.GetValueOrDefault(SaleKeys.AvailableField),
+            Reservations: await db.HashLengthAsync(SaleKeys.Reservations(sale)),
+            OrderStreamEntries: await db.StreamLengthAsync(SaleKeys.Orders(sale)),
+            MaxHeldByOneUser: users.Length == 0 ? 0 : users.Max(u => (long)u.Value));
+    }
+}
+
+public sealed record SaleAudit(long Total, long Held, long Available, long Reservations, long OrderStreamEntries, long MaxHeldByOneUser)
+{
+    /// <summary>Invariants 1, 3, 4 and 7: no oversell, per-user limit, every reservation recorded, held + available == total.</summary>
+    public void AssertConsistent(int perUserLimit = 1)
+    {
+        Assert.True(Held <= Total, $"oversold: held {Held} > total {Total}");
+        Assert.Equal(Total, Held + Available);
+        Assert.Equal(Held, Reservations);
+        Assert.Equal(Held, OrderStreamEntries);
+        Assert.True(MaxHeldByOneUser <= perUserLimit, $"a user holds {MaxHeldByOneUser} > limit {perUserLimit}");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SpikeAppCollection : ICollectionFixture<SpikeAppFixture>
+{
+    public const string Name = "spike-app";
+}

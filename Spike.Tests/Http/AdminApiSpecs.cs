@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Spike.Tests.Fixtures;
+
+namespace Spike.Tests.Http;
+
+[Collection(SpikeAppCollection.Name)]
+public sealed class AdminApiSpecs(SpikeAppFixture app)
+{
+    private readonly HttpClient _client = app.Client;
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer wrong-token")]
+    [InlineData("Basic dGVzdC1hZG1pbi10b2tlbg==")]
+    public async Task Should_answer_401_and_create_nothing_without_the_admin_token(string? authorization)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/admin/sales/noauth") { Content = JsonContent.Create(new { stock = 5 }) };
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta("noauth")));
+    }
+
+    [Fact]
+    public async Task Should_create_update_restock_and_report_a_sale()
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+
+        using var updated = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock = 4, perUserLimit = 2 }));
+        using var restocked = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 6 }));
+        using var read = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Get, $"/admin/sales/{sale}"));
+
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, restocked.StatusCode);
+        var body = await read.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((10, 0, 10, 2), (body.GetProperty("total").GetInt64(), body.GetProperty("held").GetInt64(), body.GetProperty("available").GetInt64(), body.GetProperty("perUserLimit").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Should_reopen_a_sold_out_sale_when_stock_is_added()
+    {
+        var sale = await app.CreateSaleAsync(stock: 1);
+        await _client.GetAsync($"/buy/ticket?sale={sale}&user=first");
+        using var soldOut = await _client.GetAsync($"/buy/ticket?sale={sale}&user=second");
+        Assert.Equal(HttpStatusCode.Conflict, soldOut.StatusCode);
+
+        using var restock = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 1 }));
+
+        Assert.Equal(HttpStatusCode.OK, restock.StatusCode);
+        await AwaitReservedAsync($"/buy/ticket?sale={sale}&user=second&requestId=again");
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(2, audit.Held);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_refuse_a_stock_below_what_is_held()
+    {
+        var sale = await app.CreateSaleAsync(stock: 2);
+        await _client.GetAsync($"/buy/ticket?sale={sale}&user=a");
+        await _client.GetAsync($"/buy/ticket?sale={sale}&user=b");
+
+        using var response = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock = 1 }));
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal((2L, 2L), (audit.Total, audit.Held));
+    }
+
+    [Fact]
+    public async Task Should_answer_404_for_an_unknown_sale()
+    {
+        using var read = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Get, "/admin/sales/neverexisted"));
+        using var restock = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Post, "/admin/sales/neverexisted/stock", new { add = 1 }));
+
+        Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, restock.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"stock":-1}""", "stock")]
+    [InlineData("""{"perUserLimit":1}""", "stock")]
+    [InlineData("""{"stock":5,"perUserLimit":0}""", "perUserLimit")]
+    [InlineData("""{"stock":5,"paymentWindowSeconds":0}""", "paymentWindowSeconds")]
+    [InlineData("""{"stock":5,"extra":1}""", "extra")]
+    public async Task Should_answer_400_and_create_nothing_when_sale_settings_are_bad(string body, string field)
+    {
+        var sale = "bad" + Guid.NewGuid().ToString("N")[..8];
+        var request = SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}");
+        request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(field, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
+    }
+
+    /// <summary>Back-in-stock reaches the node's StockActor through pub-sub, asynchronously: poll with a deadline.</summary>
+    private async Task AwaitReservedAsync(string url)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var response = await _client.GetAsync(url);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"still {response.StatusCode} after 10s");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Spike.Tests.Fixtures;
+
+namespace Spike.Tests.Http;
+
+[Collection(SpikeAppCollection.Name)]
+public sealed class BuyApiSpecs(SpikeAppFixture app)
+{
+    private readonly HttpClient _client = app.Client;
+
+    private sealed record Answer(HttpStatusCode Code, string Status, string? OrderId, string? User);
+
+    private async Task<Answer> BuyAsync(string query)
+    {
+        using var response = await _client.GetAsync("/buy/ticket?" + query);
+        return await ReadAsync(response);
+    }
+
+    private static async Task<Answer> ReadAsync(HttpResponseMessage response)
+    {
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+        string? Field(string name) => json.TryGetProperty(name, out var value) ? value.GetString() : null;
+        return new Answer(response.StatusCode, Field("status") ?? "", Field("orderId"), Field("user"));
+    }
+
+    [Fact]
+    public async Task Should_reserve_exactly_one_ticket_when_200_unique_buyers_race_for_a_stock_of_1()
+    {
+        var sale = await app.CreateSaleAsync(stock: 1);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => BuyAsync($"sale={sale}&user=u{i}")));
+
+        Assert.Single(answers, a => a.Code == HttpStatusCode.OK && a.Status == "reserved");
+        Assert.Equal(199, answers.Count(a => a.Code == HttpStatusCode.Conflict && a.Status == "sold_out"));
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(1, audit.Held);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_sell_exactly_the_stock_when_1000_buyers_each_send_3_parallel_requests()
+    {
+        var sale = await app.CreateSaleAsync(stock: 100);
+
+        var answers = await Task.WhenAll(
+            Enumerable.Range(0, 1000).SelectMany(u => Enumerable.Range(0, 3).Select(_ => BuyAsync($"sale={sale}&user=u{u}"))));
+
+        var reserved = answers.Where(a => a.Status == "reserved").ToList();
+        Assert.Equal(100, reserved.Count);
+        Assert.Equal(100, reserved.Select(a => a.User).Distinct().Count());
+        Assert.Equal(100, reserved.Select(a => a.OrderId).Distinct().Count());
+        Assert.All(answers.Except(reserved), a => Assert.True(a.Status is "sold_out" or "limit_reached", a.Status));
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(100, audit.Held);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_return_the_first_outcome_and_deduct_once_when_a_request_id_is_retried()
+    {
+        var sale = await app.CreateSaleAsync(stock: 10);
+
+        var first = await BuyAsync($"sale={sale}&user=alice&requestId=r1");
+        var retries = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => BuyAsync($"sale={sale}&user=alice&requestId=r1")));
+
+        Assert.Equal("reserved", first.Status);
+        Assert.All(retries, r => Assert.Equal((HttpStatusCode.OK, first.OrderId), (r.Code, r.OrderId)));
+        Assert.Equal(1, (await app.AuditAsync(sale)).Held);
+    }
+
+    [Fact]
+    public async Task Should_answer_limit_reached_when_a_user_buys_again_with_a_new_request_id()
+    {
+        var sale = await app.CreateSaleAsync(stock: 10);
+        await BuyAsync($"sale={sale}&user=bob&requestId=r1");
+
+        var second = await BuyAsync($"sale={sale}&user=bob&requestId=r2");
+
+        Assert.Equal((HttpStatusCode.Conflict, "limit_reached"), (second.Code, second.Status));
+        (await app.AuditAsync(sale)).AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_accept_a_json_body_when_buying_with_post()
+    {
+        var sale = await app.CreateSaleAsync(stock: 5, perUserLimit: 2);
+
+        using var response = await _client.PostAsJsonAsync("/buy/ticket", new { sale, user = "carol", quantity = 2, requestId = "p1" });
+
+        var answer = await ReadAsync(response);
+        Assert.Equal((HttpStatusCode.OK, "reserved"), (answer.Code, answer.Status));
+        Assert.Equal(2, (await app.AuditAsync(sale)).Held);
+    }
+
+    [Fact]
+    public async Task Should_answer_unknown_sale_when_the_sale_does_not_exist()
+    {
+        var answer = await BuyAsync("sale=nosuchsale&user=u1");
+
+        Assert.Equal((HttpStatusCode.NotFound, "unknown_sale"), (answer.Code, answer.Status));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta("nosuchsale")));
+    }
+
+    public static TheoryData<string, string> BadQueries => new()
+    {
+        { "user", "" },
+        { "user", "user=" },
+        { "color", "user=u1&color=red" },
+        { "quantity", "user=u1&quantity=0" },
+        { "quantity", "user=u1&quantity=-1" },
+        { "quantity", "user=u1&quantity=abc" },
+        { "quantity", "user=u1&quantity=2" },
+        { "user", "user=" + new string('x', 129) },
+        { "requestId", "user=u1&requestId=" + new string('r', 129) },
+        { "user", "user=a%0Ab" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadQueries))]
+    public async Task Should_answer_400_naming_the_field_and_deduct_nothing_when_the_query_is_bad(string field, string query)
+    {
+        var sale = await app.CreateSaleAsync(stock: 5);
+
+        using var response = await _client.GetAsync($"/buy/ticket?sale={sale}&{query}");
+
+        await AssertBadRequestAsync(response, field);
+        await AssertUntouchedAsync(sale, stock: 5);
+    }
+
+    [Theory]
+    [InlineData("sale", "bad sale!")]
+    [InlineData("sale", "")]
+    public async Task Should_answer_400_when_the_sale_id_is_bad(string field, string sale)
+    {
+        using var response = await _client.GetAsync($"/buy/ticket?sale={Uri.EscapeDataString(sale)}&user=u1");
+
+        await AssertBadRequestAsync(response, field);
+    }
+
+    public static TheoryData<string, string> BadBodies => new()
+    {
+        { "body", "not json" },
+        { "body", "[1,2]" },
+        { "body", "null" },
+        { "color", """{"user":"u1","color":"red"}""" },
+        { "quantity", """{"user":"u1","quantity":"many"}""" },
+        { "quantity", """{"user":"u1","quantity":0}""" },
+        { "user", """{"quantity":1}""" },
+        { "body", "{\"user\":\"" + new string('x', 5000) + "\"}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBodies))]
+    public async Task Should_answer_400_naming_the_field_and_deduct_nothing_when_the_body_is_bad(string field, string body)
+    {
+        var sale = await app.CreateSaleAsync(stock: 5);
+        var withSale = body.StartsWith("{\"", StringComparison.Ordinal) ? body.Insert(1, $"\"sale\":\"{sale}\",") : body;
+
+        using var response = await _client.PostAsync("/buy/ticket", new StringContent(withSale, Encoding.UTF8, "application/json"));
+
+        await AssertBadRequestAsync(response, field);
+        await AssertUntouchedAsync(sale, stock: 5);
+    }
+
+    private static async Task AssertBadRequestAsync(HttpResponseMessage response, string field)
+    {
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"the problem does not name '{field}': {problem}");
+    }
+
+    private async Task AssertUntouchedAsync(string sale, long stock)
+    {
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal((stock, 0L, stock), (audit.Total, audit.Held, audit.Available));
+        Assert.Equal(0, await app.Redis.Database.HashLengthAsync(Spike.Host.Redis.SaleKeys.Requests(sale)));
+    }
+}
