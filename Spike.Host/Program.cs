@@ -1,15 +1,22 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Spike.Host.Hosting;
 
 namespace Spike.Host;
 
-/// <summary>A headless node: the inventory role (shard region of InventoryActors) without the web front.</summary>
+/// <summary>
+/// A headless node: the inventory role (shard region of InventoryActors) without the buy API. It serves
+/// only /healthz and /ready (on ASPNETCORE_URLS) so scripts and orchestrators can wait for it.
+/// </summary>
 public static class HeadlessNode
 {
     public static async Task Main(string[] args)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(args);
         builder.AddSpikeNode();
-        await builder.Build().RunAsync();
+        var app = builder.Build();
+        app.MapSpikeHealthChecks();
+        await app.RunAsync();
     }
 }

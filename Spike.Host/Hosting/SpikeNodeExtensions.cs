@@ -5,6 +5,9 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -40,6 +43,14 @@ public static class SpikeNodeExtensions
 
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         return builder;
+    }
+
+    /// <summary>/healthz: the actor system runs. /ready: this node is an Up cluster member and Redis answers.</summary>
+    public static IEndpointRouteBuilder MapSpikeHealthChecks(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LivenessTag) });
+        app.MapHealthChecks("/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessTag) });
+        return app;
     }
 
     private static void ConfigureActorSystem(AkkaConfigurationBuilder akka, IServiceProvider services, SpikeOptions options)
