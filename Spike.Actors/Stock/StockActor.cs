@@ -12,8 +12,8 @@ namespace Spike.Actors.Stock;
 /// </summary>
 public sealed class StockActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(string saleId, IActorRef inventory, StockSettings settings) =>
-        Akka.Actor.Props.Create(() => new StockActor(saleId, inventory, settings));
+    public static Props Props(string saleId, IActorRef inventory, StockSettings settings, SoldOutBoard board) =>
+        Akka.Actor.Props.Create(() => new StockActor(saleId, inventory, settings, board));
 
     private sealed record BatchTimedOut(long BatchId);
 
@@ -25,6 +25,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private readonly string _saleId;
     private readonly IActorRef _inventory;
     private readonly StockSettings _settings;
+    private readonly SoldOutBoard _board;
     private readonly Queue<Buy> _waitingForAllotment = new();
     private readonly Dictionary<long, List<Buy>> _inFlight = [];
     private List<Buy> _nextBatch = [];
@@ -37,11 +38,12 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public StockActor(string saleId, IActorRef inventory, StockSettings settings)
+    public StockActor(string saleId, IActorRef inventory, StockSettings settings, SoldOutBoard board)
     {
         _saleId = saleId;
         _inventory = inventory;
         _settings = settings;
+        _board = board;
 
         Receive<Buy>(OnBuy);
         Receive<BatchReserved>(OnBatchReserved);
@@ -68,7 +70,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
                 MarkSoldOut();
                 return;
             }
-            _soldOut = false;
+            SetSoldOut(false);
             _allotment += granted.Granted;
             ServeWaiting();
         });
@@ -109,13 +111,15 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             }
             else
             {
-                _soldOut = false;
+                SetSoldOut(false);
             }
         });
         Receive<ReceiveTimeout>(_ => Context.Stop(Self));
     }
 
     protected override void PreStart() => SetReceiveTimeout(_settings.IdleTimeout);
+
+    protected override void PostStop() => _board.Forget(_saleId);
 
     private void OnBuy(Buy buy)
     {
@@ -266,8 +270,14 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private void MarkSoldOut()
     {
-        _soldOut = true;
+        SetSoldOut(true);
         AnswerWaiting(ItemOutcome.SoldOut);
+    }
+
+    private void SetSoldOut(bool soldOut)
+    {
+        _soldOut = soldOut;
+        _board.Set(_saleId, soldOut);
     }
 
     private void AnswerWaiting(ItemOutcome outcome)

@@ -19,7 +19,7 @@ public static class BuyApi
         return app;
     }
 
-    private static Task<IResult> BuyFromQuery(HttpContext context, IRequiredActor<StockManager> stock, IOptions<SpikeOptions> options)
+    private static Task<IResult> BuyFromQuery(HttpContext context, IRequiredActor<StockManager> stock, SoldOutBoard board, IOptions<SpikeOptions> options)
     {
         var query = context.Request.Query;
         foreach (var key in query.Keys)
@@ -39,16 +39,16 @@ public static class BuyApi
             quantity = parsed;
         }
         var body = new BuyBody(query["sale"], query["user"], quantity, query["requestId"]);
-        return BuyAsync(body, context, stock.ActorRef, options.Value);
+        return BuyAsync(body, context, stock.ActorRef, board, options.Value);
     }
 
-    private static async Task<IResult> BuyFromBody(HttpContext context, IRequiredActor<StockManager> stock, IOptions<SpikeOptions> options)
+    private static async Task<IResult> BuyFromBody(HttpContext context, IRequiredActor<StockManager> stock, SoldOutBoard board, IOptions<SpikeOptions> options)
     {
         var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.BuyBody, context.RequestAborted);
-        return error ?? await BuyAsync(body!, context, stock.ActorRef, options.Value);
+        return error ?? await BuyAsync(body!, context, stock.ActorRef, board, options.Value);
     }
 
-    private static async Task<IResult> BuyAsync(BuyBody body, HttpContext context, Akka.Actor.IActorRef stock, SpikeOptions options)
+    private static async Task<IResult> BuyAsync(BuyBody body, HttpContext context, Akka.Actor.IActorRef stock, SoldOutBoard board, SpikeOptions options)
     {
         var sale = body.Sale ?? options.DefaultSale;
         var quantity = body.Quantity ?? 1;
@@ -60,6 +60,11 @@ public static class BuyApi
         if (invalid is not null)
         {
             return invalid;
+        }
+
+        if (board.IsSoldOut(sale!))
+        {
+            return ApiResults.SoldOut; // invariant 6: no actor, network or Redis after sell-out
         }
 
         var requestId = body.RequestId ?? Guid.NewGuid().ToString("N");

@@ -41,6 +41,7 @@ public static class SpikeNodeExtensions
         builder.Services.AddSingleton<IInventoryStore, RedisInventoryStore>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
 
+        builder.Services.AddSingleton<SoldOutBoard>();
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         return builder;
     }
@@ -91,10 +92,11 @@ public static class SpikeNodeExtensions
         if (roles.Contains(NodeOptions.ApiRole))
         {
             var stockSettings = options.Buy.ToStockSettings();
+            var board = services.GetRequiredService<SoldOutBoard>();
             akka.WithActors((system, registry) =>
             {
                 var inventory = registry.Get<InventoryRegion>();
-                var manager = system.ActorOf(StockManagerActor.Props(inventory, stockSettings), "stock");
+                var manager = system.ActorOf(StockManagerActor.Props(inventory, stockSettings, board), "stock");
                 registry.Register<StockManager>(manager);
                 DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager));
             });

@@ -17,6 +17,8 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         BatchTimeout = TimeSpan.FromSeconds(30),
     };
 
+    private readonly SoldOutBoard _board = new();
+
     private static Task<ItemOutcome> OutcomeOf(Buy buy) => buy.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
     private static Buy NewBuy(string user, int quantity = 1) => Buy.Create(Sale, new ReserveItem($"r-{user}", user, quantity));
@@ -24,7 +26,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     private (IActorRef Stock, Akka.TestKit.TestProbe Inventory) StartWithLease(int granted, StockSettings? settings = null)
     {
         var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, settings ?? Settings));
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, settings ?? Settings, _board));
         stock.Tell(new LeaseGranted(Sale, granted, PerUserLimit: 1, SoldOut: false));
         return (stock, inventory);
     }
@@ -33,7 +35,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     public void Should_ask_for_a_lease_and_then_send_the_waiting_buyer_when_it_has_no_allotment()
     {
         var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings));
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings, _board));
 
         stock.Tell(NewBuy("u1"));
 
@@ -128,6 +130,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         var outcomes = await Task.WhenAll(buys.Select(OutcomeOf));
         Assert.All(outcomes, o => Assert.Equal(ReserveStatus.SoldOut, o.Status));
         inventory.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.True(_board.IsSoldOut(Sale), "the HTTP front's board did not learn the sell-out");
     }
 
     [Fact]
@@ -140,13 +143,14 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         stock.Tell(NewBuy("u1"));
 
         inventory.ExpectMsg<AcquireLease>();
+        Assert.False(_board.IsSoldOut(Sale));
     }
 
     [Fact]
     public async Task Should_answer_waiting_buyers_sold_out_when_the_lease_says_sold_out()
     {
         var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings));
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings, _board));
         var buy = NewBuy("u1");
         stock.Tell(buy);
         inventory.ExpectMsg<AcquireLease>();
@@ -184,7 +188,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     public void Should_skip_a_waiting_buyer_whose_request_has_already_been_answered()
     {
         var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings));
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings, _board));
         var abandoned = NewBuy("gone");
         var waiting = NewBuy("u1");
         stock.Tell(abandoned);
