@@ -46,10 +46,14 @@ public static class InventoryScripts
         end
         local out = {1, 0}
         local reserved = 0
+        -- formatted once per call: string.format costs as much as a Redis write per item
+        local payBy = string.format('%d', now + window * 1000)
+        local reservedPrefix = 'R:' .. payBy .. ':'
         for i = 0, n - 1 do
           local rid = ARGV[3 + i * 3]
           local user = ARGV[4 + i * 3]
-          local qty = tonumber(ARGV[5 + i * 3])
+          local q = ARGV[5 + i * 3]
+          local qty = tonumber(q)
           local rkey = user .. '\n' .. rid
           local outcome = redis.call('HGET', KEYS[2], rkey)
           if not outcome then
@@ -63,15 +67,13 @@ public static class InventoryScripts
               held = held + qty
               seq = seq + 1
               reserved = reserved + 1
-              local orderId = sale .. '-' .. string.format('%d', seq)
-              local payBy = string.format('%d', now + window * 1000)
-              local q = string.format('%d', qty)
+              -- seq stays far below 2^53, where tostring of a Lua number is an exact integer
+              local orderId = sale .. '-' .. tostring(seq)
               redis.call('HINCRBY', KEYS[3], user, q)
-              redis.call('HSET', KEYS[4], orderId,
-                cjson.encode({user = user, quantity = qty, payBy = tonumber(payBy), requestId = rid}))
+              redis.call('HSET', KEYS[4], orderId, user .. '\t' .. q .. '\t' .. payBy .. '\t' .. rid)
               redis.call('XADD', KEYS[5], '*', 'orderId', orderId, 'user', user, 'quantity', q,
                 'payBy', payBy, 'requestId', rid)
-              outcome = 'R:' .. payBy .. ':' .. orderId
+              outcome = reservedPrefix .. orderId
             end
             redis.call('HSET', KEYS[2], rkey, outcome)
           end

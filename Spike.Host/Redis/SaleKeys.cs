@@ -12,7 +12,7 @@ namespace Spike.Host.Redis;
 /// <see cref="SeqField"/> (order counter). Its absence means "sale not loaded", never "0 left".</item>
 /// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the first outcome of that request.</item>
 /// <item><c>spike:{sale}:users</c> HASH: user id → tickets held.</item>
-/// <item><c>spike:{sale}:res</c> HASH: order id → reservation record, JSON (see <see cref="ReservationRecord"/>).</item>
+/// <item><c>spike:{sale}:res</c> HASH: order id → reservation record, tab-separated (see <see cref="ReservationRecord"/>).</item>
 /// <item><c>spike:{sale}:orders</c> STREAM: one entry per reservation with the fields
 /// <see cref="OrderIdField"/>, <see cref="UserField"/>, <see cref="QuantityField"/>, <see cref="PayByField"/>,
 /// <see cref="RequestIdField"/>.</item>
