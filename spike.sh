@@ -42,6 +42,7 @@ BENCH_CONNECTIONS="${SPIKE_BENCH_CONNECTIONS:-100}"
 BENCH_THREADS="${SPIKE_BENCH_THREADS:-2}"
 BENCH_STOCK="${SPIKE_BENCH_STOCK:-5000000}"
 BENCH_REPLAY_MAX="${SPIKE_BENCH_REPLAY_MAX:-20000}"
+BENCH_KEEP_DATA="${SPIKE_BENCH_KEEP_DATA:-0}"
 LOG_LEVEL="${SPIKE_LOG_LEVEL:-}"          # optional override of the node's default log level
 
 # ---- output helpers -----------------------------------------------------------------------------
@@ -451,6 +452,7 @@ cmd_test() {
     END { printf "%d %d %d\n", p, f, s }' "$log")
   say ""
   if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$rc" -ne 0 ]; then
+    grep -E ': error [A-Z]+[0-9]+' "$log" | sed 's/ \[[^]]*\]$//' | sort -u | head -n 20 || true
     say "tests did not run (build failed? see $log): exit code $rc"
   else
     say "$passed passed, $failed failed, $skipped skipped"
@@ -553,7 +555,7 @@ cmd_demo() {
   audit_line "reserved answers == held" "$reserved == $S_HELD" "$([ "$reserved" = "$S_HELD" ] && echo 1)" || ok=0
   audit_line "held + available == total" "$S_HELD + $S_AVAIL == $S_TOTAL" "$([ $((S_HELD + S_AVAIL)) = "$S_TOTAL" ] && echo 1)" || ok=0
   audit_line "held <= total (no oversell)" "$S_HELD <= $S_TOTAL" "$([ "$S_HELD" -le "$S_TOTAL" ] && echo 1)" || ok=0
-  audit_line "same requestId, same outcome" "carol's retry repeats her answer" "$([ "$carol_answer" = "$carol_retry" ] && echo 1)" || ok=0
+  audit_line "same requestId, same outcome" "carol: retry == first answer" "$([ "$carol_answer" = "$carol_retry" ] && echo 1)" || ok=0
   say ""
   say "The system stays up: ./spike.sh status | ./spike.sh bench | ./spike.sh down"
   [ "$ok" -eq 1 ] || die "the demo audit failed"
@@ -580,9 +582,10 @@ redis_stat_calls() {
     END { printf "%d %d\n", ev, all }'
 }
 
-# machine_ticks — "<busy> <total>" jiffies of all CPUs, from /proc/stat
+# machine_ticks — "<busy> <total> <irq+softirq>" jiffies of all CPUs, from /proc/stat (interrupt time is
+# mostly the loopback traffic of the run itself, so it is shown apart from "other")
 machine_ticks() {
-  awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
+  awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t, $7 + $8; exit }' /proc/stat
 }
 
 # proc_ticks pid [children] — utime+stime jiffies of a process (0 when gone); with "children", the
@@ -609,25 +612,29 @@ cpu_of() {
 wrk_run() {
   local label="$1" mode="$2" sale="$3" secs="$4"
   local out="$BENCH_DIR/$label.out"
-  local b0 t0 n0 r0 c0 b1 t1 n1 r1 c1
-  read -r b0 t0 < <(machine_ticks)
+  local b0 t0 q0 n0 r0 c0 b1 t1 q1 n1 r1 c1
+  read -r b0 t0 q0 < <(machine_ticks)
   n0="$(proc_ticks "${NODE_PID:-}")" r0="$(proc_ticks "${REDIS_PID:-}")" c0="$(proc_ticks $$ children)"
   wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${secs}s" --timeout 5s \
     -s "$ROOT/bench/spike.lua" "$BASE" -- "$mode" "$sale" "$RUN_ID-$label" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk failed ($label)"; }
   c1="$(proc_ticks $$ children)"   # wrk's CPU lands in this shell's children times once it is reaped
-  read -r b1 t1 < <(machine_ticks)
+  read -r b1 t1 q1 < <(machine_ticks)
   n1="$(proc_ticks "${NODE_PID:-}")" r1="$(proc_ticks "${REDIS_PID:-}")"
   # CPU during the run, in cores: node, redis, wrk, and everything else on the machine
-  awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v n=$((n1 - n0)) -v r=$((r1 - r0)) -v w=$((c1 - c0)) -v cores="$(nproc)" \
+  awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v q=$((q1 - q0)) -v n=$((n1 - n0)) -v r=$((r1 - r0)) -v w=$((c1 - c0)) \
+    -v cores="$(nproc)" \
     'BEGIN { wall = t / cores; if (wall <= 0) wall = 1
-             o = b - n - r - w; if (o < 0) o = 0
-             printf "CPU node=%.2f redis=%.2f wrk=%.2f other=%.2f\n", n / wall, r / wall, w / wall, o / wall }' >>"$out"
+             o = b - q - n - r - w; if (o < 0) o = 0
+             printf "CPU node=%.2f redis=%.2f wrk=%.2f irq=%.2f other=%.2f\n", n / wall, r / wall, w / wall, q / wall, o / wall }' >>"$out"
   grep -q '^RESULT ' "$out" || { cat "$out" >&2; die "wrk printed no RESULT line ($label)"; }
   if [ -n "${NODE_PID:-}" ] && ! is_ours "$NODE_PID" api; then
     grep -v '^PENDING ' "$out" >&2
     say "--- last lines of $NODE_LOG ---" >&2
     tail -n 30 "$NODE_LOG" >&2 || true
+    if grep -q 'CLR termination hook' "$NODE_LOG" 2>/dev/null; then
+      say "(the node shut down gracefully: something outside sent it SIGTERM)" >&2
+    fi
     die "the node (pid $NODE_PID) is gone after run '$label'; no table (raw output in $BENCH_DIR)"
   fi
 }
@@ -759,15 +766,15 @@ cmd_bench() {
     say "Spike bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET $(dotnet --version 2>/dev/null || echo '?')"
     say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${BENCH_WARMUP} s warm-up; one node on $BASE; every request a new user"
     say ""
-    printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-31s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/redis/wrk/other"
-    printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|---------------------------------"
+    printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-38s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/redis/wrk/irq/other"
+    printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|----------------------------------------"
     local l name
     for l in a b c; do
       case $l in a) name="(a) success path" ;; b) name="(b) sold-out path" ;; c) name="(c) GET /ping ceiling" ;; esac
-      printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-31s |\n' "$name" \
+      printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-38s |\n' "$name" \
         "$(fmt_int "$(result $l rps)")" "$(result $l p50_ms)" "$(result $l p99_ms)" \
         "$(result $l s200)" "$(result $l s409)" "$(result $l s429)" "$(result $l s503)" "$(other_codes $l)" "$(errors_of $l)" \
-        "$(cpu_of $l node) / $(cpu_of $l redis) / $(cpu_of $l wrk) / $(cpu_of $l other)"
+        "$(cpu_of $l node) / $(cpu_of $l redis) / $(cpu_of $l wrk) / $(cpu_of $l irq) / $(cpu_of $l other)"
     done
     say ""
     printf '| %-44s | %-26s | %-10s | %-6s |\n' check measured target result
@@ -793,6 +800,14 @@ cmd_bench() {
     done
     say "reserved answers (a) = $a_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N requests retried with their requestId after wrk stopped (not answered 200 during the run or cut off in flight; $REPLAY_UNRESOLVED unresolved)"
   } | tee "$table"
+
+  # the bench sales hold hundreds of thousands of reservations: drop their keys (spike:{<sale>}:*)
+  if [ "$BENCH_KEEP_DATA" != 1 ]; then
+    local n
+    n="$(redis_cli --scan --pattern "spike:{$RUN_ID-*" | tee "$BENCH_DIR/keys" | wc -l)"
+    [ "$n" -gt 0 ] && xargs -r -n 100 redis-cli -h "$HOST" -p "$REDIS_PORT" UNLINK <"$BENCH_DIR/keys" >/dev/null
+    say "removed the bench sales' $n Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)"
+  fi
 
   if [ "$STARTED_BY_US" -eq 1 ]; then
     say ""
