@@ -127,6 +127,9 @@ is_ours() {
   [[ "$cmdline" == *"$(kind_match "$kind")"* ]]
 }
 
+# node kinds answer /ready on their HTTP port
+is_node() { [ "$1" = api ] || [ "$1" = inventory ]; }
+
 port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # read_procs — fills P_NAME P_PID P_KIND P_PORT P_LOG from .run/procs
@@ -263,8 +266,8 @@ wait_ready() {
     read_procs
     all=1
     for i in "${!P_NAME[@]}"; do
-      [ "${P_KIND[$i]}" = api ] || continue
-      if ! is_ours "${P_PID[$i]}" api; then
+      is_node "${P_KIND[$i]}" || continue
+      if ! is_ours "${P_PID[$i]}" "${P_KIND[$i]}"; then
         say "" >&2
         say "--- last lines of ${P_LOG[$i]} ---" >&2
         tail -n 40 "${P_LOG[$i]}" >&2 || true
@@ -277,7 +280,7 @@ wait_ready() {
     if [ "$SECONDS" -ge "$deadline" ]; then
       say "" >&2
       for i in "${!P_NAME[@]}"; do
-        [ "${P_KIND[$i]}" = api ] || continue
+        is_node "${P_KIND[$i]}" || continue
         say "--- ${P_NAME[$i]}: /ready = $(http_code "http://$HOST:${P_PORT[$i]}/ready"); last lines of ${P_LOG[$i]} ---" >&2
         tail -n 30 "${P_LOG[$i]}" >&2 || true
       done
@@ -413,7 +416,7 @@ cmd_status() {
         redis)
           if [ "$(redis_cli ping 2>/dev/null || true)" = PONG ]; then ready=PONG; else ready=no ok=0; fi
           ;;
-        api) ready="$(http_code "http://$HOST:${P_PORT[$i]}/ready")"; [ "$ready" = 200 ] || ok=0 ;;
+        api | inventory) ready="$(http_code "http://$HOST:${P_PORT[$i]}/ready")"; [ "$ready" = 200 ] || ok=0 ;;
       esac
       printf '%-12s %-8s %-10s %-7s %-7s %-9s %s\n' "${P_NAME[$i]}" "$pid" "${P_KIND[$i]}" "${P_PORT[$i]}" yes "$ready" "$rss"
     else
