@@ -291,8 +291,13 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             AnswerAllWaiters(new LeaseGranted(_saleId, 0, _sale.PerUserLimit, SoldOut: true));
             return;
         }
-        foreach (var (holder, request) in _leaseWaiters.ToArray())
+        // Nodes with buyers waiting first; a mere top-up never takes stock a starving node is waiting for.
+        foreach (var (holder, request) in _leaseWaiters.OrderByDescending(w => w.Value.Starving).ToArray())
         {
+            if (!request.Starving && _leaseWaiters.Values.Any(w => w.Starving))
+            {
+                break;
+            }
             var granted = _leases.Grant(holder, request.Wanted, _sale.Available, now);
             if (granted > 0)
             {
@@ -300,10 +305,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
                 holder.Tell(new LeaseGranted(_saleId, granted, _sale.PerUserLimit, SoldOut: false));
             }
         }
-        if (_leaseWaiters.Count > 0)
+        if (_leaseWaiters.Values.Any(w => w.Starving))
         {
-            // Everything is leased out: ask the holders for what they are not using.
-            foreach (var holder in _leases.HoldersWithAllotment().Where(h => !_leaseWaiters.ContainsKey(h)))
+            // Everything is leased out while buyers wait: ask the others for what they are not using.
+            foreach (var holder in _leases.HoldersWithAllotment().Where(h => _leaseWaiters.GetValueOrDefault(h) is not { Starving: true }))
             {
                 holder.Tell(new ReleaseLease(_saleId));
             }

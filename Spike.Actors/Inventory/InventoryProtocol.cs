@@ -44,8 +44,11 @@ public sealed record ReserveBatch(string SaleId, long BatchId, IReadOnlyList<Res
 /// <summary>Outcomes of a <see cref="ReserveBatch"/>, in the order of its items.</summary>
 public sealed record BatchReserved(string SaleId, long BatchId, IReadOnlyList<ItemOutcome> Outcomes) : ISaleMessage;
 
-/// <summary>A node's StockActor asks for (more) allotment; answered when some can be granted.</summary>
-public sealed record AcquireLease(string SaleId, int Wanted, IActorRef Holder) : ISaleMessage;
+/// <summary>
+/// A node's StockActor asks for (more) allotment; answered when some can be granted. <paramref name="Starving"/>:
+/// buyers are waiting on it (not just a top-up), so other nodes are asked to release what they do not use.
+/// </summary>
+public sealed record AcquireLease(string SaleId, int Wanted, IActorRef Holder, bool Starving) : ISaleMessage;
 
 /// <summary>Allotment granted to a node, with the terms its StockActor checks locally.</summary>
 public sealed record LeaseGranted(string SaleId, int Granted, int PerUserLimit, bool SoldOut) : ISaleMessage;

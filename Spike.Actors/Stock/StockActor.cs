@@ -34,6 +34,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private int? _perUserLimit;
     private bool _soldOut;
     private bool _leaseRequested;
+    private bool _leaseRequestStarving;
     private DateTime _unknownSaleUntil = DateTime.MinValue;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -251,15 +252,21 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>Asks for allotment: a top-up while some is left, or — with buyers waiting — a starving request.</summary>
     private void RequestLease()
     {
-        if (_leaseRequested || _soldOut)
+        var starving = _waitingForAllotment.Count > 0;
+        if (_soldOut || (_leaseRequested && (_leaseRequestStarving || !starving)))
         {
             return;
         }
+        if (!_leaseRequested)
+        {
+            Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
+        }
         _leaseRequested = true;
-        Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
-        _inventory.Tell(new AcquireLease(_saleId, _settings.LeaseChunk, Self));
+        _leaseRequestStarving = starving;
+        _inventory.Tell(new AcquireLease(_saleId, _settings.LeaseChunk, Self, starving));
     }
 
     private void LeaseAnswered()

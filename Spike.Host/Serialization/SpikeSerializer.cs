@@ -72,7 +72,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         {
             ReserveBatchManifest => new ReserveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader)),
             BatchReservedManifest => new BatchReserved(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadOutcome)),
-            AcquireLeaseManifest => new AcquireLease(reader.ReadString(), reader.ReadInt32(), ReadActorRef(reader)),
+            AcquireLeaseManifest => new AcquireLease(reader.ReadString(), reader.ReadInt32(), ReadActorRef(reader), reader.ReadBoolean()),
             LeaseGrantedManifest => new LeaseGranted(reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean()),
             SaleUnknownManifest => new SaleUnknown(reader.ReadString()),
             LeaseUnavailableManifest => new LeaseUnavailable(reader.ReadString()),
@@ -106,6 +106,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
                 writer.Write(m.SaleId);
                 writer.Write(m.Wanted);
                 WriteActorRef(writer, m.Holder);
+                writer.Write(m.Starving);
                 break;
             case LeaseGranted m:
                 writer.Write(m.SaleId);

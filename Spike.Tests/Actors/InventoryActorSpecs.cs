@@ -87,7 +87,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
 
         foreach (var node in nodes)
         {
-            inventory.Tell(new AcquireLease(Sale, 8, node.Ref));
+            inventory.Tell(new AcquireLease(Sale, 8, node.Ref, Starving: true));
         }
 
         // The first takes what it wants; while others hold leases a node gets at most half of what is free.
@@ -102,9 +102,9 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(10);
         var doomed = CreateTestProbe();
         var survivor = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, doomed.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, doomed.Ref, Starving: true));
         Assert.Equal(10, doomed.ExpectMsg<LeaseGranted>().Granted);
-        inventory.Tell(new AcquireLease(Sale, 10, survivor.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, survivor.Ref, Starving: true));
         survivor.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         Sys.Stop(doomed.Ref);
@@ -118,14 +118,44 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(10);
         var idle = CreateTestProbe();
         var busy = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref, Starving: true));
         idle.ExpectMsg<LeaseGranted>();
 
-        inventory.Tell(new AcquireLease(Sale, 10, busy.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, busy.Ref, Starving: true));
         idle.ExpectMsg<ReleaseLease>();
         inventory.Tell(new LeaseReturned(Sale, 10, idle.Ref));
 
         Assert.Equal(10, busy.ExpectMsg<LeaseGranted>().Granted);
+    }
+
+    [Fact]
+    public void Should_not_ask_holders_to_release_allotment_for_a_mere_top_up()
+    {
+        var inventory = StartInventory(10);
+        var holder = CreateTestProbe();
+        var toppingUp = CreateTestProbe();
+        inventory.Tell(new AcquireLease(Sale, 10, holder.Ref, Starving: true));
+        holder.ExpectMsg<LeaseGranted>();
+
+        inventory.Tell(new AcquireLease(Sale, 10, toppingUp.Ref, Starving: false));
+
+        holder.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        toppingUp.ExpectNoMsg(TimeSpan.FromMilliseconds(10));
+    }
+
+    [Fact]
+    public void Should_ask_a_holder_that_is_only_topping_up_to_release_when_another_node_starves()
+    {
+        var inventory = StartInventory(10);
+        var toppingUp = CreateTestProbe();
+        var starving = CreateTestProbe();
+        inventory.Tell(new AcquireLease(Sale, 10, toppingUp.Ref, Starving: true));
+        toppingUp.ExpectMsg<LeaseGranted>();
+        inventory.Tell(new AcquireLease(Sale, 10, toppingUp.Ref, Starving: false));
+
+        inventory.Tell(new AcquireLease(Sale, 10, starving.Ref, Starving: true));
+
+        toppingUp.ExpectMsg<ReleaseLease>();
     }
 
     [Fact]
@@ -138,13 +168,13 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         };
         var inventory = StartInventory(10, settings: settings);
         var idle = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref, Starving: true));
         idle.ExpectMsg<LeaseGranted>();
 
         idle.ExpectMsg<LeaseRevoked>(TimeSpan.FromSeconds(3));
 
         var other = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, other.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, other.Ref, Starving: true));
         Assert.Equal(10, other.ExpectMsg<LeaseGranted>().Granted);
     }
 
@@ -154,7 +184,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(stock: -1);
         var node = CreateTestProbe();
 
-        inventory.Tell(new AcquireLease(Sale, 10, node.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, node.Ref, Starving: true));
         node.ExpectMsg<SaleUnknown>();
         inventory.Tell(Batch(node.Ref, 1, "a"));
 
@@ -168,7 +198,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(stock: -1);
         var node = CreateTestProbe();
 
-        inventory.Tell(new AcquireLease(Sale, 10, node.Ref));
+        inventory.Tell(new AcquireLease(Sale, 10, node.Ref, Starving: true));
         node.ExpectMsg<LeaseUnavailable>();
         inventory.Tell(Batch(node.Ref, 1, "a", "b"));
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Spike.Host.Redis;
+using Spike.Tests.Support;
 using StackExchange.Redis;
 
 namespace Spike.Tests.Fixtures;
@@ -25,7 +26,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
     public RedisServerFixture()
     {
         _executable = FindRedisServer();
-        Port = FindFreePort();
+        Port = FreePort.Next();
         _directory = Path.Combine(Path.GetTempPath(), "spike-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
@@ -262,13 +263,6 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
     {
         var log = Path.Combine(_directory, "redis.log");
         return File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(20)) : "(no log)";
-    }
-
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string FindRedisServer()
