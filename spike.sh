@@ -227,6 +227,14 @@ build_nodes() {
   fi
 }
 
+# build_commit — the commit the build comes from, "+dirty" when the working tree has changes
+build_commit() {
+  local c
+  c="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || c="$c+dirty"
+  printf '%s' "$c"
+}
+
 # start_node name kind http_port akka_port roles
 start_node() {
   local name="$1" kind="$2" port="$3" akka="$4" roles="$5"
@@ -358,6 +366,7 @@ cmd_up() {
     printf 'REDIS_PORT=%q\n' "$REDIS_PORT"
     printf 'API_PORTS=%q\n' "$API_PORTS"
     printf 'AKKA_BASE_PORT=%q\n' "$AKKA_BASE_PORT"
+    printf 'BUILD_COMMIT=%q\n' "$(build_commit)"
   } >"$STATE"
 
   start_redis
@@ -766,7 +775,7 @@ cmd_bench() {
   local table="$BENCH_DIR/table.txt"
   {
     say ""
-    say "Spike bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET $(dotnet --version 2>/dev/null || echo '?')"
+    say "Spike bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET SDK $(dotnet --version 2>/dev/null || echo '?'), build ${BUILD_COMMIT:-?}"
     say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${BENCH_WARMUP} s warm-up; one node on $BASE; every request a new user"
     say ""
     printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-38s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/redis/wrk/irq/other"
