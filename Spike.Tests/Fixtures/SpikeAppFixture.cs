@@ -22,6 +22,8 @@ public sealed class SpikeAppFixture : IAsyncLifetime
 
     public HttpClient Client { get; private set; } = null!;
 
+    public IServiceProvider Services => _factory!.Services;
+
     public async Task InitializeAsync()
     {
         await Redis.InitializeAsync();
