@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Spike.Host.Redis;
+using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Spike.Tests.Clustering;
+
+/// <summary>
+/// The demo topology as real processes — Redis, 2 inventory nodes, 4 API nodes weighted 1:2:3:4, nginx —
+/// with nodes killed by SIGKILL. Buyers behave like real clients: they retry 502/503/429 and network
+/// errors with the same request id until they get a final answer.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHelper output)
+{
+    private static readonly int[] Weights = [1, 2, 3, 4];
+
+    private sealed record Answer(string User, string Status, string? OrderId, string? Upstream);
+
+    [Fact]
+    public async Task Should_sell_every_ticket_exactly_once_when_an_api_node_and_an_inventory_node_are_killed_mid_sale()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(redis, inventoryNodes: 2, Weights);
+        const int stock = 2_000;
+        const int buyers = 6_000;
+        var sale = await cluster.CreateSaleAsync(stock);
+        var finished = 0;
+        var killed = new TaskCompletionSource();
+        var apiVictim = cluster.ApiNodes[^1];
+        var inventoryVictim = cluster.InventoryNodes[0]; // the first seed, and the oldest: it hosts the shard coordinator
+
+        using var concurrency = new SemaphoreSlim(100);
+        var answers = await Task.WhenAll(Enumerable.Range(0, buyers).Select(async i =>
+        {
+            await concurrency.WaitAsync();
+            try
+            {
+                var answer = await BuyUntilFinalAsync(cluster, sale, $"user{i}", $"req{i}");
+                if (Interlocked.Increment(ref finished) == buyers / 3)
+                {
+                    apiVictim.Kill();
+                    inventoryVictim.Kill();
+                    killed.SetResult();
+                }
+                return answer;
+            }
+            finally
+            {
+                concurrency.Release();
+            }
+        }));
+
+        Assert.True(killed.Task.IsCompleted, "the nodes were never killed");
+        var reserved = answers.Where(a => a.Status == "reserved").ToArray();
+        var audit = await AuditAsync(sale);
+        output.WriteLine($"reserved answers {reserved.Length}, held {audit.Held}, answers by status: " +
+            string.Join(", ", answers.GroupBy(a => a.Status).Select(g => $"{g.Key}={g.Count()}")));
+        Assert.True(stock == audit.Held, $"held {audit.Held} != stock {stock}\n{cluster.Logs()}");
+        Assert.Equal(stock, reserved.Length);
+        Assert.Equal(stock, reserved.Select(a => a.User).Distinct().Count());
+        audit.AssertConsistent();
+        foreach (var answer in reserved)
+        {
+            Assert.True(await redis.Database.HashExistsAsync(SaleKeys.Reservations(sale), answer.OrderId), $"reserved answer {answer.OrderId} is not in Redis");
+        }
+        foreach (var survivor in cluster.ApiNodes.Concat(cluster.InventoryNodes).Where(n => n != apiVictim && n != inventoryVictim))
+        {
+            Assert.True(await survivor.IsReadyAsync(), $"survivor {survivor.Role} {survivor.HttpPort} is not ready");
+        }
+        var late = await cluster.Nginx.GetAsync($"/buy/ticket?sale={sale}&user=late");
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+    }
+
+    [Fact]
+    public async Task Should_share_traffic_by_weight_and_recover_from_a_redis_outage_mid_sale()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(redis, inventoryNodes: 2, Weights);
+        var sale = await cluster.CreateSaleAsync(stock: 1_500);
+
+        // Traffic shares: 1,000 buyers, each node's share within 10% of its weight's.
+        var firstWave = await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => BuyUntilFinalAsync(cluster, sale, $"w{i}", $"w{i}")));
+        var total = Weights.Sum();
+        foreach (var node in cluster.ApiNodes)
+        {
+            var share = firstWave.Count(a => a.Upstream == $"127.0.0.1:{node.HttpPort}") / (double)firstWave.Length;
+            var expected = node.Weight / (double)total;
+            Assert.True(Math.Abs(share - expected) <= 0.1 * expected, $"node {node.HttpPort} weight {node.Weight}: share {share:P1}, expected {expected:P1}");
+        }
+        Assert.Equal(1_000, (await AuditAsync(sale)).Held);
+
+        // Redis stops: every buyer gets a clear 503 and nothing is sold.
+        await redis.StopAsync();
+        HttpResponseMessage[] during;
+        try
+        {
+            during = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => cluster.Nginx.GetAsync($"/buy/ticket?sale={sale}&user=d{i}&requestId=d{i}")));
+        }
+        finally
+        {
+            await redis.StartAsync();
+        }
+        Assert.All(during, r => Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode));
+        Assert.Equal(1_000, (await AuditAsync(sale)).Held);
+
+        // Redis is back: the same buyers retry and the sale completes exactly.
+        var rest = await Task.WhenAll(Enumerable.Range(0, 1_000).Select(i => BuyUntilFinalAsync(cluster, sale, $"d{i}", $"d{i}")));
+        Assert.Equal(500, rest.Count(a => a.Status == "reserved"));
+        var audit = await AuditAsync(sale);
+        Assert.Equal(1_500, audit.Held);
+        audit.AssertConsistent();
+    }
+
+    /// <summary>A client that retries what the contract says to retry, with the same request id.</summary>
+    private static async Task<Answer> BuyUntilFinalAsync(ProcessCluster cluster, string sale, string user, string requestId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            try
+            {
+                using var response = await cluster.Nginx.GetAsync($"/buy/ticket?sale={sale}&user={user}&requestId={requestId}");
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict)
+                {
+                    var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+                    var upstream = response.Headers.TryGetValues("X-Spike-Upstream", out var values) ? values.Last() : null;
+                    return new Answer(user, json.GetProperty("status").GetString()!,
+                        json.TryGetProperty("orderId", out var orderId) ? orderId.GetString() : null, upstream);
+                }
+                Assert.True(response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway
+                    or HttpStatusCode.GatewayTimeout or HttpStatusCode.TooManyRequests, $"unexpected {response.StatusCode} for {user}");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // no answer at all: retry with the same request id
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{user} got no final answer within 120s");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<SaleAudit> AuditAsync(string sale)
+    {
+        var db = redis.Database;
+        var meta = (await db.HashGetAllAsync(SaleKeys.Meta(sale))).ToDictionary(e => e.Name.ToString(), e => (long)e.Value);
+        var users = await db.HashGetAllAsync(SaleKeys.Users(sale));
+        return new SaleAudit(meta[SaleKeys.TotalField], meta[SaleKeys.HeldField], meta[SaleKeys.AvailableField],
+            await db.HashLengthAsync(SaleKeys.Reservations(sale)), await db.StreamLengthAsync(SaleKeys.Orders(sale)),
+            users.Length == 0 ? 0 : users.Max(u => (long)u.Value));
+    }
+}

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Spike.Tests.Support;
+
+namespace Spike.Tests.Fixtures;
+
+/// <summary>
+/// The demo topology as real processes on loopback: a real redis-server, inventory nodes (Spike.Host),
+/// API nodes (Spike.Api) and a real nginx rendered from <c>nginx/spike.conf.template</c> in front.
+/// Nodes can be killed with SIGKILL. Binaries are the ones built next to the test assembly's configuration.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    public const string AdminToken = "cluster-admin-token";
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly string _runDirectory = Directory.CreateTempSubdirectory("spike-cluster-").FullName;
+    private readonly List<Process> _processes = [];
+    private Process? _nginx;
+
+    private ProcessCluster(RedisServerFixture redis) => Redis = redis;
+
+    public RedisServerFixture Redis { get; }
+
+    public List<ClusterNode> InventoryNodes { get; } = [];
+
+    public List<ClusterNode> ApiNodes { get; } = [];
+
+    public int NginxPort { get; private set; }
+
+    public HttpClient Nginx { get; private set; } = null!;
+
+    public static async Task<ProcessCluster> StartAsync(RedisServerFixture redis, int inventoryNodes, int[] weights)
+    {
+        var cluster = new ProcessCluster(redis);
+        try
+        {
+            await cluster.StartNodesAsync(inventoryNodes, weights);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartNodesAsync(int inventoryNodes, int[] weights)
+    {
+        var inventoryPorts = Enumerable.Range(0, inventoryNodes).Select(_ => (Http: FreePort.Next(), Akka: FreePort.Next())).ToArray();
+        var seeds = inventoryPorts.Select(p => $"akka.tcp://spike@127.0.0.1:{p.Akka}").ToArray();
+        foreach (var (http, akka) in inventoryPorts)
+        {
+            InventoryNodes.Add(StartNode("Spike.Host", "inventory", http, akka, seeds, weight: 0));
+        }
+        foreach (var weight in weights)
+        {
+            ApiNodes.Add(StartNode("Spike.Api", "api", FreePort.Next(), FreePort.Next(), seeds, weight));
+        }
+        await Task.WhenAll(InventoryNodes.Concat(ApiNodes).Select(n => n.WaitUntilReadyAsync(ReadyTimeout)));
+        await StartNginxAsync();
+    }
+
+    private ClusterNode StartNode(string project, string role, int httpPort, int akkaPort, string[] seeds, int weight)
+    {
+        var info = new ProcessStartInfo("dotnet", Path.Combine(BuildOutput(project), project + ".dll"))
+        {
+            WorkingDirectory = BuildOutput(project),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var env = info.Environment;
+        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
+        env["ASPNETCORE_ENVIRONMENT"] = "Production";
+        env["Spike__Redis"] = Redis.ConnectionString;
+        env["Spike__AdminToken"] = AdminToken;
+        env["Spike__Node__Hostname"] = "127.0.0.1";
+        env["Spike__Node__Port"] = akkaPort.ToString(CultureInfo.InvariantCulture);
+        env["Spike__Node__Roles__0"] = role;
+        for (var i = 0; i < seeds.Length; i++)
+        {
+            env[$"Spike__Node__SeedNodes__{i}"] = seeds[i];
+        }
+        var log = Path.Combine(_runDirectory, $"{role}-{httpPort}.log");
+        var process = StartLogged(info, log);
+        return new ClusterNode(role, httpPort, akkaPort, weight, process, log);
+    }
+
+    private async Task StartNginxAsync()
+    {
+        NginxPort = FreePort.Next();
+        var config = Path.Combine(_runDirectory, "nginx", "nginx.conf");
+        var render = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot, "nginx", "render.sh"), "--test", config, Path.Combine(_runDirectory, "nginx")])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        render.Environment["SPIKE_NGINX_PORT"] = NginxPort.ToString(CultureInfo.InvariantCulture);
+        render.Environment["SPIKE_API_PORTS"] = string.Join(' ', ApiNodes.Select(n => n.HttpPort));
+        render.Environment["SPIKE_API_WEIGHTS"] = string.Join(' ', ApiNodes.Select(n => n.Weight));
+        render.Environment["SPIKE_NGINX_DAEMON"] = "off";
+        using (var rendering = Process.Start(render)!)
+        {
+            var output = await rendering.StandardError.ReadToEndAsync() + await rendering.StandardOutput.ReadToEndAsync();
+            await rendering.WaitForExitAsync();
+            Assert.True(rendering.ExitCode == 0, $"nginx/render.sh --test failed (nginx -t): {output}");
+        }
+        var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+        _nginx = StartLogged(
+            new ProcessStartInfo(nginx, ["-c", config, "-p", Path.Combine(_runDirectory, "nginx") + "/", "-e", Path.Combine(_runDirectory, "nginx", "error.log")])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            },
+            Path.Combine(_runDirectory, "nginx.log"));
+        Nginx = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 200 })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{NginxPort}"),
+            Timeout = TimeSpan.FromSeconds(15),
+        };
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                return (await Nginx.GetAsync("/ping")).StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(20), "nginx did not answer /ping");
+    }
+
+    private Process StartLogged(ProcessStartInfo info, string log)
+    {
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
+        _processes.Add(process);
+        var writer = new StreamWriter(log, append: true, Encoding.UTF8) { AutoFlush = true };
+        var gate = new Lock();
+        void Write(string? line)
+        {
+            if (line is not null)
+            {
+                lock (gate)
+                {
+                    writer.WriteLine(line);
+                }
+            }
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public async Task<string> CreateSaleAsync(long stock)
+    {
+        var sale = "p" + Guid.NewGuid().ToString("N")[..12];
+        using var request = SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock });
+        request.Headers.Authorization = new("Bearer", AdminToken);
+        using var response = await Nginx.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"creating the sale: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return sale;
+    }
+
+    /// <summary>The last lines of every node's log, for a failure message.</summary>
+    public string Logs() => string.Join("\n", InventoryNodes.Concat(ApiNodes).Select(n =>
+        $"--- {n.Role} {n.HttpPort} ---\n" + string.Join('\n', File.ReadLines(n.Log).TakeLast(15))));
+
+    public async ValueTask DisposeAsync()
+    {
+        Nginx?.Dispose();
+        foreach (var process in _processes.Where(p => !p.HasExited))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        foreach (var process in _processes)
+        {
+            process.Dispose();
+        }
+    }
+
+    private static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Spike.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("Spike.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>The project's own output for the configuration the tests were built in (building the tests builds it).</summary>
+    private static string BuildOutput(string project)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Configuration>/net10.0/
+        var output = Path.Combine(RepositoryRoot, project, "bin", configuration, "net10.0");
+        return File.Exists(Path.Combine(output, project + ".dll"))
+            ? output
+            : throw new InvalidOperationException($"{project} is not built at {output}");
+    }
+}
+
+public sealed record ClusterNode(string Role, int HttpPort, int AkkaPort, int Weight, Process Process, string Log)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    public string Url => $"http://127.0.0.1:{HttpPort}";
+
+    /// <summary>SIGKILL: no leave, no hand-off; the cluster finds out through the failure detector.</summary>
+    public void Kill() => Process.Kill();
+
+    public async Task<bool> IsReadyAsync()
+    {
+        try
+        {
+            using var response = await Http.GetAsync(Url + "/ready");
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        if (Process.HasExited)
+        {
+            throw new InvalidOperationException($"{Role} node {HttpPort} exited: {string.Join('\n', File.ReadLines(Log).TakeLast(20))}");
+        }
+        return Poll.UntilAsync(IsReadyAsync, timeout, $"{Role} node {HttpPort} not ready");
+    }
+}
