@@ -10,6 +10,12 @@ public interface IInventoryStore
     /// <summary>Runs a batch of reservations in one atomic call; outcomes follow the items' order.</summary>
     Task<ReserveBatchResult> ReserveAsync(string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The first outcome recorded for each item's request id, or null where none was: read-only, for
+    /// retries that arrive after sell-out.
+    /// </summary>
+    Task<IReadOnlyList<ItemOutcome?>> ResolveAsync(string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default);
+
     Task<SaleSnapshot?> GetSaleAsync(string saleId, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a sale or replaces its settings, keeping what is held; refuses a total below held.</summary>

@@ -28,6 +28,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     private sealed record BatchesFailed(IReadOnlyList<ReserveBatch> Batches, Exception Cause);
 
+    private sealed record RetriesResolved(IReadOnlyList<ResolveBatch> Batches, IReadOnlyList<ItemOutcome?>? Outcomes);
+
     private sealed record CommandRan(SaleCommandResult Result, IActorRef ReplyTo);
 
     private sealed record PendingCommand(ISaleCommand Command, IActorRef ReplyTo);
@@ -44,6 +46,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LeaseBook<IActorRef> _leases = new();
     private readonly List<ReserveBatch> _queuedBatches = [];
+    private readonly List<ResolveBatch> _queuedResolves = [];
     private readonly Queue<PendingCommand> _queuedCommands = new();
     private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
     private SaleState? _sale;
@@ -67,6 +70,24 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             RunNextStoreCall();
         });
         Receive<BatchesRan>(OnBatchesRan);
+        Receive<ResolveBatch>(batch =>
+        {
+            _queuedResolves.Add(batch);
+            RunNextStoreCall();
+        });
+        Receive<RetriesResolved>(resolved =>
+        {
+            var offset = 0;
+            foreach (var batch in resolved.Batches)
+            {
+                var outcomes = batch.Items.Select((_, i) => resolved.Outcomes is null
+                    ? ItemOutcome.Unavailable
+                    : resolved.Outcomes[offset + i] ?? ItemOutcome.SoldOut).ToArray();
+                offset += outcomes.Length;
+                batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.BatchId, outcomes));
+            }
+            StoreCallDone();
+        });
         Receive<BatchesFailed>(failed =>
         {
             _log.Warning("Store call for sale {0} failed: {1}", _saleId, failed.Cause.Message);
@@ -174,6 +195,15 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             _store.GetSaleAsync(_saleId).PipeTo(Self,
                 success: snapshot => new SaleLoaded(snapshot),
                 failure: cause => new LoadFailed(cause));
+        }
+        else if (_queuedResolves.Count > 0)
+        {
+            _storeCallInFlight = true;
+            var batches = _queuedResolves.ToArray();
+            _queuedResolves.Clear();
+            _store.ResolveAsync(_saleId, batches.SelectMany(b => b.Items).ToArray()).PipeTo(Self,
+                success: outcomes => new RetriesResolved(batches, outcomes),
+                failure: _ => new RetriesResolved(batches, null));
         }
         else if (_queuedBatches.Count > 0)
         {

@@ -41,7 +41,13 @@ public sealed record SaleSnapshot(string Id, long Total, long Held, long Availab
 /// <summary>A node's batch of requests; one Lua call runs it (merged with others in flight).</summary>
 public sealed record ReserveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo) : ISaleMessage;
 
-/// <summary>Outcomes of a <see cref="ReserveBatch"/>, in the order of its items.</summary>
+/// <summary>
+/// Retries (requests with the client's own request id) that reached a node after sell-out: answered with
+/// each request's first outcome, or sold out when it never reached Redis. Deducts nothing.
+/// </summary>
+public sealed record ResolveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo) : ISaleMessage;
+
+/// <summary>Outcomes of a <see cref="ReserveBatch"/> or <see cref="ResolveBatch"/>, in the order of its items.</summary>
 public sealed record BatchReserved(string SaleId, long BatchId, IReadOnlyList<ItemOutcome> Outcomes) : ISaleMessage;
 
 /// <summary>

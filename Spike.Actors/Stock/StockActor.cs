@@ -28,7 +28,9 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private readonly SoldOutBoard _board;
     private readonly Queue<Buy> _waitingForAllotment = new();
     private readonly Dictionary<long, List<Buy>> _inFlight = [];
+    private readonly Dictionary<long, List<Buy>> _resolving = [];
     private List<Buy> _nextBatch = [];
+    private List<Buy> _nextResolve = [];
     private long _nextBatchId;
     private int _allotment;
     private int? _perUserLimit;
@@ -58,6 +60,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
                     GiveBack(buy);
                     buy.Completion.TrySetResult(ItemOutcome.Unavailable);
                 }
+            }
+            else if (_resolving.Remove(timedOut.BatchId, out var retries))
+            {
+                retries.ForEach(r => r.Completion.TrySetResult(ItemOutcome.Unavailable));
             }
             FlushBatches();
         });
@@ -127,7 +133,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         var quantity = buy.Item.Quantity;
         if (_soldOut)
         {
-            buy.Completion.TrySetResult(ItemOutcome.SoldOut);
+            AnswerSoldOut(buy);
         }
         else if (DateTime.UtcNow < _unknownSaleUntil)
         {
@@ -179,10 +185,45 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             var items = buys.ConvertAll(b => b.Item);
             _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self));
         }
+        if (_nextResolve.Count > 0 && _resolving.Count == 0)
+        {
+            var batchId = ++_nextBatchId;
+            _resolving[batchId] = _nextResolve;
+            Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
+            _inventory.Tell(new ResolveBatch(_saleId, batchId, _nextResolve.ConvertAll(b => b.Item), Self));
+            _nextResolve = [];
+        }
+    }
+
+    /// <summary>
+    /// After sell-out a first attempt is answered here (invariant 6); a possible retry is looked up,
+    /// batched, so that a buyer who was reserved gets the same answer again (invariant 5).
+    /// </summary>
+    private void AnswerSoldOut(Buy buy)
+    {
+        if (buy.MayBeRetry)
+        {
+            _nextResolve.Add(buy);
+            FlushBatches();
+        }
+        else
+        {
+            buy.Completion.TrySetResult(ItemOutcome.SoldOut);
+        }
     }
 
     private void OnBatchReserved(BatchReserved reserved)
     {
+        if (_resolving.Remove(reserved.BatchId, out var retries))
+        {
+            Timers.Cancel(reserved.BatchId);
+            for (var i = 0; i < retries.Count; i++)
+            {
+                retries[i].Completion.TrySetResult(reserved.Outcomes[i]);
+            }
+            FlushBatches();
+            return;
+        }
         if (!_inFlight.Remove(reserved.BatchId, out var buys))
         {
             return; // timed out already; its buyers were told to retry
@@ -278,7 +319,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private void MarkSoldOut()
     {
         SetSoldOut(true);
-        AnswerWaiting(ItemOutcome.SoldOut);
+        while (_waitingForAllotment.TryDequeue(out var buy))
+        {
+            AnswerSoldOut(buy);
+        }
     }
 
     private void SetSoldOut(bool soldOut)

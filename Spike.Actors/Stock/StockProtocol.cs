@@ -8,11 +8,13 @@ namespace Spike.Actors.Stock;
 /// One buyer's request. The actor completes <paramref name="Completion"/> instead of replying: cheaper
 /// than an Ask, and the HTTP handler awaits it with its own deadline. A completion already cancelled
 /// by that deadline is skipped, so nothing is deducted for a buyer who has been answered.
+/// <paramref name="MayBeRetry"/>: the request id came from the client, so this may be the retry of a
+/// request that was reserved; after sell-out it is resolved against Redis instead of answered locally.
 /// </summary>
-public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<ItemOutcome> Completion)
+public sealed record Buy(string SaleId, ReserveItem Item, bool MayBeRetry, TaskCompletionSource<ItemOutcome> Completion)
 {
-    public static Buy Create(string saleId, ReserveItem item) =>
-        new(saleId, item, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+    public static Buy Create(string saleId, ReserveItem item, bool mayBeRetry = false) =>
+        new(saleId, item, mayBeRetry, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
 }
 
 /// <param name="LeaseChunk">Allotment asked for at a time; a top-up is asked when a quarter is left.</param>

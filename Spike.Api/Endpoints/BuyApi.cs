@@ -62,13 +62,13 @@ public static class BuyApi
             return invalid;
         }
 
-        if (board.IsSoldOut(sale!))
+        if (body.RequestId is null && board.IsSoldOut(sale!))
         {
-            return ApiResults.SoldOut; // invariant 6: no actor, network or Redis after sell-out
+            return ApiResults.SoldOut; // invariant 6: a first attempt after sell-out touches no actor, network or Redis
         }
 
         var requestId = body.RequestId ?? Guid.NewGuid().ToString("N");
-        var buy = Buy.Create(sale!, new ReserveItem(requestId, body.User!, quantity));
+        var buy = Buy.Create(sale!, new ReserveItem(requestId, body.User!, quantity), mayBeRetry: body.RequestId is not null);
         stock.Tell(buy, Akka.Actor.ActorRefs.NoSender);
         ItemOutcome outcome;
         try

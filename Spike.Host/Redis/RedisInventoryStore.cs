@@ -91,6 +91,14 @@ public sealed class RedisInventoryStore : IInventoryStore
         return new ReserveBatchResult(true, (long)reply[1], outcomes);
     }
 
+    public async Task<IReadOnlyList<ItemOutcome?>> ResolveAsync(
+        string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default)
+    {
+        var fields = items.Select(i => (RedisValue)SaleKeys.RequestKey(i.UserId, i.RequestId)).ToArray();
+        var codes = await CallAsync(db => db.HashGetAsync(SaleKeys.Requests(saleId), fields), "the retry lookup", cancellationToken);
+        return codes.Select(code => code.IsNull ? null : ParseOutcome(code)).ToArray();
+    }
+
     public async Task<SaleSnapshot?> GetSaleAsync(string saleId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(saleId);

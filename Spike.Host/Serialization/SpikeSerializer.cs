@@ -19,6 +19,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
 
     private const string ReserveBatchManifest = "RB";
     private const string BatchReservedManifest = "BR";
+    private const string ResolveBatchManifest = "VB";
     private const string AcquireLeaseManifest = "AL";
     private const string LeaseGrantedManifest = "LG";
     private const string SaleUnknownManifest = "SU";
@@ -41,6 +42,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     {
         ReserveBatch => ReserveBatchManifest,
         BatchReserved => BatchReservedManifest,
+        ResolveBatch => ResolveBatchManifest,
         AcquireLease => AcquireLeaseManifest,
         LeaseGranted => LeaseGrantedManifest,
         SaleUnknown => SaleUnknownManifest,
@@ -71,6 +73,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         return manifest switch
         {
             ReserveBatchManifest => new ReserveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader)),
+            ResolveBatchManifest => new ResolveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader)),
             BatchReservedManifest => new BatchReserved(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadOutcome)),
             AcquireLeaseManifest => new AcquireLease(reader.ReadString(), reader.ReadInt32(), ReadActorRef(reader), reader.ReadBoolean()),
             LeaseGrantedManifest => new LeaseGranted(reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean()),
@@ -92,6 +95,12 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         switch (obj)
         {
             case ReserveBatch m:
+                writer.Write(m.SaleId);
+                writer.Write(m.BatchId);
+                WriteList(writer, m.Items, WriteItem);
+                WriteActorRef(writer, m.ReplyTo);
+                break;
+            case ResolveBatch m:
                 writer.Write(m.SaleId);
                 writer.Write(m.BatchId);
                 WriteList(writer, m.Items, WriteItem);

@@ -63,6 +63,22 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     }
 
     [Fact]
+    public void Should_answer_retries_with_their_first_outcome_and_others_sold_out_without_deducting()
+    {
+        var inventory = StartInventory(1);
+        var node = CreateTestProbe();
+        inventory.Tell(Batch(node.Ref, 1, "a"));
+        var first = Assert.Single(node.ExpectMsg<BatchReserved>().Outcomes);
+
+        inventory.Tell(new ResolveBatch(Sale, 2, [new ReserveItem("r-a", "a", 1), new ReserveItem("r-z", "z", 1)], node.Ref));
+
+        var resolved = node.ExpectMsg<BatchReserved>();
+        Assert.Equal(2, resolved.BatchId);
+        Assert.Equal([first, ItemOutcome.SoldOut], resolved.Outcomes);
+        Assert.Equal(1, _store.Snapshot(Sale)!.Held);
+    }
+
+    [Fact]
     public void Should_publish_back_in_stock_when_stock_is_added_after_sell_out()
     {
         var inventory = StartInventory(1);

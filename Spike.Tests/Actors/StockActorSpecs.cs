@@ -134,6 +134,21 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     }
 
     [Fact]
+    public async Task Should_resolve_a_possible_retry_against_the_inventory_after_sell_out()
+    {
+        var (stock, inventory) = StartWithLease(50);
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true));
+        var retry = Buy.Create(Sale, new ReserveItem("client-id", "u1", 1), mayBeRetry: true);
+
+        stock.Tell(retry);
+
+        var resolve = inventory.ExpectMsg<ResolveBatch>();
+        Assert.Equal("client-id", Assert.Single(resolve.Items).RequestId);
+        stock.Tell(new BatchReserved(Sale, resolve.BatchId, [ItemOutcome.Reserved("s1-7", 1)]));
+        Assert.Equal("s1-7", (await OutcomeOf(retry)).OrderId);
+    }
+
+    [Fact]
     public void Should_reopen_when_the_sale_is_back_in_stock()
     {
         var (stock, inventory) = StartWithLease(0);

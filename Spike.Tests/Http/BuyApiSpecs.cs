@@ -72,6 +72,22 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
     }
 
     [Fact]
+    public async Task Should_return_the_reservation_again_when_a_request_id_is_retried_after_sell_out()
+    {
+        var sale = await app.CreateSaleAsync(stock: 1);
+        var first = await BuyAsync($"sale={sale}&user=dora&requestId=r1");
+        var soldOut = await BuyAsync($"sale={sale}&user=eve");
+
+        var retried = await BuyAsync($"sale={sale}&user=dora&requestId=r1");
+        var otherRetry = await BuyAsync($"sale={sale}&user=eve&requestId=never-sent-before");
+
+        Assert.Equal(("reserved", "sold_out"), (first.Status, soldOut.Status));
+        Assert.Equal((HttpStatusCode.OK, first.OrderId), (retried.Code, retried.OrderId));
+        Assert.Equal("sold_out", otherRetry.Status);
+        Assert.Equal(1, (await app.AuditAsync(sale)).Held);
+    }
+
+    [Fact]
     public async Task Should_answer_limit_reached_when_a_user_buys_again_with_a_new_request_id()
     {
         var sale = await app.CreateSaleAsync(stock: 10);

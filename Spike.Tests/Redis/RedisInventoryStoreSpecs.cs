@@ -41,6 +41,19 @@ public sealed class RedisInventoryStoreSpecs
     }
 
     [Fact]
+    public async Task Should_resolve_recorded_first_outcomes_and_nothing_for_unseen_request_ids()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+        var items = DistinctUsers(2);
+        var reserved = await _store.ReserveAsync(sale, items);
+
+        var resolved = await _store.ResolveAsync(sale, [items[0], items[1], new ReserveItem("unseen", "u0", 1)]);
+
+        Assert.Equal([reserved.Outcomes[0], reserved.Outcomes[1], null], resolved);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
     public async Task Should_reserve_exactly_one_when_stock_is_one_and_200_items_arrive_in_one_batch()
     {
         var sale = await CreateSaleAsync(stock: 1);

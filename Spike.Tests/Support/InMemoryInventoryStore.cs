@@ -58,6 +58,16 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         }
     }
 
+    public async Task<IReadOnlyList<ItemOutcome?>> ResolveAsync(string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default)
+    {
+        await WaitForGate();
+        lock (_lock)
+        {
+            return items.Select(item => _sales.TryGetValue(saleId, out var sale)
+                && sale.Requests.TryGetValue(item.UserId + "\n" + item.RequestId, out var first) ? first : null).ToArray();
+        }
+    }
+
     public async Task<SaleSnapshot?> GetSaleAsync(string saleId, CancellationToken cancellationToken = default)
     {
         await WaitForGate();
