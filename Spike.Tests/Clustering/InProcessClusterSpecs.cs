@@ -73,8 +73,12 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
             TimeSpan.FromSeconds(30), "the downed node was not removed");
     }
 
-    private async Task<long> HeldAsync(string sale) =>
-        (long)await redis.Database.HashGetAsync(Spike.Host.Redis.SaleKeys.Meta(sale), Spike.Host.Redis.SaleKeys.HeldField);
+    private async Task<long> HeldAsync(string sale)
+    {
+        var audit = await SaleAudit.ReadAsync(redis.Database, sale);
+        audit.AssertConsistent();
+        return audit.Held;
+    }
 
     [Fact]
     public async Task Should_sell_a_downed_nodes_allotment_through_the_surviving_node()

@@ -142,13 +142,5 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
         }
     }
 
-    private async Task<SaleAudit> AuditAsync(string sale)
-    {
-        var db = redis.Database;
-        var meta = (await db.HashGetAllAsync(SaleKeys.Meta(sale))).ToDictionary(e => e.Name.ToString(), e => (long)e.Value);
-        var users = await db.HashGetAllAsync(SaleKeys.Users(sale));
-        return new SaleAudit(meta[SaleKeys.TotalField], meta[SaleKeys.HeldField], meta[SaleKeys.AvailableField],
-            await db.HashLengthAsync(SaleKeys.Reservations(sale)), await db.StreamLengthAsync(SaleKeys.Orders(sale)),
-            users.Length == 0 ? 0 : users.Max(u => (long)u.Value));
-    }
+    private Task<SaleAudit> AuditAsync(string sale) => SaleAudit.ReadAsync(redis.Database, sale);
 }

@@ -78,9 +78,14 @@ public sealed class SpikeAppFixture : IAsyncLifetime
     }
 
     /// <summary>What Redis holds for the sale, read directly: the audit every test checks.</summary>
-    public async Task<SaleAudit> AuditAsync(string sale)
+    public Task<SaleAudit> AuditAsync(string sale) => SaleAudit.ReadAsync(Redis.Database, sale);
+}
+
+public sealed record SaleAudit(long Total, long Held, long Available, long Reservations, long OrderStreamEntries, long MaxHeldByOneUser)
+{
+    /// <summary>What Redis holds for the sale, read directly.</summary>
+    public static async Task<SaleAudit> ReadAsync(IDatabase db, string sale)
     {
-        var db = Redis.Database;
         var meta = (await db.HashGetAllAsync(SaleKeys.Meta(sale))).ToDictionary(e => e.Name.ToString(), e => (long)e.Value);
         var users = await db.HashGetAllAsync(SaleKeys.Users(sale));
         return new SaleAudit(
@@ -91,10 +96,7 @@ public sealed class SpikeAppFixture : IAsyncLifetime
             OrderStreamEntries: await db.StreamLengthAsync(SaleKeys.Orders(sale)),
             MaxHeldByOneUser: users.Length == 0 ? 0 : users.Max(u => (long)u.Value));
     }
-}
 
-public sealed record SaleAudit(long Total, long Held, long Available, long Reservations, long OrderStreamEntries, long MaxHeldByOneUser)
-{
     /// <summary>Invariants 1, 3, 4 and 7: no oversell, per-user limit, every reservation recorded, held + available == total.</summary>
     public void AssertConsistent(int perUserLimit = 1)
     {
