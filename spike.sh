@@ -1,21 +1,20 @@
 #!/usr/bin/env bash
 # spike.sh — run, test and benchmark Spike on this machine.
 #
-#   ./spike.sh up       start Redis and the node(s); wait until every node is ready
+#   ./spike.sh up       start Redis, the inventory nodes, the API nodes and nginx; wait until all are ready
 #   ./spike.sh down     stop everything `up` started
 #   ./spike.sh status   show the processes and their readiness
-#   ./spike.sh demo     bring the system up and run a tiny sale with curl, then audit it
+#   ./spike.sh demo     bring the system up and run a flash sale through nginx with a node crash, then audit it
 #   ./spike.sh test     run every test (installs redis-server, nginx, wrk first when missing)
-#   ./spike.sh bench    benchmark the running node with wrk and print one table
+#   ./spike.sh bench    benchmark the running system with wrk (cluster through nginx, or one node) and print one table
 #   ./spike.sh deps     install the system packages the other commands need (apt-get, root)
 #
 # Everything listens on 127.0.0.1 only. Pids, logs, the published build, Redis data and the admin
 # token live in .run/ (git-ignored). Configuration comes from the environment; see README.md.
 #
-# Layout for later topologies: every process is started by start_process() and recorded as one line
-# of .run/procs ("name pid kind port log"); down/status only read that file. `plan_nodes` decides
-# which node processes exist — adding inventory nodes or more API nodes (and nginx) means adding
-# lines there and, for a new kind, a case in start_node().
+# Layout: every process is started by start_process() and recorded as one line of .run/procs
+# ("name pid kind port log"); down/status only read that file. `plan_nodes` decides which node
+# processes exist (inventory nodes first: they are the seeds); start_node() knows how to start each kind.
 
 set -euo pipefail
 
@@ -30,7 +29,11 @@ HOST=127.0.0.1
 
 # ---- configuration (environment) ----------------------------------------------------------------
 REDIS_PORT="${SPIKE_REDIS_PORT:-6379}"
-API_PORTS="${SPIKE_API_PORTS:-3001}"
+API_PORTS="${SPIKE_API_PORTS:-3001 3002 3003 3004}"
+API_WEIGHTS="${SPIKE_API_WEIGHTS:-}"                 # default: 1 2 3 ... (one per API port)
+INVENTORY_NODES="${SPIKE_INVENTORY_NODES:-2}"        # 0 = no inventory nodes: every API node carries both roles
+INVENTORY_BASE_PORT="${SPIKE_INVENTORY_BASE_PORT:-3101}"   # /healthz and /ready of inventory node 1, 2, ...
+NGINX_PORT="${SPIKE_NGINX_PORT:-8080}"
 AKKA_BASE_PORT="${SPIKE_AKKA_BASE_PORT:-4053}"
 APPENDFSYNC="${SPIKE_REDIS_APPENDFSYNC:-everysec}"
 READY_TIMEOUT="${SPIKE_READY_TIMEOUT:-120}"
@@ -44,6 +47,13 @@ BENCH_STOCK="${SPIKE_BENCH_STOCK:-5000000}"
 BENCH_REPLAY_MAX="${SPIKE_BENCH_REPLAY_MAX:-20000}"
 BENCH_KEEP_DATA="${SPIKE_BENCH_KEEP_DATA:-0}"
 LOG_LEVEL="${SPIKE_LOG_LEVEL:-}"          # optional override of the node's default log level
+DEMO_STOCK="${SPIKE_DEMO_STOCK:-10000}"
+DEMO_BUYERS="${SPIKE_DEMO_BUYERS:-}"      # default: 3 x SPIKE_DEMO_STOCK
+DEMO_CONCURRENCY="${SPIKE_DEMO_CONCURRENCY:-150}"
+DEMO_KILL="${SPIKE_DEMO_KILL:-1}"         # 0 = no node is killed during the demo
+SELLOUT_STOCK="${SPIKE_BENCH_SELLOUT_STOCK:-100000}"
+SELLOUT_BUYERS="${SPIKE_BENCH_SELLOUT_BUYERS:-300000}"
+SELLOUT_MAX_SECONDS="${SPIKE_BENCH_SELLOUT_MAX_SECONDS:-120}"
 
 # ---- output helpers -----------------------------------------------------------------------------
 say() { printf '%s\n' "$*"; }
@@ -55,19 +65,29 @@ usage() {
   cat <<EOF
 usage: ./spike.sh <command>
 
-  up       start Redis (AOF on) and the node(s) on 127.0.0.1; wait until ready; print URLs and token
+  up       start Redis (AOF on), the inventory nodes (the seeds), the API nodes and nginx on 127.0.0.1;
+           wait until every one is ready; print URLs, token and pids. On a partly running system
+           (a node was killed), restart the dead nodes.
   down     stop everything 'up' started (pids from .run/procs)
-  status   show the processes and whether each node is ready
-  demo     bring the system up (when it is not) and run a tiny sale with curl, then audit it
-  test     run every test: dotnet test Spike.sln (installs redis-server, nginx, wrk when missing)
-  bench    wrk benchmark of the running node (brings it up when needed): success path, sold-out
-           path, /ping ceiling; one table with targets and an audit
+  status   show every process (kind, port, pid, alive, ready)
+  demo     up (when needed), then a flash sale through nginx: SPIKE_DEMO_STOCK tickets, 3x as many
+           unique buyers, one API node and one inventory node killed with SIGKILL halfway; audit
+  test     run every test: dotnet test Spike.sln and nginx/selftest.sh (installs redis-server, nginx,
+           wrk when missing)
+  bench    [cluster|node] wrk benchmark of the running system (brings it up when needed).
+           cluster (default when inventory nodes run): success path through nginx and directly on
+           one API node, /ping through nginx, time to sell out 100,000 tickets to 300,000 buyers.
+           node: success path, sold-out path, /ping ceiling of one API node.
   deps     install the system packages the commands need (apt-get; needs root)
 
-environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001"), SPIKE_ADMIN_TOKEN (generated),
-  SPIKE_REDIS_APPENDFSYNC (everysec), SPIKE_AKKA_BASE_PORT (4053), SPIKE_READY_TIMEOUT (120 s),
-  SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL, SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100),
-  SPIKE_BENCH_THREADS (2), SPIKE_BENCH_STOCK (5000000), SPIKE_TEST_CONFIGURATION (Release)
+environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001 3002 3003 3004"), SPIKE_API_WEIGHTS
+  ("1 2 3 4"), SPIKE_INVENTORY_NODES (2; 0 = API nodes carry both roles), SPIKE_INVENTORY_BASE_PORT
+  (3101), SPIKE_NGINX_PORT (8080), SPIKE_AKKA_BASE_PORT (4053), SPIKE_ADMIN_TOKEN (generated),
+  SPIKE_REDIS_APPENDFSYNC (everysec), SPIKE_READY_TIMEOUT (120 s), SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL,
+  SPIKE_DEMO_STOCK (10000), SPIKE_DEMO_BUYERS (3 x stock), SPIKE_DEMO_CONCURRENCY (150), SPIKE_DEMO_KILL (1),
+  SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100), SPIKE_BENCH_THREADS (2),
+  SPIKE_BENCH_STOCK (5000000), SPIKE_BENCH_SELLOUT_STOCK (100000), SPIKE_BENCH_SELLOUT_BUYERS (300000),
+  SPIKE_TEST_CONFIGURATION (Release)
 EOF
 }
 
@@ -114,7 +134,7 @@ kind_match() {
     redis) printf 'redis-server' ;;
     api) printf 'Spike.Api.dll' ;;
     inventory) printf 'Spike.Host.dll' ;;
-    nginx) printf 'nginx' ;;
+    nginx) printf 'nginx -c' ;;   # the master; its title becomes "nginx: master process <bin> -c <conf>"
     *) printf '%s' "$1" ;;
   esac
 }
@@ -129,6 +149,17 @@ is_ours() {
 
 # node kinds answer /ready on their HTTP port
 is_node() { [ "$1" = api ] || [ "$1" = inventory ]; }
+
+# ready_code kind port — what the process's readiness check answers: an HTTP status (000 = nothing),
+# PONG for Redis
+ready_code() {
+  case "$1" in
+    redis) redis_cli ping 2>/dev/null || printf 'no' ;;
+    api | inventory) http_code "http://$HOST:$2/ready" ;;
+    nginx) http_code "http://$HOST:$2/nginx/healthz" ;;
+    *) printf '-' ;;
+  esac
+}
 
 port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
@@ -165,6 +196,19 @@ load_state() {
     ADMIN_TOKEN="${SPIKE_ADMIN_TOKEN:-}"
   fi
   read -r -a API_PORT_LIST <<<"$API_PORTS"
+  default_weights
+  read -r -a API_WEIGHT_LIST <<<"$API_WEIGHTS"
+}
+
+# default_weights — SPIKE_API_WEIGHTS unset: 1 2 3 ... one per API port (1 2 3 4 for the default ports)
+default_weights() {
+  if [ -z "$API_WEIGHTS" ]; then
+    local n=0 port
+    for port in $API_PORTS; do
+      n=$((n + 1))
+      API_WEIGHTS="${API_WEIGHTS:+$API_WEIGHTS }$n"
+    done
+  fi
 }
 
 # start_process name kind port logfile workdir command... — detached (own session), recorded
@@ -182,17 +226,58 @@ http_code() { # url — prints the HTTP status code (000 when nothing answered)
   curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true
 }
 
-# ---- the node plan (issue 2: one node per API port, carrying both roles) -------------------------
-# Prints one line per node process: name kind http_port akka_port roles(comma separated)
+# ---- the node plan -------------------------------------------------------------------------------
+# Prints one line per node process, in start order: name kind http_port akka_port roles(comma separated)
+#   SPIKE_INVENTORY_NODES=N (2): inventory-1..N (headless Spike.Host, role inventory, /ready on
+#     SPIKE_INVENTORY_BASE_PORT+i), the seeds; then one API node (role api) per SPIKE_API_PORTS entry.
+#   SPIKE_INVENTORY_NODES=0: one node per API port carrying both roles (issue 2's single node); the
+#     first API node is the seed.
+# Akka remoting ports: SPIKE_AKKA_BASE_PORT, +1, +2, ... in this order.
 plan_nodes() {
-  local i=0 port
+  local i=0 j port
+  for ((j = 1; j <= INVENTORY_NODES; j++)); do
+    printf 'inventory-%s inventory %s %s inventory\n' "$j" "$((INVENTORY_BASE_PORT + j - 1))" "$((AKKA_BASE_PORT + i))"
+    i=$((i + 1))
+  done
+  local roles=api
+  [ "$INVENTORY_NODES" -eq 0 ] && roles=api,inventory
   for port in $API_PORTS; do
-    printf 'api-%s api %s %s api,inventory\n' "$port" "$port" "$((AKKA_BASE_PORT + i))"
+    printf 'api-%s api %s %s %s\n' "$port" "$port" "$((AKKA_BASE_PORT + i))" "$roles"
     i=$((i + 1))
   done
 }
 
-seed_node() { printf 'akka.tcp://spike@%s:%s' "$HOST" "$AKKA_BASE_PORT"; }
+# seed_nodes — the seed node addresses, one per line: every inventory node (the first one first),
+# or the first API node when there are none. The same list goes to every node.
+seed_nodes() {
+  local n=$INVENTORY_NODES j
+  [ "$n" -gt 0 ] || n=1
+  for ((j = 0; j < n; j++)); do
+    printf 'akka.tcp://spike@%s:%s\n' "$HOST" "$((AKKA_BASE_PORT + j))"
+  done
+}
+
+# check_plan — the configuration makes sense before anything starts
+check_plan() {
+  [[ "$INVENTORY_NODES" =~ ^[0-9]+$ ]] && [ "$INVENTORY_NODES" -le 20 ] \
+    || die "SPIKE_INVENTORY_NODES='$INVENTORY_NODES': use a number from 0 to 20"
+  [ -n "${API_PORTS// /}" ] || die "SPIKE_API_PORTS is empty: give at least one API port"
+  local p
+  for p in $API_PORTS $NGINX_PORT $REDIS_PORT $INVENTORY_BASE_PORT $AKKA_BASE_PORT; do
+    [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "'$p' is not a port number (check the SPIKE_*_PORT(S) variables)"
+  done
+  default_weights
+  local np nw
+  np="$(wc -w <<<"$API_PORTS")" nw="$(wc -w <<<"$API_WEIGHTS")"
+  [ "$np" -eq "$nw" ] || die "SPIKE_API_PORTS has $np entries ($API_PORTS) but SPIKE_API_WEIGHTS has $nw ($API_WEIGHTS); give one weight per port"
+  local dup
+  dup="$( { plan_nodes | awk '{ print $3; print $4 }'; echo "$NGINX_PORT"; echo "$REDIS_PORT"; } | sort | uniq -d | tr '\n' ' ')"
+  [ -z "$dup" ] || die "port(s) used twice by this configuration: $dup(HTTP ports, inventory ports, Akka ports from SPIKE_AKKA_BASE_PORT, nginx, redis)"
+}
+
+nginx_bin() {
+  if command -v nginx >/dev/null 2>&1; then command -v nginx; elif [ -x /usr/sbin/nginx ]; then printf '/usr/sbin/nginx'; else return 1; fi
+}
 
 # ---- redis --------------------------------------------------------------------------------------
 redis_cli() { redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"; }
@@ -218,12 +303,20 @@ start_redis() {
 # ---- build --------------------------------------------------------------------------------------
 build_nodes() {
   need_dotnet
-  step "building Spike.Api ($BUILD_CONFIGURATION) into .run/publish/api (log: .run/logs/build.log)"
-  if ! (cd "$ROOT" && dotnet publish Spike.Api/Spike.Api.csproj -c "$BUILD_CONFIGURATION" \
-        -o "$PUBLISH/api" --nologo) >"$LOGS/build.log" 2>&1; then
+  : >"$LOGS/build.log"
+  publish_project Spike.Api api
+  # the headless inventory node (Spike.Host), only when the plan has inventory nodes
+  [ "$INVENTORY_NODES" -eq 0 ] || publish_project Spike.Host host
+}
+
+# publish_project project dir — dotnet publish into .run/publish/<dir>
+publish_project() {
+  step "building $1 ($BUILD_CONFIGURATION) into .run/publish/$2 (log: .run/logs/build.log)"
+  if ! (cd "$ROOT" && dotnet publish "$1/$1.csproj" -c "$BUILD_CONFIGURATION" \
+        -o "$PUBLISH/$2" --nologo) >>"$LOGS/build.log" 2>&1; then
     grep -E 'error|Error' "$LOGS/build.log" | sort -u | tail -n 20 >&2 || true
     tail -n 5 "$LOGS/build.log" >&2
-    die "build failed (full log: $LOGS/build.log)"
+    die "build of $1 failed (full log: $LOGS/build.log)"
   fi
 }
 
@@ -245,9 +338,13 @@ start_node() {
     "Spike__AdminToken=$ADMIN_TOKEN"
     "Spike__Node__Hostname=$HOST"
     "Spike__Node__Port=$akka"
-    "Spike__Node__SeedNodes__0=$(seed_node)"
   )
-  local i=0 role
+  local i=0 role seed
+  while read -r seed; do
+    envs+=("Spike__Node__SeedNodes__$i=$seed")
+    i=$((i + 1))
+  done < <(seed_nodes)
+  i=0
   IFS=, read -r -a role_list <<<"$roles"
   for role in "${role_list[@]}"; do
     envs+=("Spike__Node__Roles__$i=$role")
@@ -261,20 +358,46 @@ start_node() {
       start_process "$name" api "$port" "$LOGS/$name.log" "$PUBLISH/api" \
         env "${envs[@]}" dotnet Spike.Api.dll
       ;;
+    inventory)
+      # headless: HTTP only for /healthz and /ready
+      envs+=("ASPNETCORE_URLS=http://$HOST:$port")
+      start_process "$name" inventory "$port" "$LOGS/$name.log" "$PUBLISH/host" \
+        env "${envs[@]}" dotnet Spike.Host.dll
+      ;;
     *) die "unknown node kind $kind" ;;
   esac
   say "    $name: pid $LAST_PID, http $HOST:$port, akka $HOST:$akka, roles $roles"
 }
 
-# wait_ready — every api node answers /ready with 200 before the deadline
+# start_nginx — renders nginx/spike.conf.template (nginx/render.sh, checked with nginx -t) and
+# starts nginx in the foreground (daemon off: the recorded pid is the master)
+start_nginx() {
+  local dir="$RUN/nginx" bin
+  bin="$(nginx_bin)" || die "nginx is not installed (sudo apt-get install -y nginx)"
+  mkdir -p "$dir"
+  step "starting nginx on $HOST:$NGINX_PORT: weighted round-robin over API ports ($API_PORTS), weights ($API_WEIGHTS)"
+  if ! SPIKE_NGINX_PORT="$NGINX_PORT" SPIKE_API_PORTS="$API_PORTS" SPIKE_API_WEIGHTS="$API_WEIGHTS" \
+       SPIKE_API_HOST="$HOST" SPIKE_NGINX_DAEMON=off NGINX="$bin" \
+       "$ROOT/nginx/render.sh" --test "$dir/nginx.conf" "$dir" >"$LOGS/nginx-render.log" 2>&1; then
+    cat "$LOGS/nginx-render.log" >&2
+    stop_all >/dev/null
+    die "nginx/render.sh --test failed (everything started was stopped)"
+  fi
+  start_process nginx nginx "$NGINX_PORT" "$LOGS/nginx.log" "$dir" \
+    "$bin" -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log"
+  say "    nginx: pid $LAST_PID, http $HOST:$NGINX_PORT (config .run/nginx/nginx.conf, errors .run/nginx/error.log)"
+}
+
+# wait_ready — every recorded node (and nginx) answers its readiness check with 200 before the
+# deadline; a process that died or stays unready stops everything started and fails
 wait_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT)) i all
-  step "waiting for /ready (up to ${READY_TIMEOUT} s)"
+  step "waiting for readiness (/ready of every node, nginx's /nginx/healthz; up to ${READY_TIMEOUT} s)"
   while :; do
     read_procs
     all=1
     for i in "${!P_NAME[@]}"; do
-      is_node "${P_KIND[$i]}" || continue
+      [ "${P_KIND[$i]}" = redis ] && continue
       if ! is_ours "${P_PID[$i]}" "${P_KIND[$i]}"; then
         say "" >&2
         say "--- last lines of ${P_LOG[$i]} ---" >&2
@@ -282,14 +405,14 @@ wait_ready() {
         stop_all >/dev/null
         die "${P_NAME[$i]} exited before it became ready (log above; everything started was stopped)"
       fi
-      [ "$(http_code "http://$HOST:${P_PORT[$i]}/ready")" = 200 ] || all=0
+      [ "$(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}")" = 200 ] || all=0
     done
     [ "$all" -eq 1 ] && { say ""; return 0; }
     if [ "$SECONDS" -ge "$deadline" ]; then
       say "" >&2
       for i in "${!P_NAME[@]}"; do
-        is_node "${P_KIND[$i]}" || continue
-        say "--- ${P_NAME[$i]}: /ready = $(http_code "http://$HOST:${P_PORT[$i]}/ready"); last lines of ${P_LOG[$i]} ---" >&2
+        [ "${P_KIND[$i]}" = redis ] && continue
+        say "--- ${P_NAME[$i]}: ready = $(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}"); last lines of ${P_LOG[$i]} ---" >&2
         tail -n 30 "${P_LOG[$i]}" >&2 || true
       done
       stop_all >/dev/null
@@ -300,23 +423,102 @@ wait_ready() {
   done
 }
 
+# read_plan — PLAN_LINE[name] = the plan_nodes line of each node (for akka ports, roles and restarts)
+read_plan() {
+  declare -gA PLAN_LINE=()
+  local line
+  while read -r line; do
+    PLAN_LINE[${line%% *}]="$line"
+  done < <(plan_nodes)
+}
+
+# weight_of port — the nginx weight of an API port
+weight_of() {
+  local i
+  for i in "${!API_PORT_LIST[@]}"; do
+    [ "${API_PORT_LIST[$i]}" = "$1" ] && { printf '%s' "${API_WEIGHT_LIST[$i]:-?}"; return 0; }
+  done
+  printf '?'
+}
+
 print_summary() {
   load_state
   read_procs
-  local i
+  read_plan
+  local i name akka roles
   say ""
-  say "Spike is up."
+  say "Spike is up: $(wc -w <<<"$API_PORTS") API node(s) behind nginx, $INVENTORY_NODES inventory node(s), Redis."
   for i in "${!P_NAME[@]}"; do
+    name="${P_NAME[$i]}"
+    read -r _ _ _ akka roles <<<"${PLAN_LINE[$name]:-- - - - -}"
     case "${P_KIND[$i]}" in
-      redis) say "  redis       redis://$HOST:${P_PORT[$i]}   pid ${P_PID[$i]}   log ${P_LOG[$i]}" ;;
-      api) say "  ${P_NAME[$i]}    http://$HOST:${P_PORT[$i]}   pid ${P_PID[$i]}   log ${P_LOG[$i]}" ;;
-      *) say "  ${P_NAME[$i]}    ${P_KIND[$i]}:${P_PORT[$i]}   pid ${P_PID[$i]}   log ${P_LOG[$i]}" ;;
+      nginx) printf '  %-12s http://%s:%-6s pid %-8s entry point: weighted round-robin, weights %s; log %s\n' \
+               "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "${API_WEIGHTS// /:}" "$RUN/nginx/error.log" ;;
+      redis) printf '  %-12s redis://%s:%-5s pid %-8s AOF on; log %s\n' "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "${P_LOG[$i]}" ;;
+      api) printf '  %-12s http://%s:%-6s pid %-8s weight %s, akka %s, roles %s; log %s\n' \
+             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(weight_of "${P_PORT[$i]}")" "$akka" "$roles" "${P_LOG[$i]}" ;;
+      inventory) printf '  %-12s http://%s:%-6s pid %-8s /healthz and /ready only, akka %s (seed), roles %s; log %s\n' \
+             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$akka" "$roles" "${P_LOG[$i]}" ;;
+      *) printf '  %-12s %s:%s pid %s log %s\n' "$name" "${P_KIND[$i]}" "${P_PORT[$i]}" "${P_PID[$i]}" "${P_LOG[$i]}" ;;
     esac
   done
-  say "  admin token $ADMIN_TOKEN   (also in .run/admin-token)"
+  say "  admin token  $ADMIN_TOKEN   (also in .run/admin-token)"
   say ""
-  say "  try:  curl 'http://$HOST:${API_PORT_LIST[0]}/buy/ticket?sale=demo&user=alice'"
-  say "        ./spike.sh status | ./spike.sh bench | ./spike.sh down"
+  say "  try:  curl -i 'http://$HOST:$NGINX_PORT/buy/ticket?sale=demo&user=alice&requestId=alice-1'"
+  say "        ./spike.sh status | ./spike.sh demo | ./spike.sh bench | ./spike.sh down"
+}
+
+# restart_dead — restarts the recorded nodes (and nginx) that are no longer running, on their ports
+# (e.g. the two nodes the demo killed); Redis must still be running
+restart_dead() {
+  load_state
+  read_procs
+  read_plan
+  local i dead=() keep
+  for i in "${!P_NAME[@]}"; do
+    is_ours "${P_PID[$i]}" "${P_KIND[$i]}" && continue
+    [ "${P_KIND[$i]}" = redis ] && die "Redis (pid ${P_PID[$i]}) is not running: ./spike.sh down && ./spike.sh up"
+    [ "${P_KIND[$i]}" = nginx ] || [ -n "${PLAN_LINE[${P_NAME[$i]}]:-}" ] \
+      || die "${P_NAME[$i]} is not running and not in the node plan of .run/state: ./spike.sh down && ./spike.sh up"
+    dead+=("$i")
+  done
+  [ "${#dead[@]}" -gt 0 ] || return 0
+  local port akka busy=()
+  for i in "${dead[@]}"; do
+    port_busy "${P_PORT[$i]}" && busy+=("${P_PORT[$i]} (${P_NAME[$i]})")
+    if [ "${P_KIND[$i]}" != nginx ]; then
+      read -r _ _ _ akka _ <<<"${PLAN_LINE[${P_NAME[$i]}]}"
+      port_busy "$akka" && busy+=("$akka (akka of ${P_NAME[$i]})")
+    fi
+  done
+  [ "${#busy[@]}" -eq 0 ] || die "cannot restart: ports in use on $HOST: ${busy[*]}"
+  # drop the dead processes' lines; the restarted ones are recorded anew
+  keep="$(awk -v dead=" $(for i in "${dead[@]}"; do printf '%s ' "${P_PID[$i]}"; done)" \
+    '{ if (index(dead, " " $2 " ") == 0) print }' "$PROCS")"
+  printf '%s\n' "$keep" | sed '/^$/d' >"$PROCS"
+  step "restarting ${#dead[@]} process(es) that are not running (their earlier logs are kept as <log>.1)"
+  for i in "${dead[@]}"; do
+    [ -f "${P_LOG[$i]}" ] && mv -f "${P_LOG[$i]}" "${P_LOG[$i]}.1"
+    if [ "${P_KIND[$i]}" = nginx ]; then
+      start_nginx
+    else
+      # shellcheck disable=SC2086
+      start_node ${PLAN_LINE[${P_NAME[$i]}]}
+    fi
+  done
+  sort_procs
+  wait_ready
+}
+
+# sort_procs — .run/procs in start order again (redis, the plan's nodes, nginx) after a restart, so
+# that status lists them as up does and down stops them in reverse start order
+sort_procs() {
+  local rank="redis" line
+  while read -r line; do rank+=" ${line%% *}"; done < <(plan_nodes)
+  rank+=" nginx"
+  awk -v rank="$rank" 'BEGIN { n = split(rank, R, " "); for (i = 1; i <= n; i++) r[R[i]] = i }
+    { printf "%05d %s\n", ($1 in r) ? r[$1] : 99999, $0 }' "$PROCS" | sort -s -n -k1,1 | cut -d' ' -f2- >"$PROCS.tmp"
+  mv -f "$PROCS.tmp" "$PROCS"
 }
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -331,20 +533,25 @@ cmd_up() {
       print_summary
       return 0
     elif [ "$alive" -gt 0 ]; then
-      die "Spike is partly running ($alive of ${#P_PID[@]} processes alive); run ./spike.sh down first"
+      say "Spike is partly running ($alive of ${#P_PID[@]} processes alive; configuration from .run/state)."
+      restart_dead
+      print_summary
+      return 0
     fi
     rm -f "$PROCS" "$STATE"   # stale: nothing of it is alive
   fi
 
-  ensure_pkgs redis-server:redis-server redis-cli:redis-tools curl:curl
+  ensure_pkgs redis-server:redis-server redis-cli:redis-tools curl:curl nginx:nginx
   need_dotnet
+  check_plan
 
   # refuse ports that something else holds, before starting anything
-  local port line busy=()
+  local port line busy=() name
   port_busy "$REDIS_PORT" && busy+=("$REDIS_PORT (redis; set SPIKE_REDIS_PORT)")
-  while read -r _ _ port akka _; do
-    port_busy "$port" && busy+=("$port (http; set SPIKE_API_PORTS)")
-    port_busy "$akka" && busy+=("$akka (akka remoting; set SPIKE_AKKA_BASE_PORT)")
+  port_busy "$NGINX_PORT" && busy+=("$NGINX_PORT (nginx; set SPIKE_NGINX_PORT)")
+  while read -r name _ port akka _; do
+    port_busy "$port" && busy+=("$port (http of $name; set SPIKE_API_PORTS / SPIKE_INVENTORY_BASE_PORT)")
+    port_busy "$akka" && busy+=("$akka (akka remoting of $name; set SPIKE_AKKA_BASE_PORT)")
   done < <(plan_nodes)
   [ "${#busy[@]}" -eq 0 ] || die "ports already in use on $HOST: ${busy[*]}"
 
@@ -365,16 +572,32 @@ cmd_up() {
   {
     printf 'REDIS_PORT=%q\n' "$REDIS_PORT"
     printf 'API_PORTS=%q\n' "$API_PORTS"
+    printf 'API_WEIGHTS=%q\n' "$API_WEIGHTS"
+    printf 'INVENTORY_NODES=%q\n' "$INVENTORY_NODES"
+    printf 'INVENTORY_BASE_PORT=%q\n' "$INVENTORY_BASE_PORT"
+    printf 'NGINX_PORT=%q\n' "$NGINX_PORT"
     printf 'AKKA_BASE_PORT=%q\n' "$AKKA_BASE_PORT"
     printf 'BUILD_COMMIT=%q\n' "$(build_commit)"
   } >"$STATE"
 
   start_redis
-  step "starting nodes (seed $(seed_node))"
-  while read -r line; do
-    # shellcheck disable=SC2086
-    start_node $line
-  done < <(plan_nodes)
+  # The first seed forms the cluster: start it alone and wait until it is Up, then the rest at once
+  # (the other inventory nodes, then the API nodes; they all join through the seed list).
+  local plan n
+  mapfile -t plan < <(plan_nodes)
+  step "starting the first seed ($(seed_nodes | head -n 1))"
+  # shellcheck disable=SC2086
+  start_node ${plan[0]}
+  wait_ready
+  if [ "${#plan[@]}" -gt 1 ]; then
+    step "starting the other nodes (seed list: $(seed_nodes | tr '\n' ' '))"
+    for ((n = 1; n < ${#plan[@]}; n++)); do
+      # shellcheck disable=SC2086
+      start_node ${plan[$n]}
+    done
+    wait_ready
+  fi
+  start_nginx
   wait_ready
   print_summary
 }
@@ -415,25 +638,34 @@ cmd_status() {
   fi
   load_state
   read_procs
-  local i pid rss ready ok=1
-  printf '%-12s %-8s %-10s %-7s %-7s %-9s %s\n' NAME PID KIND PORT ALIVE READY "RSS"
+  read_plan
+  local i pid rss ready alive ok=1 akka detail
+  printf '%-12s %-10s %-6s %-8s %-6s %-6s %-8s %s\n' NAME KIND PORT PID ALIVE READY RSS DETAIL
   for i in "${!P_NAME[@]}"; do
-    pid="${P_PID[$i]}" ready=-
+    pid="${P_PID[$i]}" ready=- rss=- alive=NO
+    read -r _ _ _ akka _ <<<"${PLAN_LINE[${P_NAME[$i]}]:-- - - - -}"
+    case "${P_KIND[$i]}" in
+      api) detail="weight $(weight_of "${P_PORT[$i]}"), akka $akka" ;;
+      inventory) detail="akka $akka, seed" ;;
+      nginx) detail="weights ${API_WEIGHTS// /:} over $API_PORTS" ;;
+      *) detail="" ;;
+    esac
     if is_ours "$pid" "${P_KIND[$i]}"; then
-      rss="$(awk '/VmRSS/{printf "%d MB", $2/1024}' "/proc/$pid/status" 2>/dev/null || true)"
-      case "${P_KIND[$i]}" in
-        redis)
-          if [ "$(redis_cli ping 2>/dev/null || true)" = PONG ]; then ready=PONG; else ready=no ok=0; fi
-          ;;
-        api | inventory) ready="$(http_code "http://$HOST:${P_PORT[$i]}/ready")"; [ "$ready" = 200 ] || ok=0 ;;
-      esac
-      printf '%-12s %-8s %-10s %-7s %-7s %-9s %s\n' "${P_NAME[$i]}" "$pid" "${P_KIND[$i]}" "${P_PORT[$i]}" yes "$ready" "$rss"
+      alive=yes
+      rss="$(awk '/VmRSS/{printf "%dMB", $2/1024}' "/proc/$pid/status" 2>/dev/null || true)"
+      ready="$(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}")"
+      case "$ready" in 200 | PONG) ;; *) ok=0 ;; esac
     else
       ok=0
-      printf '%-12s %-8s %-10s %-7s %-7s %-9s %s\n' "${P_NAME[$i]}" "$pid" "${P_KIND[$i]}" "${P_PORT[$i]}" NO - -
     fi
+    printf '%-12s %-10s %-6s %-8s %-6s %-6s %-8s %s\n' "${P_NAME[$i]}" "${P_KIND[$i]}" "${P_PORT[$i]}" "$pid" "$alive" "$ready" "$rss" "$detail"
   done
-  if [ "$ok" -eq 1 ]; then say "all up and ready"; else say "NOT all up and ready (logs in .run/logs)"; return 1; fi
+  if [ "$ok" -eq 1 ]; then
+    say "all up and ready; entry point http://$HOST:$NGINX_PORT"
+  else
+    say "NOT all up and ready (logs in .run/logs; ./spike.sh up restarts processes that died)"
+    return 1
+  fi
 }
 
 cmd_deps() {
@@ -442,10 +674,19 @@ cmd_deps() {
 }
 
 cmd_test() {
-  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk
+  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl
   need_dotnet
   mkdir -p "$LOGS"
-  local log="$LOGS/test.log" rc
+  local log="$LOGS/test.log" rc nginx_rc nginx_summary
+  # nginx/selftest.sh: the nginx config's weights, retries, added requestId and headers, checked with
+  # real nginx processes (a few seconds, no .NET)
+  step "nginx/selftest.sh (output also in .run/logs/nginx-selftest.log)"
+  set +e
+  bash "$ROOT/nginx/selftest.sh" 2>&1 | tee "$LOGS/nginx-selftest.log"
+  nginx_rc=${PIPESTATUS[0]}
+  set -e
+  nginx_summary="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$LOGS/nginx-selftest.log" | tail -n 1)"
+  say ""
   step "dotnet test Spike.sln -c $TEST_CONFIGURATION (output also in .run/logs/test.log)"
   set +e
   (cd "$ROOT" && dotnet test Spike.sln -c "$TEST_CONFIGURATION" --nologo) 2>&1 | tee "$log"
@@ -469,6 +710,8 @@ cmd_test() {
   else
     say "$passed passed, $failed failed, $skipped skipped"
   fi
+  say "nginx/selftest.sh: ${nginx_summary:-no summary line} (exit code $nginx_rc)"
+  [ "$rc" -ne 0 ] || rc=$nginx_rc
   return "$rc"
 }
 
@@ -519,65 +762,247 @@ ensure_up_for() { # command name — bring the system up when it is not
     cmd_up
     STARTED_BY_US=1
   elif ! cmd_status >/dev/null; then
-    cmd_status || true
-    die "the system is not fully up and ready; ./spike.sh down && ./spike.sh up"
+    read_procs
+    if [ "$(alive_count)" -lt "${#P_PID[@]}" ]; then
+      say "Some processes of the system are not running: '$1' restarts them first."
+      cmd_up
+    fi
+    if ! cmd_status >/dev/null; then
+      cmd_status || true
+      die "the system is not fully up and ready; ./spike.sh down && ./spike.sh up"
+    fi
   fi
   load_state
-  BASE="http://$HOST:${API_PORT_LIST[0]}"
+  NGINX_BASE="http://$HOST:$NGINX_PORT"
+  BASE="$NGINX_BASE"
 }
 
+# ---- demo: a flash sale through nginx with two nodes killed halfway -------------------------------
+# pick_victims — sets VICTIMS (indexes into P_*): the API node with the highest weight (the last of
+# equals) and the first inventory node (the first seed, the oldest member: it hosts the shard
+# coordinator), as long as a majority of the nodes survives (keep-majority) and something is left
+# to serve; fewer victims otherwise
+pick_victims() {
+  VICTIMS=()
+  [ "$DEMO_KILL" = 1 ] || return 0
+  read_procs
+  local i best="" best_w=0 w inv="" nodes=0 apis=0 invs=0
+  for i in "${!P_NAME[@]}"; do
+    case "${P_KIND[$i]}" in
+      api)
+        nodes=$((nodes + 1)) apis=$((apis + 1))
+        w="$(weight_of "${P_PORT[$i]}")"
+        if [ "$w" -ge "$best_w" ]; then best=$i best_w=$w; fi
+        ;;
+      inventory)
+        nodes=$((nodes + 1)) invs=$((invs + 1))
+        [ -n "$inv" ] || inv=$i
+        ;;
+    esac
+  done
+  [ "$apis" -ge 2 ] && [ -n "$best" ] && VICTIMS+=("$best")
+  if [ "$invs" -ge 2 ] && [ $(( (nodes - ${#VICTIMS[@]} - 1) * 2 )) -gt "$nodes" ]; then
+    VICTIMS+=("$inv")
+  fi
+  if [ "${#VICTIMS[@]}" -gt 0 ] && [ $(( (nodes - ${#VICTIMS[@]}) * 2 )) -le "$nodes" ]; then
+    VICTIMS=()
+  fi
+  return 0
+}
+
+# summary_value key — a value of the flash client's summary file ($FLASH_SUMMARY)
+summary_value() {
+  awk -v k="$1" '$1 == k { print $2; found = 1; exit } END { if (!found) print 0 }' "$FLASH_SUMMARY"
+}
+
+fmt_n() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
+
 cmd_demo() {
-  ensure_pkgs curl:curl
+  ensure_pkgs curl:curl redis-cli:redis-tools python3:python3
   STARTED_BY_US=0
   ensure_up_for demo
-  local sale
-  sale="demo-$(date +%s)"
+  [[ "$DEMO_STOCK" =~ ^[0-9]+$ ]] && [ "$DEMO_STOCK" -ge 1 ] || die "SPIKE_DEMO_STOCK='$DEMO_STOCK': use a positive number"
+  local buyers="${DEMO_BUYERS:-$((3 * DEMO_STOCK))}"
+  [[ "$buyers" =~ ^[0-9]+$ ]] && [ "$buyers" -ge 1 ] || die "SPIKE_DEMO_BUYERS='$buyers': use a positive number"
+  local sale dir
+  sale="flash-$(date +%s)"
+  dir="$RUN/demo/$sale"
+  mkdir -p "$dir"
+  FLASH_SUMMARY="$dir/summary"
+
   say ""
-  step "a tiny sale: '$sale' with 3 tickets, 1 per user, on $BASE"
-  create_sale "$sale" 3
-  say "    PUT /admin/sales/$sale {\"stock\":3,\"perUserLimit\":1,\"paymentWindowSeconds\":300}"
+  step "a flash sale through nginx ($NGINX_BASE): '$sale', $(fmt_n "$DEMO_STOCK") tickets, 1 per buyer"
+  create_sale "$sale" "$DEMO_STOCK"
+  say "    PUT /admin/sales/$sale {\"stock\":$DEMO_STOCK,\"perUserLimit\":1,\"paymentWindowSeconds\":300}"
+  pick_victims
+  local half=$(((DEMO_STOCK + 1) / 2)) i victims_text=""
+  for i in "${VICTIMS[@]}"; do victims_text+="${victims_text:+ and }${P_NAME[$i]} (pid ${P_PID[$i]})"; done
+  step "$(fmt_n "$buyers") unique buyers, $DEMO_CONCURRENCY at a time; each retries 429/502/503/504 and lost connections with its same requestId until it gets a final answer (200 reserved, 409 sold_out / limit_reached)"
+  if [ -n "$victims_text" ]; then
+    step "halfway ($(fmt_n "$half") reserved answers): SIGKILL $victims_text"
+  else
+    step "no node is killed (SPIKE_DEMO_KILL=$DEMO_KILL, or too few nodes for a majority to survive)"
+    half=0
+  fi
+  say ""
 
-  local reserved=0 r c
-  demo_buy() { # label method path-or-body
-    if [ "$2" = GET ]; then r="$(api GET "$3")"; else r="$(api POST /buy/ticket "$3")"; fi
-    c="$(code_of "$r")"
-    printf '    %-34s -> %s %s\n' "$1" "$c" "$(body_of "$r")"
-    [ "$c" = 200 ] && reserved=$((reserved + 1))
-    return 0
-  }
-  demo_buy "alice buys (GET)" GET "/buy/ticket?sale=$sale&user=alice&requestId=demo-a1"
-  demo_buy "bob buys (POST)" POST "{\"sale\":\"$sale\",\"user\":\"bob\",\"quantity\":1,\"requestId\":\"demo-b1\"}"
-  demo_buy "alice again (limit 1)" GET "/buy/ticket?sale=$sale&user=alice&requestId=demo-a2"
-  demo_buy "carol buys" GET "/buy/ticket?sale=$sale&user=carol&requestId=demo-c1"
-  local carol_first=$reserved carol_answer
-  carol_answer="$(body_of "$r")"
-  demo_buy "carol retries the same requestId" GET "/buy/ticket?sale=$sale&user=carol&requestId=demo-c1"
-  local carol_retry
-  carol_retry="$(body_of "$r")"
-  # the retry repeats carol's first outcome; it is not a second reservation
-  [ "$reserved" -gt "$carol_first" ] && reserved=$carol_first
-  demo_buy "dave (stock is gone)" GET "/buy/ticket?sale=$sale&user=dave&requestId=demo-d1"
-  demo_buy "unknown sale" GET "/buy/ticket?sale=no-such-sale-$sale&user=erin"
-  demo_buy "empty user (bad input)" GET "/buy/ticket?sale=$sale&user="
+  # the crowd (bench/flash.py); its "HALFWAY" line is the signal to kill the victims
+  local line rc=0 flash_pid killed_at="" victim_pids=()
+  for i in "${VICTIMS[@]}"; do victim_pids+=("${P_PID[$i]}"); done
+  exec 4< <(SPIKE_ADMIN_TOKEN="$ADMIN_TOKEN" exec python3 "$ROOT/bench/flash.py" --url "$NGINX_BASE" --sale "$sale" \
+    --buyers "$buyers" --concurrency "$DEMO_CONCURRENCY" --stock "$DEMO_STOCK" --halfway "$half" \
+    --summary "$FLASH_SUMMARY" --orders "$dir/orders" 2>&1)
+  flash_pid=$!
+  while IFS= read -r line <&4; do
+    case "$line" in
+      HALFWAY\ *)
+        killed_at="$line"
+        for i in "${VICTIMS[@]}"; do
+          if is_ours "${P_PID[$i]}" "${P_KIND[$i]}"; then
+            kill -9 "${P_PID[$i]}"
+            printf '  >> %6.1f s  kill -9 %s: %s (pid %s)\n' "$(cut -d' ' -f2 <<<"$line")" "${P_PID[$i]}" "${P_NAME[$i]}" "${P_PID[$i]}"
+          else
+            warn "${P_NAME[$i]} (pid ${P_PID[$i]}) is not running any more; not killed"
+          fi
+        done
+        ;;
+      *) say "$line" ;;
+    esac
+  done
+  exec 4<&-
+  wait "$flash_pid" || rc=$?
+  [ -s "$FLASH_SUMMARY" ] || die "the flash client (bench/flash.py) wrote no summary (exit code $rc)"
 
+  # ---- audit ----
   sale_counts "$sale"
+  local reserved reserved_users unfinished gave_up unexpected soldout_s
+  reserved="$(summary_value reserved)" reserved_users="$(summary_value reserved_users)"
+  unfinished="$(summary_value unfinished)" gave_up="$(summary_value outcome_gave_up)"
+  unexpected="$(awk '$1 ~ /^outcome_unexpected/ { n += $2 } END { print n + 0 }' "$FLASH_SUMMARY")"
+  soldout_s="$(summary_value soldout_s)"
+  local users_key="spike:{$sale}:users" res_key="spike:{$sale}:res" orders_key="spike:{$sale}:orders"
+  local max_user over_limit n_res n_stream in_redis
+  read -r max_user over_limit < <(redis_cli HVALS "$users_key" | awk '{ if ($1 + 0 > m) m = $1 + 0; if ($1 + 0 > 1) o++ } END { print m + 0, o + 0 }')
+  n_res="$(redis_cli HLEN "$res_key")" n_stream="$(redis_cli XLEN "$orders_key")"
+  in_redis="$(sed "s/^/HEXISTS $res_key /" "$dir/orders" | redis_cli | grep -c '^1$' || true)"
+
   say ""
-  step "audit of '$sale' (from Redis via GET /admin/sales/$sale)"
-  local ok=1
-  audit_line "reserved answers == held" "$reserved == $S_HELD" "$([ "$reserved" = "$S_HELD" ] && echo 1)" || ok=0
+  step "requests served and tickets sold per API node (from X-Spike-Upstream)"
+  demo_node_table "$killed_at"
+  say ""
+  step "audit of '$sale' (counts from GET /admin/sales/$sale, users from Redis)"
+  local ok=1 late late_code
+  audit_line "total sold == stock" "$S_HELD == $DEMO_STOCK" "$([ "$S_HELD" = "$DEMO_STOCK" ] && echo 1)" || ok=0
+  audit_line "no user over the limit (1)" "max $max_user per user, $over_limit above" "$([ "$max_user" -le 1 ] && [ "$over_limit" = 0 ] && echo 1)" || ok=0
   audit_line "held + available == total" "$S_HELD + $S_AVAIL == $S_TOTAL" "$([ $((S_HELD + S_AVAIL)) = "$S_TOTAL" ] && echo 1)" || ok=0
-  audit_line "held <= total (no oversell)" "$S_HELD <= $S_TOTAL" "$([ "$S_HELD" -le "$S_TOTAL" ] && echo 1)" || ok=0
-  audit_line "same requestId, same outcome" "carol: retry == first answer" "$([ "$carol_answer" = "$carol_retry" ] && echo 1)" || ok=0
+  audit_line "reserved answers == held" "$reserved == $S_HELD" "$([ "$reserved" = "$S_HELD" ] && echo 1)" || ok=0
+  audit_line "one reserved answer per buyer" "$reserved_users buyers, $reserved answers" "$([ "$reserved_users" = "$reserved" ] && echo 1)" || ok=0
+  audit_line "every reserved answer in Redis" "$in_redis of $reserved order ids" "$([ "$in_redis" = "$reserved" ] && echo 1)" || ok=0
+  audit_line "reservations == order entries == held" "$n_res == $n_stream == $S_HELD" "$([ "$n_res" = "$S_HELD" ] && [ "$n_stream" = "$S_HELD" ] && echo 1)" || ok=0
+  audit_line "every buyer got a final answer" "$((buyers - unfinished - gave_up)) of $buyers ($unexpected unexpected)" "$([ "$unfinished" = 0 ] && [ "$gave_up" = 0 ] && [ "$unexpected" = 0 ] && echo 1)" || ok=0
+  demo_share_audit "$killed_at" || ok=0
+  late="$(api GET "/buy/ticket?sale=$sale&user=$sale-late&requestId=r$sale-late")"
+  late_code="$(code_of "$late")"
+  audit_line "a late buyer is told sold out" "$late_code $(body_of "$late")" "$([ "$late_code" = 409 ] && echo 1)" || ok=0
+  if [ "$soldout_s" != none ]; then
+    audit_line "time to sell out" "$soldout_s s from the first request" 1
+  else
+    audit_line "time to sell out" "never (available > 0)" "" || ok=0
+  fi
+  if [ -n "$killed_at" ]; then
+    local survivors_ok=1 j
+    for j in "${!P_NAME[@]}"; do
+      [[ " ${victim_pids[*]} " == *" ${P_PID[$j]} "* ]] && continue
+      case "$(ready_code "${P_KIND[$j]}" "${P_PORT[$j]}")" in 200 | PONG) ;; *) survivors_ok=0 ;; esac
+    done
+    audit_line "the other processes are ready" "$(( ${#P_NAME[@]} - ${#victim_pids[@]} )) of ${#P_NAME[@]}" "$([ "$survivors_ok" = 1 ] && echo 1)" || ok=0
+  fi
+  say ""
+  say "    $(summary_value answers) answers in $(summary_value elapsed_s) s ($(summary_value answers_per_s) answers/s), $(summary_value retries) retries; by status: $(awk '$1 ~ /^status_/ { sub(/^status_/, "", $1); printf "%s%s=%s", sep, $1, $2; sep = ", " }' "$FLASH_SUMMARY")"
+  [ -n "$killed_at" ] && say "    the kill came at $(cut -d' ' -f2 <<<"$killed_at") s ($(cut -d' ' -f3 <<<"$killed_at") reserved answers); the last ticket was reserved at $(summary_value last_reserved_s) s"
+  say "    raw results in ${dir#"$ROOT/"}/ (summary, orders)"
+
+  if [ -n "$killed_at" ]; then
+    say ""
+    step "restarting the killed nodes, so the system is whole again"
+    restart_dead
+    cmd_status || true
+  fi
   say ""
   say "The system stays up: ./spike.sh status | ./spike.sh bench | ./spike.sh down"
   [ "$ok" -eq 1 ] || die "the demo audit failed"
 }
 
+# demo_node_table halfway-line — one row per API node: weight, expected share, answers and shares
+# before/after the kill, reserved
+demo_node_table() {
+  local halfway="$1"
+  read_procs
+  local total_w=0 i w
+  for w in "${API_WEIGHT_LIST[@]}"; do total_w=$((total_w + w)); done
+  printf '    %-16s %6s %9s | %9s %7s | %9s %7s | %9s %9s\n' node weight "expected" "answers" share "answers" share "total" reserved
+  printf '    %-16s %6s %9s | %-17s | %-17s | %s\n' "" "" "share" "before the kill" "after the kill" ""
+  awk -v ports="${API_PORTS}" -v weights="${API_WEIGHTS}" -v host="$HOST" -v tw="$total_w" '
+    BEGIN { np = split(ports, P, " "); split(weights, W, " ") }
+    $1 == "node" { b[$2] = $3; rb[$2] = $4; a[$2] = $5; ra[$2] = $6; tb += $3; ta += $5; seen[$2] = 1 }
+    END {
+      for (i = 1; i <= np; i++) {
+        u = host ":" P[i]; delete seen[u]
+        printf "    %-16s %6s %8.1f%% | %9d %6.1f%% | %9d %6.1f%% | %9d %9d\n", u, W[i], 100 * W[i] / tw,
+          b[u], tb ? 100 * b[u] / tb : 0, a[u], ta ? 100 * a[u] / ta : 0, b[u] + a[u], rb[u] + ra[u]
+      }
+      for (u in seen) printf "    %-16s %6s %9s | %9d %7s | %9d %7s | %9d %9d\n", u, "-", "-", b[u], "", a[u], "", b[u] + a[u], rb[u] + ra[u]
+    }' "$FLASH_SUMMARY"
+  [ -n "$halfway" ] || say "    (no kill: every answer counts as \"before\")"
+}
+
+# demo_share_audit halfway-line — each API node's share of the answers follows its weight (within
+# 10% of its expected share): before the kill over all nodes, after it over the surviving ones
+demo_share_audit() {
+  local halfway="$1" rc=0 verdict
+  local survivors=" " i
+  for i in "${!P_NAME[@]}"; do
+    [ "${P_KIND[$i]}" = api ] || continue
+    [[ " ${victim_pids[*]:-} " == *" ${P_PID[$i]} "* ]] && continue
+    survivors+="$HOST:${P_PORT[$i]} "
+  done
+  # prints: "<ok 1|0> <worst relative deviation %> <answers>" for the phase (3 = before, 5 = after)
+  share_check() {
+    awk -v col="$1" -v ports="$API_PORTS" -v weights="$API_WEIGHTS" -v host="$HOST" -v only="$2" '
+      BEGIN { np = split(ports, P, " "); split(weights, W, " ") }
+      $1 == "node" { n[$2] = $col }
+      END {
+        for (i = 1; i <= np; i++) { u = host ":" P[i]; if (only == "" || index(only, " " u " ")) { tw += W[i]; t += n[u] } }
+        ok = 1; worst = 0
+        for (i = 1; i <= np; i++) {
+          u = host ":" P[i]
+          if (only != "" && !index(only, " " u " ")) continue
+          e = W[i] / tw; s = t ? n[u] / t : 0; d = e ? (s - e) / e : 0; if (d < 0) d = -d
+          if (d > worst) worst = d
+          if (d > 0.10) ok = 0
+        }
+        printf "%d %.1f %d\n", (t > 0 && ok), 100 * worst, t
+      }' "$FLASH_SUMMARY"
+  }
+  local ok worst n
+  read -r ok worst n < <(share_check 3 "")
+  verdict=""
+  [ "$ok" = 1 ] && verdict=1
+  audit_line "shares follow the weights" "${halfway:+before the kill: }worst ${worst}% off, $n answers" "$verdict" || rc=1
+  if [ -n "$halfway" ]; then
+    read -r ok worst n < <(share_check 5 "$survivors")
+    verdict=""
+    [ "$ok" = 1 ] && verdict=1
+    audit_line "  ... among the survivors" "after the kill: worst ${worst}% off, $n answers" "$verdict" || rc=1
+  fi
+  return "$rc"
+}
+
 audit_line() { # label values pass(1|empty)
   if [ "${3:-}" = 1 ]; then
-    printf '    %-30s %-28s PASS\n' "$1" "$2"
+    printf '    %-38s %-50s PASS\n' "$1" "$2"
   else
-    printf '    %-30s %-28s FAIL\n' "$1" "$2"
+    printf '    %-38s %-50s FAIL\n' "$1" "$2"
     return 1
   fi
 }
@@ -620,35 +1045,82 @@ cpu_of() {
   printf '%s' "${v:-?}"
 }
 
-# wrk_run label mode sale seconds — runs wrk, keeps its output in $BENCH_DIR/<label>.out
+# CPU accounting of a run: CPU_GROUPS holds "name=pid,pid,..." entries (set by cmd_bench); each
+# group's utime+stime during the run is shown in cores, with wrk, interrupts and everything else
+CPU_GROUPS=()
+
+# group_ticks pids(comma separated) — summed utime+stime jiffies
+group_ticks() {
+  local pid sum=0
+  for pid in ${1//,/ }; do sum=$((sum + $(proc_ticks "$pid"))); done
+  printf '%d' "$sum"
+}
+
+# all_ticks — "<name>=<ticks> ..." of every CPU group
+all_ticks() {
+  local g out=""
+  for g in "${CPU_GROUPS[@]}"; do out+="${g%%=*}=$(group_ticks "${g#*=}") "; done
+  printf '%s' "$out"
+}
+
+# wrk_run label mode sale seconds [url] — runs wrk with bench/spike.lua against url (default $BASE),
+# keeps its output in $BENCH_DIR/<label>.out, adds the CPU line
 wrk_run() {
-  local label="$1" mode="$2" sale="$3" secs="$4"
+  local label="$1" mode="$2" sale="$3" secs="$4" url="${5:-$BASE}"
   local out="$BENCH_DIR/$label.out"
-  local b0 t0 q0 n0 r0 c0 b1 t1 q1 n1 r1 c1
+  local b0 t0 q0 g0 c0 b1 t1 q1 g1 c1
   read -r b0 t0 q0 < <(machine_ticks)
-  n0="$(proc_ticks "${NODE_PID:-}")" r0="$(proc_ticks "${REDIS_PID:-}")" c0="$(proc_ticks $$ children)"
+  g0="$(all_ticks)" c0="$(proc_ticks $$ children)"
   wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${secs}s" --timeout 5s \
-    -s "$ROOT/bench/spike.lua" "$BASE" -- "$mode" "$sale" "$RUN_ID-$label" >"$out" 2>&1 \
+    -s "$ROOT/bench/spike.lua" "$url" -- "$mode" "$sale" "$RUN_ID-$label" >"$out" 2>&1 \
     || { cat "$out" >&2; die "wrk failed ($label)"; }
   c1="$(proc_ticks $$ children)"   # wrk's CPU lands in this shell's children times once it is reaped
   read -r b1 t1 q1 < <(machine_ticks)
-  n1="$(proc_ticks "${NODE_PID:-}")" r1="$(proc_ticks "${REDIS_PID:-}")"
-  # CPU during the run, in cores: node, redis, wrk, and everything else on the machine
-  awk -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v q=$((q1 - q0)) -v n=$((n1 - n0)) -v r=$((r1 - r0)) -v w=$((c1 - c0)) \
-    -v cores="$(nproc)" \
-    'BEGIN { wall = t / cores; if (wall <= 0) wall = 1
-             o = b - q - n - r - w; if (o < 0) o = 0
-             printf "CPU node=%.2f redis=%.2f wrk=%.2f irq=%.2f other=%.2f\n", n / wall, r / wall, w / wall, q / wall, o / wall }' >>"$out"
+  g1="$(all_ticks)"
+  cpu_line "$((b1 - b0))" "$((t1 - t0))" "$((q1 - q0))" "$g0" "$g1" "$((c1 - c0))" >>"$out"
   grep -q '^RESULT ' "$out" || { cat "$out" >&2; die "wrk printed no RESULT line ($label)"; }
-  if [ -n "${NODE_PID:-}" ] && ! is_ours "$NODE_PID" api; then
-    grep -v '^PENDING ' "$out" >&2
-    say "--- last lines of $NODE_LOG ---" >&2
-    tail -n 30 "$NODE_LOG" >&2 || true
-    if grep -q 'CLR termination hook' "$NODE_LOG" 2>/dev/null; then
+  check_alive "$label" "$out"
+}
+
+# cpu_line busy total irq "groups before" "groups after" wrk — "CPU <group>=<cores> ... wrk= irq= other="
+cpu_line() {
+  awk -v b="$1" -v t="$2" -v q="$3" -v g0="$4" -v g1="$5" -v w="$6" -v cores="$(nproc)" '
+    BEGIN {
+      wall = t / cores; if (wall <= 0) wall = 1
+      n = split(g0, A, " "); split(g1, B, " ")
+      line = "CPU"; used = 0
+      for (i = 1; i <= n; i++) {
+        split(A[i], a, "="); split(B[i], c, "=")
+        d = c[2] - a[2]; if (d < 0) d = 0
+        used += d
+        line = line sprintf(" %s=%.2f", a[1], d / wall)
+      }
+      o = b - q - used - w; if (o < 0) o = 0
+      printf "%s wrk=%.2f irq=%.2f other=%.2f\n", line, w / wall, q / wall, o / wall
+    }'
+}
+
+# check_alive label out — every process of the system is still running after a run
+check_alive() {
+  read_procs
+  local i
+  for i in "${!P_NAME[@]}"; do
+    is_ours "${P_PID[$i]}" "${P_KIND[$i]}" && continue
+    grep -v -e '^PENDING ' -e '^RETRY ' "$2" >&2
+    say "--- last lines of ${P_LOG[$i]} ---" >&2
+    tail -n 30 "${P_LOG[$i]}" >&2 || true
+    if grep -q 'CLR termination hook' "${P_LOG[$i]}" 2>/dev/null; then
       say "(the node shut down gracefully: something outside sent it SIGTERM)" >&2
     fi
-    die "the node (pid $NODE_PID) is gone after run '$label'; no table (raw output in $BENCH_DIR)"
-  fi
+    die "${P_NAME[$i]} (pid ${P_PID[$i]}) is gone after run '$1'; no table (raw output in $BENCH_DIR)"
+  done
+}
+
+# nginx_pids master — the master and its workers, comma separated
+nginx_pids() {
+  local out="$1" c
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do out+=",$c"; done
+  printf '%s' "$out"
 }
 
 # result label key — one value from the RESULT line of a run (0 when absent)
@@ -718,18 +1190,42 @@ timing_verdict() {
 }
 
 cmd_bench() {
+  local mode="${1:-}"
+  case "$mode" in
+    "" | cluster | node) ;;
+    *) die "unknown bench mode '$mode' (cluster | node)" ;;
+  esac
   ensure_pkgs wrk:wrk curl:curl redis-cli:redis-tools
   STARTED_BY_US=0
   ensure_up_for bench
+  if [ -z "$mode" ]; then
+    if [ "$INVENTORY_NODES" -gt 0 ]; then mode=cluster; else mode=node; fi
+  fi
+  if [ "$mode" = cluster ]; then
+    bench_cluster
+  else
+    bench_node
+  fi
+}
+
+# bench_node — issue 2's benchmark of one API node, directly: success path, sold-out path, /ping
+bench_node() {
+  BASE="http://$HOST:${API_PORT_LIST[0]}"
   read_procs
-  local i node_pid=""
+  local i node_pid="" rest=""
   NODE_PID="" NODE_LOG="" REDIS_PID=""
   for i in "${!P_NAME[@]}"; do
     [ "${P_KIND[$i]}" = redis ] && REDIS_PID="${P_PID[$i]}"
     if [ "${P_KIND[$i]}" = api ] && [ "${P_PORT[$i]}" = "${API_PORT_LIST[0]}" ]; then
       node_pid="${P_PID[$i]}" NODE_PID="${P_PID[$i]}" NODE_LOG="${P_LOG[$i]}"
+    elif [ "${P_KIND[$i]}" = nginx ]; then
+      rest+="${rest:+,}$(nginx_pids "${P_PID[$i]}")"
+    elif [ "${P_KIND[$i]}" != redis ]; then
+      rest+="${rest:+,}${P_PID[$i]}"
     fi
   done
+  # CPU: the node under test, the rest of Spike (other nodes, inventory nodes, nginx), Redis
+  CPU_GROUPS=("node=$NODE_PID" "rest=$rest" "redis=$REDIS_PID")
   RUN_ID="b$(date +%s)"
   BENCH_DIR="$RUN/bench/$RUN_ID"
   mkdir -p "$BENCH_DIR"
@@ -793,15 +1289,15 @@ cmd_bench() {
     say "Spike bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET SDK $(dotnet --version 2>/dev/null || echo '?'), build ${BUILD_COMMIT:-?}"
     say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${BENCH_WARMUP} s warm-up; one node on $BASE; every request a new user"
     say ""
-    printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-38s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/redis/wrk/irq/other"
-    printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|----------------------------------------"
+    printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/rest/redis/wrk/irq/other"
+    printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|-----------------------------------------------"
     local l name
     for l in a b c; do
       case $l in a) name="(a) success path" ;; b) name="(b) sold-out path" ;; c) name="(c) GET /ping ceiling" ;; esac
-      printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-38s |\n' "$name" \
+      printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' "$name" \
         "$(fmt_int "$(result $l rps)")" "$(result $l p50_ms)" "$(result $l p99_ms)" \
         "$(result $l s200)" "$(result $l s409)" "$(result $l s429)" "$(result $l s503)" "$(other_codes $l)" "$(errors_of $l)" \
-        "$(cpu_of $l node) / $(cpu_of $l redis) / $(cpu_of $l wrk) / $(cpu_of $l irq) / $(cpu_of $l other)"
+        "$(cpu_of $l node) / $(cpu_of $l rest) / $(cpu_of $l redis) / $(cpu_of $l wrk) / $(cpu_of $l irq) / $(cpu_of $l other)"
     done
     say ""
     printf '| %-44s | %-26s | %-10s | %-6s |\n' check measured target result
@@ -840,6 +1336,240 @@ cmd_bench() {
     say ""
     say "bench brought the system up; it stays up (./spike.sh down to stop it)."
   fi
+}
+
+# ---- bench: the cluster through nginx ----------------------------------------------------------
+# replay_ids file — retries each requestId of the file (one per line, "r<user>") with its own user and
+# requestId, as a client would, until it gets a final answer (3 rounds). Sets REPLAY_N REPLAY_200
+# REPLAY_UNRESOLVED.
+replay_ids() {
+  local ids="$1" cfg="$1.curl" codes="$1.codes" id _attempt
+  REPLAY_N=0 REPLAY_200=0 REPLAY_UNRESOLVED=0
+  while read -r id; do
+    [ -n "$id" ] || continue
+    printf 'url = "%s/buy/ticket?sale=%s&user=%s&requestId=%s"\noutput = "/dev/null"\n' "$BASE" "$SELLOUT_SALE" "${id#r}" "$id"
+  done <"$ids" >"$cfg"
+  REPLAY_N="$(grep -c '^url' "$cfg" || true)"
+  [ "$REPLAY_N" -gt 0 ] || return 0
+  for _attempt in 1 2 3; do
+    curl -s --max-time 30 -K "$cfg" -w '%{http_code}\n' >"$codes" || true
+    if ! grep -qvE '^(200|409|404|400)$' "$codes"; then break; fi
+    sleep 1
+  done
+  REPLAY_200="$(grep -c '^200$' "$codes" || true)"
+  REPLAY_UNRESOLVED="$(grep -cvE '^(200|409|404|400)$' "$codes" || true)"
+}
+
+# sellout_run — SELLOUT_STOCK tickets, up to SELLOUT_BUYERS unique buyers through nginx (wrk with
+# bench/sellout.lua); measures from the start of wrk until GET /admin/sales/<sale> shows available == 0
+# (polled every 0.1 s). Sets SELLOUT_S (seconds or "none") and the sale's counts.
+sellout_run() {
+  SELLOUT_SALE="$RUN_ID-s"
+  local out="$BENCH_DIR/s.out" sale="$SELLOUT_SALE"
+  create_sale "$sale" "$SELLOUT_STOCK"
+  sleep 1
+  local b0 t0 q0 g0 b1 t1 q1 g1 w1 start now avail r wrk_pid
+  read -r b0 t0 q0 < <(machine_ticks)
+  g0="$(all_ticks)"
+  start="$(date +%s.%N)"
+  wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"$((SELLOUT_MAX_SECONDS + 15))s" --timeout 5s \
+    -s "$ROOT/bench/sellout.lua" "$NGINX_BASE" -- "$sale" "$RUN_ID-s" "$SELLOUT_BUYERS" >"$out" 2>&1 &
+  wrk_pid=$!
+  SELLOUT_S=none
+  while :; do
+    r="$(curl -s --max-time 2 -H "Authorization: Bearer $ADMIN_TOKEN" "$NGINX_BASE/admin/sales/$sale" || true)"
+    avail="$(json_num available "$r")"
+    now="$(date +%s.%N)"
+    if [ "$avail" = 0 ]; then
+      w1="$(proc_ticks "$wrk_pid")"
+      read -r b1 t1 q1 < <(machine_ticks)
+      g1="$(all_ticks)"
+      SELLOUT_S="$(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }')"
+      break
+    fi
+    if ! kill -0 "$wrk_pid" 2>/dev/null || awk -v a="$start" -v b="$now" -v m="$SELLOUT_MAX_SECONDS" 'BEGIN { exit !(b - a > m) }'; then
+      w1="$(proc_ticks "$wrk_pid")"
+      read -r b1 t1 q1 < <(machine_ticks)
+      g1="$(all_ticks)"
+      break
+    fi
+    sleep 0.1
+  done
+  # every wrk thread stops buying after 20 sold-out answers; 2 s for the buys in flight to be answered
+  sleep 2
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" || true
+  cpu_line "$((b1 - b0))" "$((t1 - t0))" "$((q1 - q0))" "$g0" "$g1" "$w1" >>"$out"
+  grep -q '^RESULT ' "$out" || { cat "$out" >&2; die "wrk printed no RESULT line (sell-out)"; }
+  check_alive sell-out "$out"
+  sed -n 's/^RETRY //p' "$out" >"$BENCH_DIR/s.retry"
+  replay_ids "$BENCH_DIR/s.retry"
+  sale_counts "$sale"
+}
+
+bench_cluster() {
+  read_procs
+  local i api="" inv="" ngx="" redis="" direct_port="${SPIKE_BENCH_DIRECT_PORT:-${API_PORT_LIST[0]}}" direct_name=""
+  for i in "${!P_NAME[@]}"; do
+    case "${P_KIND[$i]}" in
+      api) api+="${api:+,}${P_PID[$i]}"; [ "${P_PORT[$i]}" = "$direct_port" ] && direct_name="${P_NAME[$i]}" ;;
+      inventory) inv+="${inv:+,}${P_PID[$i]}" ;;
+      nginx) ngx="$(nginx_pids "${P_PID[$i]}")" ;;
+      redis) redis="${P_PID[$i]}" ;;
+    esac
+  done
+  [ -n "$direct_name" ] || die "SPIKE_BENCH_DIRECT_PORT=$direct_port is not one of the API ports ($API_PORTS)"
+  [ -n "$ngx" ] || die "nginx is not part of the running system; ./spike.sh down && ./spike.sh up"
+  CPU_GROUPS=("api=$api" "inventory=$inv" "nginx=$ngx" "redis=$redis")
+  BASE="$NGINX_BASE"
+  local direct="http://$HOST:$direct_port"
+  RUN_ID="c$(date +%s)"
+  BENCH_DIR="$RUN/bench/$RUN_ID"
+  mkdir -p "$BENCH_DIR"
+  local sale_n="$RUN_ID-n" sale_d="$RUN_ID-d" sale_w="$RUN_ID-w"
+  local napi ninv
+  napi="$(wc -w <<<"$API_PORTS")" ninv="$INVENTORY_NODES"
+
+  step "cluster bench $RUN_ID: nginx $NGINX_BASE over $napi API nodes (weights ${API_WEIGHTS// /:}), $ninv inventory nodes; wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS, ${BENCH_SECONDS} s per run (raw output in .run/bench/$RUN_ID)"
+  step "warm-up ${BENCH_WARMUP} s: buy path through nginx"
+  create_sale "$sale_w" "$BENCH_STOCK"
+  wrk_run warm-buy buy "$sale_w" "$BENCH_WARMUP" "$NGINX_BASE"
+
+  step "(n) success path through nginx: sale $sale_n, stock $BENCH_STOCK, every request a new user"
+  create_sale "$sale_n" "$BENCH_STOCK"
+  sleep 1
+  local ev0 all0 ev1 all1
+  read -r ev0 all0 < <(redis_stat_calls)
+  wrk_run n buy-track "$sale_n" "$BENCH_SECONDS" "$NGINX_BASE"
+  sleep 1
+  replay_pending n "$sale_n"
+  read -r ev1 all1 < <(redis_stat_calls)
+  local n_rn=$REPLAY_N n_r200=$REPLAY_200 n_unres=$REPLAY_UNRESOLVED
+  sale_counts "$sale_n"
+  local n_total=$S_TOTAL n_held=$S_HELD n_avail=$S_AVAIL n_answered=$(($(result n s200) + REPLAY_200))
+
+  step "(d) success path directly on $direct_name ($direct): sale $sale_d, stock $BENCH_STOCK"
+  create_sale "$sale_d" "$BENCH_STOCK"
+  sleep 1
+  wrk_run d buy-track "$sale_d" "$BENCH_SECONDS" "$direct"
+  sleep 1
+  replay_pending d "$sale_d"
+  local d_rn=$REPLAY_N d_r200=$REPLAY_200 d_unres=$REPLAY_UNRESOLVED
+  sale_counts "$sale_d"
+  local d_total=$S_TOTAL d_held=$S_HELD d_avail=$S_AVAIL d_answered=$(($(result d s200) + REPLAY_200))
+
+  step "(p) GET /ping through nginx: the HTTP ceiling of nginx + the API nodes"
+  sleep 1
+  wrk_run p ping - "$BENCH_SECONDS" "$NGINX_BASE"
+
+  step "(s) sell-out: $(fmt_n "$SELLOUT_STOCK") tickets, up to $(fmt_n "$SELLOUT_BUYERS") unique buyers through nginx (at most ${SELLOUT_MAX_SECONDS} s)"
+  local sev0 sev1
+  read -r sev0 _ < <(redis_stat_calls)
+  sellout_run
+  read -r sev1 _ < <(redis_stat_calls)
+  local s_total=$S_TOTAL s_held=$S_HELD s_avail=$S_AVAIL
+  local s_sent s_answered s_200 s_409 s_429 s_503 s_other s_err s_unanswered s_reserved s_unresolved
+  s_sent="$(result s sent)" s_answered="$(result s answered)"
+  s_200="$(result s s200)" s_409="$(result s s409)" s_429="$(result s s429)" s_503="$(result s s503)"
+  s_other="$(other_codes s)" s_err="$(errors_of s)"
+  s_unanswered=$((s_sent - s_answered))
+  s_reserved=$((s_200 + REPLAY_200))
+  s_unresolved=$((s_unanswered + REPLAY_UNRESOLVED))
+  local s_max_user s_over n_res n_stream
+  read -r s_max_user s_over < <(redis_cli HVALS "spike:{$SELLOUT_SALE}:users" | awk '{ if ($1 + 0 > m) m = $1 + 0; if ($1 + 0 > 1) o++ } END { print m + 0, o + 0 }')
+  n_res="$(redis_cli HLEN "spike:{$SELLOUT_SALE}:res")" n_stream="$(redis_cli XLEN "spike:{$SELLOUT_SALE}:orders")"
+  local rate="n/a"
+  [ "$SELLOUT_S" != none ] && rate="$(awk -v n="$s_held" -v t="$SELLOUT_S" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "n/a" }')"
+  local shares
+  shares="$(awk -v ports="$API_PORTS" -v weights="$API_WEIGHTS" -v host="$HOST" '
+    BEGIN { np = split(ports, P, " "); split(weights, W, " "); for (i = 1; i <= np; i++) tw += W[i] }
+    /^UPSTREAM / { a[$2] = $3; t += $3 }
+    END { for (i = 1; i <= np; i++) { u = host ":" P[i]; printf "%s%s %.1f%% (w %.0f%%)", sep, P[i], t ? 100 * a[u] / t : 0, 100 * W[i] / tw; sep = ", " } }' "$BENCH_DIR/s.out")"
+
+  local calls_per all_per cpu
+  calls_per="$(awk -v d=$((ev1 - ev0)) -v h="$n_held" 'BEGIN { if (h > 0) printf "%.4f", d / h; else print "n/a" }')"
+  all_per="$(awk -v d=$((all1 - all0)) -v h="$n_held" 'BEGIN { if (h > 0) printf "%.4f", d / h; else print "n/a" }')"
+  cpu="$(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo 2>/dev/null || true)"
+  local table="$BENCH_DIR/table.txt" ok=1 l name fmt
+  fmt='| %-38s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-44s |\n'
+  {
+    say ""
+    say "Spike cluster bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET SDK $(dotnet --version 2>/dev/null || echo '?'), build ${BUILD_COMMIT:-?}"
+    say "nginx $NGINX_BASE -> $napi API nodes ($API_PORTS, weights ${API_WEIGHTS// /:}), $ninv inventory nodes, Redis; all on this machine"
+    say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${BENCH_WARMUP} s warm-up; every request a new user"
+    say ""
+    # shellcheck disable=SC2059
+    printf "$fmt" run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: api/inventory/nginx/redis/wrk/irq/other"
+    printf '|%s|\n' "----------------------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|----------------------------------------------"
+    for l in n d p; do
+      case $l in
+        n) name="(n) success path, through nginx" ;;
+        d) name="(d) success path, $direct_name directly" ;;
+        p) name="(p) GET /ping, through nginx" ;;
+      esac
+      # shellcheck disable=SC2059
+      printf "$fmt" "$name" \
+        "$(fmt_int "$(result $l rps)")" "$(result $l p50_ms)" "$(result $l p99_ms)" \
+        "$(result $l s200)" "$(result $l s409)" "$(result $l s429)" "$(result $l s503)" "$(other_codes $l)" "$(errors_of $l)" \
+        "$(cpu_of $l api) / $(cpu_of $l inventory) / $(cpu_of $l nginx) / $(cpu_of $l redis) / $(cpu_of $l wrk) / $(cpu_of $l irq) / $(cpu_of $l other)"
+    done
+    say ""
+    printf '| %-60s | %-62s |\n' "(s) sell-out through nginx" "measured"
+    printf '|%s|\n' "--------------------------------------------------------------|----------------------------------------------------------------"
+    printf '| %-60s | %-62s |\n' "tickets / unique buyers (at most)" "$(fmt_n "$SELLOUT_STOCK") / $(fmt_n "$SELLOUT_BUYERS")"
+    printf '| %-60s | %-62s |\n' "time to sell out (first request -> available == 0)" "$SELLOUT_S s"
+    printf '| %-60s | %-62s |\n' "tickets sold per second until then" "$rate"
+    printf '| %-60s | %-62s |\n' "buys sent / answered (the last ones after sell-out)" "$s_sent / $s_answered"
+    printf '| %-60s | %-62s |\n' "answers 200 / 409 / 429 / 503 / other, socket errors" "$s_200 / $s_409 / $s_429 / $s_503 / $s_other, $s_err"
+    printf '| %-60s | %-62s |\n' "answers per API node (share, weight's share)" "$shares"
+    printf '| %-60s | %-62s |\n' "Redis script calls per ticket" "$(awk -v d=$((sev1 - sev0)) -v h="$s_held" 'BEGIN { if (h > 0) printf "%.4f", d / h; else print "n/a" }')"
+    printf '| %-60s | %-62s |\n' "CPU cores until sold out: api/inv/nginx/redis/wrk/irq/other" "$(cpu_of s api) / $(cpu_of s inventory) / $(cpu_of s nginx) / $(cpu_of s redis) / $(cpu_of s wrk) / $(cpu_of s irq) / $(cpu_of s other)"
+    say ""
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' check measured target result
+    printf '|%s|\n' "----------------------------------------------------|--------------------------------|-------------|--------"
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(p): success path vs /ping, through nginx" "$(ratio "$(result n rps)" "$(result p rps)")" "info" "-"
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(d): $napi nodes behind nginx vs one node" "$(ratio "$(result n rps)" "$(result d rps)")" "info" "-"
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "Redis script calls per reserved ticket (n)" "$calls_per ($((ev1 - ev0)) / $n_held)" "<= 0.2" "$(verdict le "$calls_per" 0.2)"
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "Redis commands run per ticket, incl. in Lua (n)" "$all_per" "info" "-"
+    audit_row() { # label measured pass(1|empty)
+      local v=FAIL
+      [ "${3:-}" = 1 ] && v=PASS
+      [ "$v" = PASS ] || ok=0
+      printf '| %-50s | %-30s | %-11s | %-6s |\n' "$1" "$2" "${4:-equal}" "$v"
+    }
+    audit_row "audit (n): reserved answers == held" "$n_answered == $n_held" "$([ "$n_answered" = "$n_held" ] && [ "$n_unres" = 0 ] && echo 1)"
+    audit_row "audit (n): held + available == total" "$n_held + $n_avail == $n_total" "$([ $((n_held + n_avail)) = "$n_total" ] && echo 1)"
+    audit_row "audit (d): reserved answers == held" "$d_answered == $d_held" "$([ "$d_answered" = "$d_held" ] && [ "$d_unres" = 0 ] && echo 1)"
+    audit_row "audit (d): held + available == total" "$d_held + $d_avail == $d_total" "$([ $((d_held + d_avail)) = "$d_total" ] && echo 1)"
+    audit_row "audit (s): sold out within ${SELLOUT_MAX_SECONDS} s" "$SELLOUT_S s" "$([ "$SELLOUT_S" != none ] && echo 1)" "sold out"
+    audit_row "audit (s): held == stock" "$s_held == $SELLOUT_STOCK" "$([ "$s_held" = "$SELLOUT_STOCK" ] && echo 1)"
+    audit_row "audit (s): held + available == total" "$s_held + $s_avail == $s_total" "$([ $((s_held + s_avail)) = "$s_total" ] && echo 1)"
+    audit_row "audit (s): reserved answers == held" "$s_reserved == $s_held" "$([ "$s_reserved" = "$s_held" ] && [ "$s_unresolved" = 0 ] && echo 1)"
+    audit_row "audit (s): no user over the limit (1)" "max $s_max_user, $s_over above" "$([ "$s_max_user" -le 1 ] && [ "$s_over" = 0 ] && echo 1)" "<= 1"
+    audit_row "audit (s): reservations == order entries == held" "$n_res == $n_stream == $s_held" "$([ "$n_res" = "$s_held" ] && [ "$n_stream" = "$s_held" ] && echo 1)"
+    say ""
+    for l in n d p s; do
+      if noisy $l; then
+        say "NOTE: other processes used $(cpu_of $l other) CPU cores during run ($l): its numbers are disturbed (NOISY); rerun on a quiet machine."
+      fi
+    done
+    say "reserved answers (n) = $(result n s200) 200s seen by wrk + $n_r200 of $n_rn requests retried with their requestId after wrk stopped ($n_unres unresolved); (d) = $(result d s200) + $d_r200 of $d_rn ($d_unres unresolved)"
+    say "reserved answers (s) = $s_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N buys answered 429/503 and retried with their requestId; $s_unanswered buys unanswered when wrk stopped, $REPLAY_UNRESOLVED unresolved after the retries"
+    [ "$ok" -eq 1 ] && printf 'AUDIT PASS\n' || printf 'AUDIT FAIL\n'
+  } | tee "$table"
+
+  # the bench sales hold hundreds of thousands of reservations: drop their keys (spike:{<sale>}:*)
+  if [ "$BENCH_KEEP_DATA" != 1 ]; then
+    local nk
+    nk="$(redis_cli --scan --pattern "spike:{$RUN_ID-*" | tee "$BENCH_DIR/keys" | wc -l)"
+    [ "$nk" -gt 0 ] && xargs -r -n 100 redis-cli -h "$HOST" -p "$REDIS_PORT" UNLINK <"$BENCH_DIR/keys" >/dev/null
+    say "removed the bench sales' $nk Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)"
+  fi
+  if [ "$STARTED_BY_US" -eq 1 ]; then
+    say ""
+    say "bench brought the system up; it stays up (./spike.sh down to stop it)."
+  fi
+  grep -q '^AUDIT PASS$' "$table" || die "an audit line of the cluster bench failed (table above, raw output in $BENCH_DIR)"
 }
 
 # ---- main ---------------------------------------------------------------------------------------
