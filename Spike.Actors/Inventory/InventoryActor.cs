@@ -39,6 +39,11 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         public static readonly SweepLeases Instance = new();
     }
 
+    private sealed class RepublishStatus
+    {
+        public static readonly RepublishStatus Instance = new();
+    }
+
     private readonly string _saleId;
     private readonly IInventoryStore _store;
     private readonly IActorRef _statusMediator;
@@ -152,11 +157,20 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             StoreCallDone();
         });
 
+        Receive<RepublishStatus>(_ =>
+        {
+            _publishedSoldOut = null;
+            PublishStatus();
+        });
+
         Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
         Timers.StartPeriodicTimer(nameof(SweepLeases), SweepLeases.Instance, _settings.LeaseSweepInterval);
+        Timers.StartPeriodicTimer(nameof(RepublishStatus), RepublishStatus.Instance, _settings.StatusRepublishInterval);
+    }
 
     private void QueueCommand(ISaleCommand command)
     {

@@ -4,15 +4,21 @@ namespace Spike.Actors.Inventory;
 /// <param name="LeaseIdleTimeout">A lease whose holder sent nothing for this long is reclaimed.</param>
 /// <param name="LeaseSweepInterval">How often idle leases are looked for.</param>
 /// <param name="RetryLoadAfter">How long an "unknown sale" or a failed load is trusted before Redis is asked again.</param>
+/// <param name="StatusRepublishInterval">
+/// Pub-sub delivery is at-most-once: the sale's status is published again this often, so a node that
+/// missed a back-in-stock does not stay "sold out" while stock remains.
+/// </param>
 public sealed record InventorySettings(
     int MaxItemsPerCall,
     TimeSpan LeaseIdleTimeout,
     TimeSpan LeaseSweepInterval,
-    TimeSpan RetryLoadAfter)
+    TimeSpan RetryLoadAfter,
+    TimeSpan StatusRepublishInterval)
 {
     public static readonly InventorySettings Default = new(
         MaxItemsPerCall: 2048,
         LeaseIdleTimeout: TimeSpan.FromSeconds(10),
         LeaseSweepInterval: TimeSpan.FromSeconds(1),
-        RetryLoadAfter: TimeSpan.FromSeconds(1));
+        RetryLoadAfter: TimeSpan.FromSeconds(1),
+        StatusRepublishInterval: TimeSpan.FromSeconds(5));
 }

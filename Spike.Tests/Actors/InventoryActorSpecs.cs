@@ -96,6 +96,18 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     }
 
     [Fact]
+    public void Should_publish_the_status_again_for_nodes_that_missed_it()
+    {
+        var inventory = StartInventory(3, settings: InventorySettings.Default with { StatusRepublishInterval = TimeSpan.FromMilliseconds(200) });
+        inventory.Tell(new AcquireLease(Sale, 1, CreateTestProbe().Ref, Starving: true)); // loads the sale
+
+        for (var i = 0; i < 3; i++)
+        {
+            Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { SoldOut: false }, TimeSpan.FromSeconds(3));
+        }
+    }
+
+    [Fact]
     public void Should_never_grant_more_allotment_than_there_is_free_stock()
     {
         var inventory = StartInventory(10);
