@@ -18,8 +18,6 @@ public sealed class LeaseBook<THolder> where THolder : notnull
     /// <summary>Allotment handed out and not yet used or returned.</summary>
     public long Outstanding { get; private set; }
 
-    public int Holders => _leases.Count;
-
     public long AmountOf(THolder holder) => _leases.TryGetValue(holder, out var lease) ? lease.Amount : 0;
 
     /// <summary>Stock that no node holds: what can still be granted.</summary>
