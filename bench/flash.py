@@ -29,8 +29,10 @@ stops after --max-seconds. It only talks to loopback addresses.
 Output: a progress line every --progress seconds on stdout, then a summary file (--summary) of
 "key value" lines for the caller's audit (buyers' final outcomes "outcome_<x>", HTTP statuses
 "status_<code>", sold-out time "soldout_s", ...) plus one line per answering API node:
-"node <address> <answers before> <reserved before> <answers after> <reserved after>" (before/after the
-halfway mark), and the reserved order ids (--orders), one per line. Exit code 0 when every buyer got
+"node <address> <answers before> <reserved before> <answers after> <reserved after> <picked before>
+<picked after>" (before/after the halfway mark, by the time each request was sent; "answers": the node
+answered, the last address of X-Spike-Upstream; "picked": nginx's weighted choice, the first address,
+also when that node did not answer and nginx tried another), and the reserved order ids (--orders), one per line. Exit code 0 when every buyer got
 a final answer in time.
 """
 
@@ -74,7 +76,7 @@ class Stats:
     def node(self, upstream):
         n = self.nodes.get(upstream)
         if n is None:
-            n = {"before": [0, 0], "after": [0, 0]}   # [answers, reserved]
+            n = {"before": [0, 0, 0], "after": [0, 0, 0]}   # [answers, reserved, first pick]
             self.nodes[upstream] = n
         return n
 
@@ -177,6 +179,7 @@ async def buyer(args, stats, conn, n):
             stats.retries += 1
         attempt += 1
         stats.sent += 1
+        phase = stats.phase   # a request counts in the phase it was sent in
         status = None
         pause = min(1.0, 0.1 * (2 ** min(attempt, 4)))
         try:
@@ -187,8 +190,10 @@ async def buyer(args, stats, conn, n):
         if status is not None:
             stats.answers += 1
             stats.by_status[status] = stats.by_status.get(status, 0) + 1
-            upstream = headers.get("x-spike-upstream", "?").split(",")[-1].strip() or "?"
-            node = stats.node(upstream)[stats.phase]
+            # "a, b" when nginx tried a and then b: b answered, a was nginx's weighted pick
+            tried = [t.strip() for t in headers.get("x-spike-upstream", "?").split(",")]
+            stats.node(tried[0] or "?")[phase][2] += 1
+            node = stats.node(tried[-1] or "?")[phase]
             node[0] += 1
             if status in FINAL_OK:
                 try:
@@ -319,7 +324,8 @@ async def main():
         lines.append((f"status_{k}", v))
     out = [f"{k} {v}" for k, v in lines]
     for upstream, n in sorted(stats.nodes.items()):
-        out.append(f"node {upstream} {n['before'][0]} {n['before'][1]} {n['after'][0]} {n['after'][1]}")
+        out.append(f"node {upstream} {n['before'][0]} {n['before'][1]} {n['after'][0]} {n['after'][1]}"
+                   f" {n['before'][2]} {n['after'][2]}")
     text = "\n".join(out) + "\n"
     if args.summary:
         with open(args.summary, "w") as f:
