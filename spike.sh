@@ -1247,11 +1247,11 @@ bench_node() {
   BASE="http://$HOST:${API_PORT_LIST[0]}"
   read_procs
   local i node_pid="" rest=""
-  NODE_PID="" NODE_LOG="" REDIS_PID=""
+  NODE_PID="" REDIS_PID=""
   for i in "${!P_NAME[@]}"; do
     [ "${P_KIND[$i]}" = redis ] && REDIS_PID="${P_PID[$i]}"
     if [ "${P_KIND[$i]}" = api ] && [ "${P_PORT[$i]}" = "${API_PORT_LIST[0]}" ]; then
-      node_pid="${P_PID[$i]}" NODE_PID="${P_PID[$i]}" NODE_LOG="${P_LOG[$i]}"
+      node_pid="${P_PID[$i]}" NODE_PID="${P_PID[$i]}"
     elif [ "${P_KIND[$i]}" = nginx ]; then
       rest+="${rest:+,}$(nginx_pids "${P_PID[$i]}")"
     elif [ "${P_KIND[$i]}" != redis ]; then
