@@ -185,7 +185,8 @@ if [ "$TEST" -eq 1 ]; then
   fi
   [ -n "$nginx_bin" ] || die "--test: no nginx binary (install nginx or set NGINX=/path/to/nginx)"
   err="$ERROR_LOG"
-  if ! "$nginx_bin" -t -q -c "$OUT" -p "$DIR/" -e "$err"; then
+  # env -u NGINX: nginx reads an NGINX variable as inherited listening sockets ("invalid socket number")
+  if ! env -u NGINX "$nginx_bin" -t -q -c "$OUT" -p "$DIR/" -e "$err"; then
     die "nginx -t rejected $OUT"
   fi
 fi

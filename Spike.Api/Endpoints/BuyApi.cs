@@ -9,6 +9,9 @@ namespace Spike.Api.Endpoints;
 /// <summary>The buy endpoint: validates, hands the request to this node's StockActor and maps its outcome.</summary>
 public static class BuyApi
 {
+    /// <summary>Set by the nginx front (value "proxy") when the requestId is its own, not the client's.</summary>
+    public const string RequestIdOriginHeader = "X-Spike-Request-Id-Origin";
+
     private static readonly HashSet<string> QueryFields = new(["sale", "user", "quantity", "requestId"], StringComparer.OrdinalIgnoreCase);
 
     public static IEndpointRouteBuilder MapBuyApi(this IEndpointRouteBuilder app)
@@ -62,13 +65,15 @@ public static class BuyApi
             return invalid;
         }
 
-        if (body.RequestId is null && board.IsSoldOut(sale!))
+        // Only a client that chose its request id can be retrying an earlier purchase.
+        var mayBeRetry = body.RequestId is not null && context.Request.Headers[RequestIdOriginHeader] != "proxy";
+        if (!mayBeRetry && board.IsSoldOut(sale!))
         {
             return ApiResults.SoldOut; // invariant 6: a first attempt after sell-out touches no actor, network or Redis
         }
 
         var requestId = body.RequestId ?? Guid.NewGuid().ToString("N");
-        var buy = Buy.Create(sale!, new ReserveItem(requestId, body.User!, quantity), mayBeRetry: body.RequestId is not null);
+        var buy = Buy.Create(sale!, new ReserveItem(requestId, body.User!, quantity), mayBeRetry);
         stock.Tell(buy, Akka.Actor.ActorRefs.NoSender);
         ItemOutcome outcome;
         try

@@ -88,6 +88,34 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
     }
 
     [Fact]
+    public async Task Should_answer_sold_out_without_redis_when_the_request_id_is_the_proxys_own()
+    {
+        var sale = await app.CreateSaleAsync(stock: 1);
+        await BuyAsync($"sale={sale}&user=first");
+        await BuyAsync($"sale={sale}&user=second"); // the node has seen the sell-out
+        var before = await RedisCommandsAsync();
+
+        var answers = new List<Answer>();
+        for (var i = 0; i < 20; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/buy/ticket?sale={sale}&user=p{i}&requestId=nginx{i}");
+            request.Headers.Add(Spike.Api.Endpoints.BuyApi.RequestIdOriginHeader, "proxy");
+            answers.Add(await ReadAsync(await _client.SendAsync(request)));
+        }
+
+        Assert.All(answers, a => Assert.Equal("sold_out", a.Status));
+        Assert.Equal(before, await RedisCommandsAsync());
+    }
+
+    /// <summary>Commands Redis has run so far, less the INFO calls that read it.</summary>
+    private async Task<long> RedisCommandsAsync()
+    {
+        var info = await app.Redis.Server.InfoAsync("commandstats");
+        return info.SelectMany(g => g).Where(kv => !kv.Key.Contains("info", StringComparison.OrdinalIgnoreCase))
+            .Sum(kv => long.Parse(kv.Value.Split(',')[0].Split('=')[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Should_answer_limit_reached_when_a_user_buys_again_with_a_new_request_id()
     {
         var sale = await app.CreateSaleAsync(stock: 10);
