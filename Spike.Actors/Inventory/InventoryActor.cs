@@ -24,7 +24,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     private sealed record LoadFailed(Exception Cause);
 
-    private sealed record BatchesRan(IReadOnlyList<ReserveBatch> Batches, ReserveBatchResult Result);
+    private sealed record BatchesRan(IReadOnlyList<ReserveBatch> Batches, ReserveBatchResult Result, long CallNumber);
 
     private sealed record BatchesFailed(IReadOnlyList<ReserveBatch> Batches, Exception Cause);
 
@@ -56,7 +56,9 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
     private SaleState? _sale;
     private bool _loadWanted;
-    private bool _storeCallInFlight;
+    private int _callsInFlight;
+    private long _callsStarted;
+    private long _newestCountApplied;
     private bool? _publishedSoldOut;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -179,18 +181,59 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// One store call at a time, so every answer updates the cached count in the order Redis
-    /// applied it (a stale count could announce "sold out" while stock remains).
+    /// Reserve and retry-lookup calls are pipelined, up to <see cref="InventorySettings.MaxCallsInFlight"/>:
+    /// Redis runs them one after another anyway, and overlapping their round trips is what lets a
+    /// batch go out while the previous one is on the wire. Admin commands and loads run alone, once
+    /// the pipeline has drained, so the count they bring back is the newest.
     /// </summary>
     private void RunNextStoreCall()
     {
-        if (_storeCallInFlight)
+        while (true)
         {
-            return;
+            if (_queuedCommands.Count > 0 || _loadWanted)
+            {
+                if (_callsInFlight == 0)
+                {
+                    RunExclusiveCall();
+                }
+                return;
+            }
+            if (_callsInFlight >= _settings.MaxCallsInFlight)
+            {
+                return;
+            }
+            if (_queuedResolves.Count > 0)
+            {
+                _callsInFlight++;
+                var batches = _queuedResolves.ToArray();
+                _queuedResolves.Clear();
+                _store.ResolveAsync(_saleId, batches.SelectMany(b => b.Items).ToArray()).PipeTo(Self,
+                    success: outcomes => new RetriesResolved(batches, outcomes),
+                    failure: _ => new RetriesResolved(batches, null));
+            }
+            else if (_queuedBatches.Count > 0)
+            {
+                _callsInFlight++;
+                var callNumber = ++_callsStarted;
+                var batches = TakeBatchesForOneCall();
+                var items = batches.SelectMany(b => b.Items).ToArray();
+                _store.ReserveAsync(_saleId, items).PipeTo(Self,
+                    success: result => new BatchesRan(batches, result, callNumber),
+                    failure: cause => new BatchesFailed(batches, cause));
+            }
+            else
+            {
+                return;
+            }
         }
+    }
+
+    private void RunExclusiveCall()
+    {
+        _callsInFlight++;
+        _newestCountApplied = ++_callsStarted;
         if (_queuedCommands.TryDequeue(out var pending))
         {
-            _storeCallInFlight = true;
             var replyTo = pending.ReplyTo;
             var call = pending.Command switch
             {
@@ -202,31 +245,12 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
                 success: result => new CommandRan(result, replyTo),
                 failure: _ => new CommandRan(new SaleCommandResult(_saleId, SaleCommandStatus.Unavailable, null), replyTo));
         }
-        else if (_loadWanted)
+        else
         {
-            _storeCallInFlight = true;
             _loadWanted = false;
             _store.GetSaleAsync(_saleId).PipeTo(Self,
                 success: snapshot => new SaleLoaded(snapshot),
                 failure: cause => new LoadFailed(cause));
-        }
-        else if (_queuedResolves.Count > 0)
-        {
-            _storeCallInFlight = true;
-            var batches = _queuedResolves.ToArray();
-            _queuedResolves.Clear();
-            _store.ResolveAsync(_saleId, batches.SelectMany(b => b.Items).ToArray()).PipeTo(Self,
-                success: outcomes => new RetriesResolved(batches, outcomes),
-                failure: _ => new RetriesResolved(batches, null));
-        }
-        else if (_queuedBatches.Count > 0)
-        {
-            _storeCallInFlight = true;
-            var batches = TakeBatchesForOneCall();
-            var items = batches.SelectMany(b => b.Items).ToArray();
-            _store.ReserveAsync(_saleId, items).PipeTo(Self,
-                success: result => new BatchesRan(batches, result),
-                failure: cause => new BatchesFailed(batches, cause));
         }
     }
 
@@ -249,7 +273,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     private void StoreCallDone()
     {
-        _storeCallInFlight = false;
+        _callsInFlight--;
         ServeLeaseWaiters();
         RunNextStoreCall();
     }
@@ -277,14 +301,16 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         {
             Remember(null);
         }
-        else if (_sale is { Known: true })
-        {
-            _sale = _sale with { Available = ran.Result.Available };
-            PublishStatus();
-        }
-        else
+        else if (_sale is not { Known: true })
         {
             _loadWanted = true;
+        }
+        else if (ran.CallNumber > _newestCountApplied)
+        {
+            // Pipelined answers can overtake each other on their way here: only a newer count counts.
+            _newestCountApplied = ran.CallNumber;
+            _sale = _sale with { Available = ran.Result.Available };
+            PublishStatus();
         }
         StoreCallDone();
     }

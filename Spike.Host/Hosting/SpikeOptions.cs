@@ -54,6 +54,10 @@ public sealed class BuyOptions
 
     public int MaxWaiting { get; set; } = StockSettings.Default.MaxWaiting;
 
+    public int MaxBatchesInFlight { get; set; } = StockSettings.Default.MaxBatchesInFlight;
+
+    public int MaxCallsInFlight { get; set; } = InventorySettings.Default.MaxCallsInFlight;
+
     public int MaxItemsPerCall { get; set; } = InventorySettings.Default.MaxItemsPerCall;
 
     public TimeSpan LeaseIdleTimeout { get; set; } = InventorySettings.Default.LeaseIdleTimeout;
@@ -66,11 +70,13 @@ public sealed class BuyOptions
         LeaseChunk = LeaseChunk,
         MaxBatchSize = MaxBatchSize,
         MaxWaiting = MaxWaiting,
+        MaxBatchesInFlight = MaxBatchesInFlight,
     };
 
     public InventorySettings ToInventorySettings() => InventorySettings.Default with
     {
         MaxItemsPerCall = MaxItemsPerCall,
+        MaxCallsInFlight = MaxCallsInFlight,
         LeaseIdleTimeout = LeaseIdleTimeout,
     };
 }

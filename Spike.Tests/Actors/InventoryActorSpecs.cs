@@ -29,9 +29,9 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         new(Sale, id, users.Select(u => new ReserveItem($"r-{u}", u, 1)).ToArray(), replyTo);
 
     [Fact]
-    public void Should_merge_batches_arriving_while_a_store_call_is_in_flight()
+    public void Should_merge_batches_arriving_while_the_store_calls_are_in_flight()
     {
-        var inventory = StartInventory(100);
+        var inventory = StartInventory(100, settings: InventorySettings.Default with { MaxCallsInFlight = 1 });
         var node = CreateTestProbe();
         _store.HoldCalls();
 
@@ -46,6 +46,27 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         Assert.Equal([1, 2, 1], replies.Select(r => r.Outcomes.Count));
         Assert.All(replies.SelectMany(r => r.Outcomes), o => Assert.Equal(ReserveStatus.Reserved, o.Status));
         Assert.Equal([1, 3], _store.ReserveCalls.Select(c => c.Count));
+    }
+
+    [Fact]
+    public void Should_pipeline_up_to_the_limit_of_calls_and_hold_an_admin_command_until_they_drain()
+    {
+        var inventory = StartInventory(100, settings: InventorySettings.Default with { MaxCallsInFlight = 2 });
+        var node = CreateTestProbe();
+        _store.HoldCalls();
+
+        inventory.Tell(Batch(node.Ref, 1, "a"));
+        inventory.Tell(Batch(node.Ref, 2, "b"));
+        inventory.Tell(new AddStock(Sale, 1));
+        inventory.Tell(Batch(node.Ref, 3, "c"));
+        AwaitCondition(() => _store.ReserveCalls.Count == 2);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        _store.ReleaseCalls();
+
+        Assert.Equal(101, ExpectMsg<SaleCommandResult>().Sale!.Total);
+        Assert.Equal([1L, 2L, 3L], Enumerable.Range(0, 3).Select(_ => node.ExpectMsg<BatchReserved>().BatchId).Order());
+        Assert.Equal(3, _store.ReserveCalls.Count);
+        Assert.Equal(3, _store.Snapshot(Sale)!.Held);
     }
 
     [Fact]
