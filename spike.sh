@@ -1294,7 +1294,7 @@ bench_node() {
   sleep 1
   local ev2 ev3
   read -r ev2 _ < <(redis_stat_calls)
-  wrk_run b buy "$sale_b" "$BENCH_SECONDS"
+  wrk_run b first "$sale_b" "$BENCH_SECONDS"
   read -r ev3 _ < <(redis_stat_calls)
   sleep 1
   sale_counts "$sale_b"

@@ -7,6 +7,9 @@
 --   buy-track  the same, and remembers every request that did not get a 200 back (answered otherwise,
 --              or still in flight when wrk stopped); done() prints them as "PENDING <user>" so the
 --              caller can retry them with the same requestId and make the audit exact
+--   first      GET /buy/ticket?sale=<sale>&user=<new user>   (no requestId: the crowd's first attempts,
+--              which a sold-out node answers locally; a client's own requestId may be a retry, which
+--              the node resolves against Redis)
 --   ping       GET /ping?user=<new user>  (same request-building work as buy: a fair HTTP ceiling)
 --
 -- done() prints one machine-readable line:
@@ -34,6 +37,7 @@ pending = {}
 local path_prefix
 local user_prefix
 local track = false
+local with_request_id = true
 local n = 0
 
 function init(args)
@@ -43,11 +47,12 @@ function init(args)
   user_prefix = run .. "-" .. tostring(tid) .. "-"
   if mode == "ping" then
     path_prefix = "/ping?"
-  elseif mode == "buy" or mode == "buy-track" then
+  elseif mode == "buy" or mode == "buy-track" or mode == "first" then
     path_prefix = "/buy/ticket?sale=" .. sale .. "&"
     track = (mode == "buy-track")
+    with_request_id = (mode ~= "first")
   else
-    error("unknown mode " .. mode .. " (buy | buy-track | ping)")
+    error("unknown mode " .. mode .. " (buy | buy-track | first | ping)")
   end
 end
 
@@ -59,6 +64,9 @@ function request()
     pending[u] = true
   end
   local user = user_prefix .. u
+  if not with_request_id then
+    return wrk.format("GET", path_prefix .. "user=" .. user)
+  end
   return wrk.format("GET", path_prefix .. "user=" .. user .. "&requestId=r" .. user)
 end
 
