@@ -183,7 +183,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     /// <summary>
     /// Reserve and retry-lookup calls are pipelined, up to <see cref="InventorySettings.MaxCallsInFlight"/>:
     /// Redis runs them one after another anyway, and overlapping their round trips is what lets a
-    /// batch go out while the previous one is on the wire. Admin commands and loads run alone, once
+    /// batch go out while the previous one is on the wire. A small queue waits for the call in flight
+    /// instead, so that it merges with what arrives meanwhile (fewer, larger Lua calls). Admin commands and loads run alone, once
     /// the pipeline has drained, so the count they bring back is the newest.
     /// </summary>
     private void RunNextStoreCall()
@@ -211,7 +212,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
                     success: outcomes => new RetriesResolved(batches, outcomes),
                     failure: _ => new RetriesResolved(batches, null));
             }
-            else if (_queuedBatches.Count > 0)
+            else if (_queuedBatches.Count > 0 && (_callsInFlight == 0 || QueuedItems() >= _settings.MinItemsToPipeline))
             {
                 _callsInFlight++;
                 var callNumber = ++_callsStarted;
@@ -253,6 +254,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
                 failure: cause => new LoadFailed(cause));
         }
     }
+
+    private int QueuedItems() => _queuedBatches.Sum(b => b.Items.Count);
 
     private List<ReserveBatch> TakeBatchesForOneCall()
     {

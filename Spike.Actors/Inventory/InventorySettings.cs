@@ -2,6 +2,7 @@ namespace Spike.Actors.Inventory;
 
 /// <param name="MaxItemsPerCall">Upper bound of requests merged into one Lua call.</param>
 /// <param name="MaxCallsInFlight">Reserve calls pipelined to Redis at once; batches arriving meanwhile merge into the next.</param>
+/// <param name="MinItemsToPipeline">Queued requests needed to start a call while another is in flight; fewer wait and merge.</param>
 /// <param name="LeaseIdleTimeout">A lease whose holder sent nothing for this long is reclaimed.</param>
 /// <param name="LeaseSweepInterval">How often idle leases are looked for.</param>
 /// <param name="RetryLoadAfter">How long an "unknown sale" or a failed load is trusted before Redis is asked again.</param>
@@ -12,6 +13,7 @@ namespace Spike.Actors.Inventory;
 public sealed record InventorySettings(
     int MaxItemsPerCall,
     int MaxCallsInFlight,
+    int MinItemsToPipeline,
     TimeSpan LeaseIdleTimeout,
     TimeSpan LeaseSweepInterval,
     TimeSpan RetryLoadAfter,
@@ -20,6 +22,7 @@ public sealed record InventorySettings(
     public static readonly InventorySettings Default = new(
         MaxItemsPerCall: 2048,
         MaxCallsInFlight: 4,
+        MinItemsToPipeline: 32,
         LeaseIdleTimeout: TimeSpan.FromSeconds(10),
         LeaseSweepInterval: TimeSpan.FromSeconds(1),
         RetryLoadAfter: TimeSpan.FromSeconds(1),

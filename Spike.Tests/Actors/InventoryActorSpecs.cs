@@ -51,7 +51,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     [Fact]
     public void Should_pipeline_up_to_the_limit_of_calls_and_hold_an_admin_command_until_they_drain()
     {
-        var inventory = StartInventory(100, settings: InventorySettings.Default with { MaxCallsInFlight = 2 });
+        var inventory = StartInventory(100, settings: InventorySettings.Default with { MaxCallsInFlight = 2, MinItemsToPipeline = 1 });
         var node = CreateTestProbe();
         _store.HoldCalls();
 
@@ -67,6 +67,24 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         Assert.Equal([1L, 2L, 3L], Enumerable.Range(0, 3).Select(_ => node.ExpectMsg<BatchReserved>().BatchId).Order());
         Assert.Equal(3, _store.ReserveCalls.Count);
         Assert.Equal(3, _store.Snapshot(Sale)!.Held);
+    }
+
+    [Fact]
+    public void Should_let_a_small_queue_wait_for_the_call_in_flight_and_merge()
+    {
+        var inventory = StartInventory(100, settings: InventorySettings.Default with { MaxCallsInFlight = 4, MinItemsToPipeline = 3 });
+        var node = CreateTestProbe();
+        _store.HoldCalls();
+
+        inventory.Tell(Batch(node.Ref, 1, "a"));
+        AwaitCondition(() => _store.ReserveCalls.Count == 1);
+        inventory.Tell(Batch(node.Ref, 2, "b"));
+        inventory.Tell(Batch(node.Ref, 3, "c", "d"));
+        AwaitCondition(() => _store.ReserveCalls.Count == 2);
+        _store.ReleaseCalls();
+
+        Enumerable.Range(0, 3).ToList().ForEach(_ => node.ExpectMsg<BatchReserved>());
+        Assert.Equal([1, 3], _store.ReserveCalls.Select(c => c.Count));
     }
 
     [Fact]
