@@ -58,6 +58,8 @@ public sealed class BuyOptions
 
     public int MaxCallsInFlight { get; set; } = InventorySettings.Default.MaxCallsInFlight;
 
+    public int MinItemsToPipeline { get; set; } = InventorySettings.Default.MinItemsToPipeline;
+
     public int MaxItemsPerCall { get; set; } = InventorySettings.Default.MaxItemsPerCall;
 
     public TimeSpan LeaseIdleTimeout { get; set; } = InventorySettings.Default.LeaseIdleTimeout;
@@ -77,6 +79,7 @@ public sealed class BuyOptions
     {
         MaxItemsPerCall = MaxItemsPerCall,
         MaxCallsInFlight = MaxCallsInFlight,
+        MinItemsToPipeline = MinItemsToPipeline,
         LeaseIdleTimeout = LeaseIdleTimeout,
     };
 }
