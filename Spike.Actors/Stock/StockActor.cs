@@ -121,12 +121,36 @@ public sealed class StockActor : ReceiveActor, IWithTimers
                 SetSoldOut(false);
             }
         });
-        Receive<ReceiveTimeout>(_ => Context.Stop(Self));
+        Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new StockManagerActor.ChildIdle(_saleId)));
+        Receive<StockManagerActor.StopIfIdle>(_ =>
+        {
+            if (HasBuyersPending)
+            {
+                Context.Parent.Tell(new StockManagerActor.StayingAlive(_saleId));
+            }
+            else
+            {
+                Context.Stop(Self);
+            }
+        });
     }
+
+    private bool HasBuyersPending =>
+        _waitingForAllotment.Count + _nextBatch.Count + _inFlight.Count + _resolving.Count + _nextResolve.Count > 0;
 
     protected override void PreStart() => SetReceiveTimeout(_settings.IdleTimeout);
 
-    protected override void PostStop() => _board.Forget(_saleId);
+    /// <summary>Stopped or restarting after a fault: every buyer still waiting is told to retry.</summary>
+    protected override void PostStop()
+    {
+        _board.Forget(_saleId);
+        var pending = _waitingForAllotment.Concat(_nextBatch).Concat(_nextResolve)
+            .Concat(_inFlight.Values.SelectMany(b => b)).Concat(_resolving.Values.SelectMany(b => b));
+        foreach (var buy in pending)
+        {
+            buy.Completion.TrySetResult(ItemOutcome.Unavailable);
+        }
+    }
 
     private void OnBuy(Buy buy)
     {

@@ -1,0 +1,48 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Spike.Actors.Inventory;
+using Spike.Actors.Stock;
+using Xunit.Abstractions;
+
+namespace Spike.Tests.Actors;
+
+public sealed class StockManagerActorSpecs(ITestOutputHelper output) : TestKit(output: output)
+{
+    private const string Sale = "s1";
+
+    [Fact]
+    public async Task Should_stop_an_idle_stock_actor_and_serve_the_next_buyer_with_a_new_one()
+    {
+        var inventory = CreateTestProbe();
+        var settings = StockSettings.Default with { IdleTimeout = TimeSpan.FromMilliseconds(300), LeaseChunk = 4 };
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, settings, new SoldOutBoard()));
+        var first = Buy.Create(Sale, new ReserveItem("r1", "u1", 1));
+        manager.Tell(first);
+        var firstActor = inventory.ExpectMsg<AcquireLease>().Holder;
+        firstActor.Tell(new LeaseGranted(Sale, 1, 1, SoldOut: false));
+        var batch = inventory.ExpectMsg<ReserveBatch>();
+        firstActor.Tell(new BatchReserved(Sale, batch.BatchId, [ItemOutcome.Reserved("s1-1", 1)]));
+        Assert.Equal(ReserveStatus.Reserved, (await first.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5))).Status);
+        Watch(firstActor);
+
+        ExpectTerminated(firstActor, TimeSpan.FromSeconds(5));
+        var next = Buy.Create(Sale, new ReserveItem("r2", "u2", 1));
+        manager.Tell(next);
+
+        inventory.FishForMessage<AcquireLease>(lease => !lease.Holder.Equals(firstActor), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Should_tell_waiting_buyers_to_retry_when_a_stock_actor_stops()
+    {
+        var inventory = CreateTestProbe();
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, StockSettings.Default, new SoldOutBoard()));
+        var waiting = Buy.Create(Sale, new ReserveItem("r1", "u1", 1));
+        stock.Tell(waiting);
+        inventory.ExpectMsg<AcquireLease>();
+
+        Sys.Stop(stock);
+
+        Assert.Equal(ReserveStatus.Unavailable, (await waiting.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5))).Status);
+    }
+}
