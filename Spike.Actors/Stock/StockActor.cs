@@ -22,6 +22,14 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         public static readonly LeaseTimedOut Instance = new();
     }
 
+    /// <summary>Ticks only while buyers wait for allotment; does not keep an idle actor alive.</summary>
+    private sealed class ExpireWaiting : INotInfluenceReceiveTimeout
+    {
+        public static readonly ExpireWaiting Instance = new();
+    }
+
+    private static readonly TimeSpan ExpiryCheckInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly string _saleId;
     private readonly IActorRef _inventory;
     private readonly StockSettings _settings;
@@ -121,6 +129,18 @@ public sealed class StockActor : ReceiveActor, IWithTimers
                 SetSoldOut(false);
             }
         });
+        Receive<ExpireWaiting>(_ =>
+        {
+            var cutoff = Environment.TickCount64 - (long)_settings.MaxWait.TotalMilliseconds;
+            while (_waitingForAllotment.TryPeek(out var buy) && (buy.CreatedAt < cutoff || buy.Completion.Task.IsCompleted))
+            {
+                _waitingForAllotment.Dequeue().Completion.TrySetResult(ItemOutcome.Unavailable);
+            }
+            if (_waitingForAllotment.Count == 0)
+            {
+                Timers.Cancel(nameof(ExpireWaiting));
+            }
+        });
         Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new StockManagerActor.ChildIdle(_saleId)));
         Receive<StockManagerActor.StopIfIdle>(_ =>
         {
@@ -178,6 +198,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         }
         else
         {
+            if (_waitingForAllotment.Count == 0)
+            {
+                Timers.StartPeriodicTimer(nameof(ExpireWaiting), ExpireWaiting.Instance, ExpiryCheckInterval);
+            }
             _waitingForAllotment.Enqueue(buy);
             RequestLease();
         }

@@ -6,21 +6,23 @@ namespace Spike.Actors.Stock;
 
 /// <summary>
 /// One buyer's request. The actor completes <paramref name="Completion"/> instead of replying: cheaper
-/// than an Ask, and the HTTP handler awaits it with its own deadline. A completion already cancelled
-/// by that deadline is skipped, so nothing is deducted for a buyer who has been answered.
+/// than an Ask (and than a timer per request: the StockActor guarantees every buyer an answer within
+/// its own deadlines). A completion already cancelled elsewhere is skipped, so nothing is deducted for
+/// a buyer who has been answered. <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
 /// <paramref name="MayBeRetry"/>: the request id came from the client, so this may be the retry of a
 /// request that was reserved; after sell-out it is resolved against Redis instead of answered locally.
 /// </summary>
-public sealed record Buy(string SaleId, ReserveItem Item, bool MayBeRetry, TaskCompletionSource<ItemOutcome> Completion)
+public sealed record Buy(string SaleId, ReserveItem Item, bool MayBeRetry, TaskCompletionSource<ItemOutcome> Completion, long CreatedAt)
 {
     public static Buy Create(string saleId, ReserveItem item, bool mayBeRetry = false) =>
-        new(saleId, item, mayBeRetry, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously));
+        new(saleId, item, mayBeRetry, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Environment.TickCount64);
 }
 
 /// <param name="LeaseChunk">Allotment asked for at a time; a top-up is asked when a quarter is left.</param>
 /// <param name="MaxBatchSize">Requests per batch message.</param>
 /// <param name="MaxBatchesInFlight">Batches awaiting their outcome; requests arriving meanwhile form the next batch.</param>
 /// <param name="MaxWaiting">Requests queued while allotment is being fetched; beyond it buyers get "busy".</param>
+/// <param name="MaxWait">A buyer queued for allotment longer than this is told to retry (503).</param>
 /// <param name="BatchTimeout">After this a batch's outcome is unknown: buyers are told to retry with their request id.</param>
 /// <param name="LeaseTimeout">After this an unanswered lease request means the authority is unreachable.</param>
 /// <param name="UnknownSaleTtl">How long "unknown sale" is answered locally before the authority is asked again.</param>
@@ -30,6 +32,7 @@ public sealed record StockSettings(
     int MaxBatchSize,
     int MaxBatchesInFlight,
     int MaxWaiting,
+    TimeSpan MaxWait,
     TimeSpan BatchTimeout,
     TimeSpan LeaseTimeout,
     TimeSpan UnknownSaleTtl,
@@ -40,6 +43,7 @@ public sealed record StockSettings(
         MaxBatchSize: 512,
         MaxBatchesInFlight: 2,
         MaxWaiting: 10_000,
+        MaxWait: TimeSpan.FromSeconds(5),
         BatchTimeout: TimeSpan.FromSeconds(5),
         LeaseTimeout: TimeSpan.FromSeconds(3),
         UnknownSaleTtl: TimeSpan.FromSeconds(1),

@@ -75,17 +75,9 @@ public static class BuyApi
         var requestId = body.RequestId ?? Guid.NewGuid().ToString("N");
         var buy = Buy.Create(sale!, new ReserveItem(requestId, body.User!, quantity), mayBeRetry);
         stock.Tell(buy, Akka.Actor.ActorRefs.NoSender);
-        ItemOutcome outcome;
-        try
-        {
-            outcome = await buy.Completion.Task.WaitAsync(options.Buy.RequestTimeout, context.RequestAborted);
-        }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
-        {
-            // Whatever the actor does later, this buyer is answered "unknown": the retry resolves it.
-            buy.Completion.TrySetCanceled(CancellationToken.None);
-            outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
-        }
+        // No timer per request: the StockActor answers every buyer within its deadlines (wait for
+        // allotment, batch timeout) and, should it stop, tells the ones it holds to retry.
+        var outcome = await buy.Completion.Task;
 
         return outcome.Status switch
         {

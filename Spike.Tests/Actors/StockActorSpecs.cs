@@ -118,6 +118,20 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     }
 
     [Fact]
+    public async Task Should_tell_a_buyer_to_retry_when_it_waited_longer_than_the_limit_for_allotment()
+    {
+        var inventory = CreateTestProbe();
+        var settings = Settings with { MaxWait = TimeSpan.FromMilliseconds(300), LeaseTimeout = TimeSpan.FromMinutes(1) };
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, settings, _board));
+        var buy = NewBuy("u1");
+
+        stock.Tell(buy);
+        inventory.ExpectMsg<AcquireLease>(); // never answered
+
+        Assert.Equal(ReserveStatus.Unavailable, (await OutcomeOf(buy)).Status);
+    }
+
+    [Fact]
     public async Task Should_answer_sold_out_locally_without_contacting_the_inventory_after_sell_out()
     {
         var (stock, inventory) = StartWithLease(50);
