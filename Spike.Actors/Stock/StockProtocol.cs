@@ -6,9 +6,8 @@ namespace Spike.Actors.Stock;
 
 /// <summary>
 /// One buyer's request. The actor completes <paramref name="Completion"/> instead of replying: cheaper
-/// than an Ask (and than a timer per request: the StockActor guarantees every buyer an answer within
-/// its own deadlines). A completion already cancelled elsewhere is skipped, so nothing is deducted for
-/// a buyer who has been answered. <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
+/// than an Ask; the HTTP handler awaits it with its own deadline. A completion already cancelled by
+/// that deadline is skipped, so nothing is deducted for a buyer who has been answered. <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
 /// <paramref name="MayBeRetry"/>: the request id came from the client, so this may be the retry of a
 /// request that was reserved; after sell-out it is resolved against Redis instead of answered locally.
 /// </summary>

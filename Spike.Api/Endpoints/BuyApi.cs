@@ -75,9 +75,19 @@ public static class BuyApi
         var requestId = body.RequestId ?? Guid.NewGuid().ToString("N");
         var buy = Buy.Create(sale!, new ReserveItem(requestId, body.User!, quantity), mayBeRetry);
         stock.Tell(buy, Akka.Actor.ActorRefs.NoSender);
-        // No timer per request: the StockActor answers every buyer within its deadlines (wait for
-        // allotment, batch timeout) and, should it stop, tells the ones it holds to retry.
-        var outcome = await buy.Completion.Task;
+        ItemOutcome outcome;
+        try
+        {
+            // One deadline for the whole request: the actor's own ones (wait for allotment, then a
+            // batch timeout) can add up past it, and nginx's read timeout counts on this one.
+            outcome = await buy.Completion.Task.WaitAsync(options.Buy.RequestTimeout, context.RequestAborted);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Whatever the actor does later, this buyer is answered "unknown": the retry resolves it.
+            buy.Completion.TrySetCanceled(CancellationToken.None);
+            outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
+        }
 
         return outcome.Status switch
         {

@@ -64,7 +64,7 @@ public sealed class BuyOptions
 
     public TimeSpan LeaseIdleTimeout { get; set; } = InventorySettings.Default.LeaseIdleTimeout;
 
-    /// <summary>How long a buyer may wait for this node's allotment before getting "unavailable, retry with the same request id".</summary>
+    /// <summary>The longest an HTTP buyer waits before getting "unavailable, retry with the same request id".</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     public StockSettings ToStockSettings() => StockSettings.Default with
