@@ -117,7 +117,13 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             _leases.Return(returned.Holder, returned.Amount, DateTime.UtcNow);
             ServeLeaseWaiters();
         });
-        Receive<Terminated>(terminated => ReclaimLeasesOf(holder => holder.Equals(terminated.ActorRef)));
+        Receive<Terminated>(terminated =>
+        {
+            // A node's StockActor stopped, or its node was downed: its allotment is free again.
+            _leases.Reclaim(holder => holder.Equals(terminated.ActorRef));
+            _leaseWaiters.Remove(terminated.ActorRef);
+            ServeLeaseWaiters();
+        });
         Receive<SweepLeases>(_ =>
         {
             foreach (var holder in _leases.Expire(DateTime.UtcNow - _settings.LeaseIdleTimeout))
@@ -135,11 +141,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<LoadFailed>(failed =>
         {
             _log.Warning("Loading sale {0} failed: {1}", _saleId, failed.Cause.Message);
-            foreach (var waiter in _leaseWaiters.Keys)
-            {
-                waiter.Tell(new LeaseUnavailable(_saleId));
-            }
-            _leaseWaiters.Clear();
+            AnswerAllWaiters(new LeaseUnavailable(_saleId));
             StoreCallDone();
         });
 
@@ -395,18 +397,5 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             waiter.Tell(answer);
         }
         _leaseWaiters.Clear();
-    }
-
-    private void ReclaimLeasesOf(Func<IActorRef, bool> holders)
-    {
-        foreach (var holder in _leases.Reclaim(holders))
-        {
-            Context.Unwatch(holder);
-        }
-        foreach (var waiter in _leaseWaiters.Keys.Where(holders).ToArray())
-        {
-            _leaseWaiters.Remove(waiter);
-        }
-        ServeLeaseWaiters();
     }
 }
