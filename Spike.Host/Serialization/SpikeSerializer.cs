@@ -72,8 +72,8 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
         return manifest switch
         {
-            ReserveBatchManifest => new ReserveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader)),
-            ResolveBatchManifest => new ResolveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader)),
+            ReserveBatchManifest => ReadBatch(reader, (sale, id, items, replyTo) => new ReserveBatch(sale, id, items, replyTo)),
+            ResolveBatchManifest => ReadBatch(reader, (sale, id, items, replyTo) => new ResolveBatch(sale, id, items, replyTo)),
             BatchReservedManifest => new BatchReserved(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadOutcome)),
             AcquireLeaseManifest => new AcquireLease(reader.ReadString(), reader.ReadInt32(), ReadActorRef(reader), reader.ReadBoolean()),
             LeaseGrantedManifest => new LeaseGranted(reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean()),
@@ -95,16 +95,10 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         switch (obj)
         {
             case ReserveBatch m:
-                writer.Write(m.SaleId);
-                writer.Write(m.BatchId);
-                WriteList(writer, m.Items, WriteItem);
-                WriteActorRef(writer, m.ReplyTo);
+                WriteBatch(writer, m.SaleId, m.BatchId, m.Items, m.ReplyTo);
                 break;
             case ResolveBatch m:
-                writer.Write(m.SaleId);
-                writer.Write(m.BatchId);
-                WriteList(writer, m.Items, WriteItem);
-                WriteActorRef(writer, m.ReplyTo);
+                WriteBatch(writer, m.SaleId, m.BatchId, m.Items, m.ReplyTo);
                 break;
             case BatchReserved m:
                 writer.Write(m.SaleId);
@@ -152,6 +146,18 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
                 throw new ArgumentException($"{obj.GetType()} is not a Spike cluster message", nameof(obj));
         }
     }
+
+    /// <summary>The layout <see cref="ReserveBatch"/> and <see cref="ResolveBatch"/> share.</summary>
+    private static void WriteBatch(BinaryWriter writer, string saleId, long batchId, IReadOnlyList<ReserveItem> items, IActorRef replyTo)
+    {
+        writer.Write(saleId);
+        writer.Write(batchId);
+        WriteList(writer, items, WriteItem);
+        WriteActorRef(writer, replyTo);
+    }
+
+    private T ReadBatch<T>(BinaryReader reader, Func<string, long, ReserveItem[], IActorRef, T> create) =>
+        create(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader));
 
     private static void WriteItem(BinaryWriter writer, ReserveItem item)
     {

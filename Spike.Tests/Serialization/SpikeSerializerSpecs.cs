@@ -51,6 +51,7 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
         var batch = new ReserveBatch("s", 3, [new ReserveItem("r1", "ü-user", 1), new ReserveItem("r2", "u2", 2)], replyTo);
 
         var copy = RoundTrip(batch);
+        var resolve = RoundTrip(new ResolveBatch("s", 4, batch.Items, replyTo));
         var lease = RoundTrip(new AcquireLease("s", 64, replyTo, Starving: true));
         var returned = RoundTrip(new LeaseReturned("s", 9, replyTo));
 
