@@ -1104,6 +1104,21 @@ all_ticks() {
   printf '%s' "$out"
 }
 
+# bench_cleanup — after a bench: drop its sales' keys (they hold hundreds of thousands of
+# reservations, spike:{<run>-*}:*) unless SPIKE_BENCH_KEEP_DATA=1, and say when bench started the system
+bench_cleanup() {
+  if [ "$BENCH_KEEP_DATA" != 1 ]; then
+    local n
+    n="$(redis_cli --scan --pattern "spike:{$RUN_ID-*" | tee "$BENCH_DIR/keys" | wc -l)"
+    [ "$n" -gt 0 ] && xargs -r -n 100 redis-cli -h "$HOST" -p "$REDIS_PORT" UNLINK <"$BENCH_DIR/keys" >/dev/null
+    say "removed the bench sales' $n Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)"
+  fi
+  if [ "$STARTED_BY_US" -eq 1 ]; then
+    say ""
+    say "bench brought the system up; it stays up (./spike.sh down to stop it)."
+  fi
+}
+
 # wrk_run label mode sale seconds [url] — runs wrk with bench/spike.lua against url (default $BASE),
 # keeps its output in $BENCH_DIR/<label>.out, adds the CPU line
 wrk_run() {
@@ -1365,18 +1380,7 @@ bench_node() {
     say "reserved answers (a) = $a_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N requests retried with their requestId after wrk stopped (not answered 200 during the run or cut off in flight; $REPLAY_UNRESOLVED unresolved)"
   } | tee "$table"
 
-  # the bench sales hold hundreds of thousands of reservations: drop their keys (spike:{<sale>}:*)
-  if [ "$BENCH_KEEP_DATA" != 1 ]; then
-    local n
-    n="$(redis_cli --scan --pattern "spike:{$RUN_ID-*" | tee "$BENCH_DIR/keys" | wc -l)"
-    [ "$n" -gt 0 ] && xargs -r -n 100 redis-cli -h "$HOST" -p "$REDIS_PORT" UNLINK <"$BENCH_DIR/keys" >/dev/null
-    say "removed the bench sales' $n Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)"
-  fi
-
-  if [ "$STARTED_BY_US" -eq 1 ]; then
-    say ""
-    say "bench brought the system up; it stays up (./spike.sh down to stop it)."
-  fi
+  bench_cleanup
 }
 
 # ---- bench: the cluster through nginx ----------------------------------------------------------
@@ -1613,17 +1617,7 @@ bench_cluster() {
     [ "$ok" -eq 1 ] && printf 'AUDIT PASS\n' || printf 'AUDIT FAIL\n'
   } | tee "$table"
 
-  # the bench sales hold hundreds of thousands of reservations: drop their keys (spike:{<sale>}:*)
-  if [ "$BENCH_KEEP_DATA" != 1 ]; then
-    local nk
-    nk="$(redis_cli --scan --pattern "spike:{$RUN_ID-*" | tee "$BENCH_DIR/keys" | wc -l)"
-    [ "$nk" -gt 0 ] && xargs -r -n 100 redis-cli -h "$HOST" -p "$REDIS_PORT" UNLINK <"$BENCH_DIR/keys" >/dev/null
-    say "removed the bench sales' $nk Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)"
-  fi
-  if [ "$STARTED_BY_US" -eq 1 ]; then
-    say ""
-    say "bench brought the system up; it stays up (./spike.sh down to stop it)."
-  fi
+  bench_cleanup
   grep -q '^AUDIT PASS$' "$table" || die "an audit line of the cluster bench failed (table above, raw output in $BENCH_DIR)"
 }
 

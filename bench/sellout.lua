@@ -16,6 +16,8 @@
 -- A buy answered with a socket error cannot be told apart from a health check: wrk's err_* counts
 -- show it, and spike.sh reports the audit as inexact then.
 
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk-report.lua")
+
 local threads = {}
 
 function setup(thread)
@@ -98,12 +100,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local agg, ups, retries = {}, {}, {}
+  local agg, ups, retries = report.statuses(threads), {}, {}
   local total_sent, total_answered = 0, 0
   for _, t in ipairs(threads) do
-    for code, count in pairs(t:get("statuses") or {}) do
-      agg[code] = (agg[code] or 0) + count
-    end
     local ua, ur = t:get("up_answers") or {}, t:get("up_reserved") or {}
     for up, c in pairs(ua) do
       local a = ups[up] or { 0, 0 }
@@ -121,19 +120,7 @@ function done(summary, latency, requests)
     string.format("answered=%d", total_answered),
     string.format("seconds=%.3f", summary.duration / 1e6),
   }
-  local codes = {}
-  for code, _ in pairs(agg) do
-    table.insert(codes, code)
-  end
-  table.sort(codes)
-  for _, code in ipairs(codes) do
-    table.insert(parts, string.format("s%d=%d", code, agg[code]))
-  end
-  local e = summary.errors
-  table.insert(parts, string.format("err_connect=%d", e.connect))
-  table.insert(parts, string.format("err_read=%d", e.read))
-  table.insert(parts, string.format("err_write=%d", e.write))
-  table.insert(parts, string.format("err_timeout=%d", e.timeout))
+  report.append_statuses_and_errors(parts, agg, summary.errors)
   table.insert(parts, string.format("retry=%d", #retries))
   for up, c in pairs(ups) do
     io.write(string.format("UPSTREAM %s %d %d\n", up, c[1], c[2]))

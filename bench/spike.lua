@@ -19,6 +19,8 @@
 -- Users are "<run-id>-<thread>-<n>", the request id is "r<user>", so every request of every thread of
 -- every run is unique.
 
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrk-report.lua")
+
 local threads = {}
 local thread_count = 0
 
@@ -86,14 +88,10 @@ local function ms(us)
 end
 
 function done(summary, latency, requests)
-  local agg = {}
+  local agg = report.statuses(threads)
   local total_sent = 0
   local pend = {}
   for _, t in ipairs(threads) do
-    local st = t:get("statuses") or {}
-    for code, count in pairs(st) do
-      agg[code] = (agg[code] or 0) + count
-    end
     total_sent = total_sent + (t:get("sent") or 0)
     local p = t:get("pending") or {}
     local tid = t:get("tid")
@@ -113,19 +111,7 @@ function done(summary, latency, requests)
     string.format("max_ms=%.3f", ms(latency.max)),
     string.format("sent=%d", total_sent),
   }
-  local codes = {}
-  for code, _ in pairs(agg) do
-    table.insert(codes, code)
-  end
-  table.sort(codes)
-  for _, code in ipairs(codes) do
-    table.insert(parts, string.format("s%d=%d", code, agg[code]))
-  end
-  local e = summary.errors
-  table.insert(parts, string.format("err_connect=%d", e.connect))
-  table.insert(parts, string.format("err_read=%d", e.read))
-  table.insert(parts, string.format("err_write=%d", e.write))
-  table.insert(parts, string.format("err_timeout=%d", e.timeout))
+  report.append_statuses_and_errors(parts, agg, summary.errors)
   table.insert(parts, string.format("pending=%d", #pend))
 
   for _, u in ipairs(pend) do
