@@ -49,13 +49,7 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
     private static readonly string[] Inventory = [NodeOptions.InventoryRole];
     private static readonly string[] Api = [NodeOptions.ApiRole];
 
-    private static async Task<string> CreateSaleAsync(InProcessNode node, long stock)
-    {
-        var sale = "c" + Guid.NewGuid().ToString("N")[..12];
-        var response = await node.Client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock }));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return sale;
-    }
+    private static Task<string> CreateSaleAsync(InProcessNode node, long stock) => Admin.CreateSaleAsync(node.Client, stock, prefix: "c");
 
     private static async Task<(HttpStatusCode Code, string Status, string? OrderId)> BuyAsync(InProcessNode node, string sale, string user, string? requestId = null)
     {

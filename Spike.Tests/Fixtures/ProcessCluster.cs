@@ -13,7 +13,6 @@ namespace Spike.Tests.Fixtures;
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
 {
-    public const string AdminToken = "cluster-admin-token";
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
 
     private readonly string _runDirectory = Directory.CreateTempSubdirectory("spike-cluster-").FullName;
@@ -75,7 +74,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
         env["Spike__Redis"] = Redis.ConnectionString;
-        env["Spike__AdminToken"] = AdminToken;
+        env["Spike__AdminToken"] = Admin.Token;
         env["Spike__Node__Hostname"] = "127.0.0.1";
         env["Spike__Node__Port"] = akkaPort.ToString(CultureInfo.InvariantCulture);
         env["Spike__Node__Roles__0"] = role;
@@ -156,15 +155,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         return process;
     }
 
-    public async Task<string> CreateSaleAsync(long stock)
-    {
-        var sale = "p" + Guid.NewGuid().ToString("N")[..12];
-        using var request = SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock });
-        request.Headers.Authorization = new("Bearer", AdminToken);
-        using var response = await Nginx.SendAsync(request);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"creating the sale: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return sale;
-    }
+    public Task<string> CreateSaleAsync(long stock) => Admin.CreateSaleAsync(Nginx, stock, prefix: "p");
 
     /// <summary>The last lines of every node's log, for a failure message.</summary>
     public string Logs() => string.Join("\n", InventoryNodes.Concat(ApiNodes).Select(n =>

@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Spike.Host.Redis;
+using Spike.Tests.Support;
 using StackExchange.Redis;
 
 namespace Spike.Tests.Fixtures;
@@ -14,8 +13,6 @@ namespace Spike.Tests.Fixtures;
 /// </summary>
 public sealed class SpikeAppFixture : IAsyncLifetime
 {
-    public const string AdminToken = "test-admin-token";
-
     private WebApplicationFactory<Program>? _factory;
 
     public RedisServerFixture Redis { get; } = new();
@@ -31,7 +28,7 @@ public sealed class SpikeAppFixture : IAsyncLifetime
         {
             web.UseEnvironment("Production");
             web.UseSetting("Spike:Redis", Redis.ConnectionString);
-            web.UseSetting("Spike:AdminToken", AdminToken);
+            web.UseSetting("Spike:AdminToken", Admin.Token);
             web.UseSetting("Spike:Node:Port", "0");
             web.UseSetting("Spike:Buy:RequestTimeout", "00:00:03");
         });
@@ -61,21 +58,8 @@ public sealed class SpikeAppFixture : IAsyncLifetime
         }
     }
 
-    public static HttpRequestMessage Admin(HttpMethod method, string path, object? body = null)
-    {
-        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        return request;
-    }
-
     /// <summary>Creates a sale with a unique id and returns the id.</summary>
-    public async Task<string> CreateSaleAsync(long stock, int perUserLimit = 1)
-    {
-        var sale = "t" + Guid.NewGuid().ToString("N")[..12];
-        var response = await Client.SendAsync(Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock, perUserLimit, paymentWindowSeconds = 300 }));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return sale;
-    }
+    public Task<string> CreateSaleAsync(long stock, int perUserLimit = 1) => Admin.CreateSaleAsync(Client, stock, perUserLimit);
 
     /// <summary>What Redis holds for the sale, read directly: the audit every test checks.</summary>
     public Task<SaleAudit> AuditAsync(string sale) => SaleAudit.ReadAsync(Redis.Database, sale);

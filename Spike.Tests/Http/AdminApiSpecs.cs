@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
 
 namespace Spike.Tests.Http;
 
@@ -33,9 +34,9 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
     {
         var sale = await app.CreateSaleAsync(stock: 3);
 
-        using var updated = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock = 4, perUserLimit = 2 }));
-        using var restocked = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 6 }));
-        using var read = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Get, $"/admin/sales/{sale}"));
+        using var updated = await _client.SendAsync(Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock = 4, perUserLimit = 2 }));
+        using var restocked = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 6 }));
+        using var read = await _client.SendAsync(Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}"));
 
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
         Assert.Equal(HttpStatusCode.OK, restocked.StatusCode);
@@ -51,7 +52,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         using var soldOut = await _client.GetAsync($"/buy/ticket?sale={sale}&user=second");
         Assert.Equal(HttpStatusCode.Conflict, soldOut.StatusCode);
 
-        using var restock = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 1 }));
+        using var restock = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 1 }));
 
         Assert.Equal(HttpStatusCode.OK, restock.StatusCode);
         await AwaitReservedAsync($"/buy/ticket?sale={sale}&user=second&requestId=again");
@@ -67,7 +68,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         await _client.GetAsync($"/buy/ticket?sale={sale}&user=a");
         await _client.GetAsync($"/buy/ticket?sale={sale}&user=b");
 
-        using var response = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}", new { stock = 1 }));
+        using var response = await _client.SendAsync(Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock = 1 }));
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var audit = await app.AuditAsync(sale);
@@ -77,8 +78,8 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
     [Fact]
     public async Task Should_answer_404_for_an_unknown_sale()
     {
-        using var read = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Get, "/admin/sales/neverexisted"));
-        using var restock = await _client.SendAsync(SpikeAppFixture.Admin(HttpMethod.Post, "/admin/sales/neverexisted/stock", new { add = 1 }));
+        using var read = await _client.SendAsync(Admin.Request(HttpMethod.Get, "/admin/sales/neverexisted"));
+        using var restock = await _client.SendAsync(Admin.Request(HttpMethod.Post, "/admin/sales/neverexisted/stock", new { add = 1 }));
 
         Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, restock.StatusCode);
@@ -93,7 +94,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
     public async Task Should_answer_400_and_create_nothing_when_sale_settings_are_bad(string body, string field)
     {
         var sale = "bad" + Guid.NewGuid().ToString("N")[..8];
-        var request = SpikeAppFixture.Admin(HttpMethod.Put, $"/admin/sales/{sale}");
+        var request = Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}");
         request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
 
         using var response = await _client.SendAsync(request);

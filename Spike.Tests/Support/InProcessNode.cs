@@ -21,7 +21,7 @@ public sealed class InProcessNode : IAsyncDisposable
         {
             web.UseEnvironment("Production");
             web.UseSetting("Spike:Redis", redis);
-            web.UseSetting("Spike:AdminToken", "test-admin-token");
+            web.UseSetting("Spike:AdminToken", Admin.Token);
             web.UseSetting("Spike:Node:Hostname", "127.0.0.1");
             web.UseSetting("Spike:Node:Port", port.ToString(CultureInfo.InvariantCulture));
             web.UseSetting("Spike:Node:SeedNodes:0", $"akka.tcp://spike@127.0.0.1:{seedPort}");

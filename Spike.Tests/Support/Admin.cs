@@ -1,0 +1,30 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+
+namespace Spike.Tests.Support;
+
+/// <summary>The admin API as the tests use it, against any node or nginx.</summary>
+public static class Admin
+{
+    /// <summary>The token every test node is started with.</summary>
+    public const string Token = "test-admin-token";
+
+    public static HttpRequestMessage Request(HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        return request;
+    }
+
+    /// <summary>Creates a sale with a unique id (starting with <paramref name="prefix"/>) and returns the id.</summary>
+    public static async Task<string> CreateSaleAsync(HttpClient client, long stock, int perUserLimit = 1, string prefix = "t")
+    {
+        var sale = prefix + Guid.NewGuid().ToString("N")[..12];
+        using var request = Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock, perUserLimit, paymentWindowSeconds = 300 });
+        using var response = await client.SendAsync(request);
+        Assert.True(response.StatusCode == HttpStatusCode.Created,
+            $"creating sale {sale}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return sale;
+    }
+}
