@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 
 namespace Spike.Api.Endpoints;
@@ -7,6 +8,10 @@ public static partial class RequestRules
 {
     public const int MaxIdLength = 128;
     public const int MaxBodyBytes = 4 * 1024;
+
+    /// <summary>What <see cref="char.IsControl(char)"/> accepts, searched vectorized (runs on every buy).</summary>
+    private static readonly SearchValues<char> ControlCharacters =
+        SearchValues.Create([.. Enumerable.Range(0, 0xA0).Select(c => (char)c).Where(char.IsControl)]);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     private static partial Regex SaleIdPattern();
@@ -20,7 +25,7 @@ public static partial class RequestRules
     public static string? CheckId(string? id, bool required) =>
         string.IsNullOrEmpty(id) ? (required ? "is required" : "must not be empty")
         : id.Length > MaxIdLength ? $"must be at most {MaxIdLength} characters"
-        : id.Any(char.IsControl) ? "must not contain control characters"
+        : id.AsSpan().ContainsAny(ControlCharacters) ? "must not contain control characters"
         : null;
 
     public static string? CheckQuantity(int quantity) => quantity > 0 ? null : "must be a positive integer";
