@@ -1196,6 +1196,20 @@ errors_of() {
   echo $(( $(result "$1" err_connect) + $(result "$1" err_read) + $(result "$1" err_write) + $(result "$1" err_timeout) ))
 }
 
+# replay_curl curl-config codes-file — sends the config's buys (same users and requestIds) until each
+# has a final answer, 3 rounds at most (429 / 503 / no answer are not final). Sets REPLAY_200
+# REPLAY_UNRESOLVED.
+replay_curl() {
+  local cfg="$1" codes="$2" _attempt
+  for _attempt in 1 2 3; do
+    curl -s --max-time 30 -K "$cfg" -w '%{http_code}\n' >"$codes" || true
+    if ! grep -qvE '^(200|409|404|400)$' "$codes"; then break; fi
+    sleep 1
+  done
+  REPLAY_200="$(grep -c '^200$' "$codes" || true)"
+  REPLAY_UNRESOLVED="$(grep -cvE '^(200|409|404|400)$' "$codes" || true)"
+}
+
 # replay_pending label sale — retries every request wrk left without a 200 (answered otherwise or cut
 # off in flight when wrk stopped) with the same user and requestId, as a client would. Sets
 # REPLAY_N REPLAY_200 REPLAY_UNRESOLVED.
@@ -1213,15 +1227,7 @@ replay_pending() {
     REPLAY_UNRESOLVED=$REPLAY_N
     return 0
   fi
-  local _attempt
-  for _attempt in 1 2 3; do
-    curl -s --max-time 30 -K "$cfg" -w '%{http_code}\n' >"$codes" || true
-    # 429 / 503 / no answer: the outcome is not final; retry those with the same requestId
-    if ! grep -qvE '^(200|409|404|400)$' "$codes"; then break; fi
-    sleep 1
-  done
-  REPLAY_200="$(grep -c '^200$' "$codes" || true)"
-  REPLAY_UNRESOLVED="$(grep -cvE '^(200|409|404|400)$' "$codes" || true)"
+  replay_curl "$cfg" "$codes"
 }
 
 fmt_int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
@@ -1388,7 +1394,7 @@ bench_node() {
 # requestId, as a client would, until it gets a final answer (3 rounds). Sets REPLAY_N REPLAY_200
 # REPLAY_UNRESOLVED.
 replay_ids() {
-  local ids="$1" cfg="$1.curl" codes="$1.codes" id _attempt
+  local ids="$1" cfg="$1.curl" codes="$1.codes" id
   REPLAY_N=0 REPLAY_200=0 REPLAY_UNRESOLVED=0
   while read -r id; do
     [ -n "$id" ] || continue
@@ -1396,13 +1402,7 @@ replay_ids() {
   done <"$ids" >"$cfg"
   REPLAY_N="$(grep -c '^url' "$cfg" || true)"
   [ "$REPLAY_N" -gt 0 ] || return 0
-  for _attempt in 1 2 3; do
-    curl -s --max-time 30 -K "$cfg" -w '%{http_code}\n' >"$codes" || true
-    if ! grep -qvE '^(200|409|404|400)$' "$codes"; then break; fi
-    sleep 1
-  done
-  REPLAY_200="$(grep -c '^200$' "$codes" || true)"
-  REPLAY_UNRESOLVED="$(grep -cvE '^(200|409|404|400)$' "$codes" || true)"
+  replay_curl "$cfg" "$codes"
 }
 
 # sellout_run — SELLOUT_STOCK tickets, up to SELLOUT_BUYERS unique buyers through nginx (wrk with
