@@ -8,38 +8,37 @@ namespace Spike.Actors.Inventory;
 /// <summary>
 /// The one entity per sale in the whole cluster (sharded). It funnels every node's batches into one
 /// store call at a time — merging batches that arrive while a call is in flight — hands out node
-/// allotments as leases, and broadcasts sold-out / back-in-stock. Redis stays the authority: this
-/// actor only caches what the last call told it.
+/// allotments as leases, and broadcasts the sale's status. Redis stays the authority: this actor only
+/// caches what the last call told it.
 /// </summary>
 public sealed class InventoryActor : ReceiveActor, IWithTimers
 {
     public static Props Props(string saleId, IInventoryStore store, IActorRef statusMediator, InventorySettings settings) =>
         Akka.Actor.Props.Create(() => new InventoryActor(saleId, store, statusMediator, settings));
 
-    private static readonly TimeSpan IdleUnknownSalePassivation = TimeSpan.FromMinutes(2);
-
-    private sealed record SaleState(bool Known, long Available, int PerUserLimit, DateTime LoadedAt);
+    private sealed record SaleState(bool Known, long Available, int PerUserLimit, long ReservationSeq, DateTime LoadedAt);
 
     private sealed record SaleLoaded(SaleSnapshot? Snapshot);
 
     private sealed record LoadFailed(Exception Cause);
 
-    private sealed record BatchesRan(IReadOnlyList<ReserveBatch> Batches, ReserveBatchResult Result, long CallNumber);
+    /// <summary>Batches of one store call; <paramref name="Items"/> are those that were run (not past their deadline).</summary>
+    private sealed record StoreCall(IReadOnlyList<ReserveBatch> Batches, IReadOnlyList<ReserveItem> Items, long CallNumber);
 
-    private sealed record BatchesFailed(IReadOnlyList<ReserveBatch> Batches, Exception Cause);
+    private sealed record BatchesRan(StoreCall Call, ReserveBatchResult Result);
 
-    private sealed record RetriesResolved(IReadOnlyList<ResolveBatch> Batches, IReadOnlyList<ItemOutcome?>? Outcomes);
+    private sealed record BatchesFailed(StoreCall Call, Exception Cause);
 
     private sealed record CommandRan(SaleCommandResult Result, IActorRef ReplyTo);
 
     private sealed record PendingCommand(ISaleCommand Command, IActorRef ReplyTo);
 
-    private sealed class SweepLeases
+    private sealed class SweepLeases : INotInfluenceReceiveTimeout
     {
         public static readonly SweepLeases Instance = new();
     }
 
-    private sealed class RepublishStatus
+    private sealed class RepublishStatus : INotInfluenceReceiveTimeout
     {
         public static readonly RepublishStatus Instance = new();
     }
@@ -51,7 +50,6 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly LeaseBook<IActorRef> _leases = new();
     private readonly List<ReserveBatch> _queuedBatches = [];
-    private readonly List<ResolveBatch> _queuedResolves = [];
     private readonly Queue<PendingCommand> _queuedCommands = new();
     private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
     private SaleState? _sale;
@@ -59,7 +57,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private int _callsInFlight;
     private long _callsStarted;
     private long _newestCountApplied;
-    private bool? _publishedSoldOut;
+    private (bool SoldOut, int PerUserLimit)? _published;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -72,49 +70,30 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
         Receive<ReserveBatch>(batch =>
         {
-            _leases.MarkActive(batch.ReplyTo, DateTime.UtcNow);
+            var now = DateTime.UtcNow;
+            _leases.Report(batch.ReplyTo, batch.Holder, now);
+            _leases.BatchArrived(batch.ReplyTo, batch.Items.Sum(i => (long)i.Quantity), now);
             _queuedBatches.Add(batch);
             RunNextStoreCall();
         });
         Receive<BatchesRan>(OnBatchesRan);
-        Receive<ResolveBatch>(batch =>
-        {
-            _queuedResolves.Add(batch);
-            RunNextStoreCall();
-        });
-        Receive<RetriesResolved>(resolved =>
-        {
-            var offset = 0;
-            foreach (var batch in resolved.Batches)
-            {
-                var outcomes = batch.Items.Select((_, i) => resolved.Outcomes is null
-                    ? ItemOutcome.Unavailable
-                    : resolved.Outcomes[offset + i] ?? ItemOutcome.SoldOut).ToArray();
-                offset += outcomes.Length;
-                batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.BatchId, outcomes));
-            }
-            StoreCallDone();
-        });
         Receive<BatchesFailed>(failed =>
         {
             _log.Warning("Store call for sale {0} failed: {1}", _saleId, failed.Cause.Message);
-            foreach (var batch in failed.Batches)
-            {
-                var outcomes = Enumerable.Repeat(ItemOutcome.Unavailable, batch.Items.Count).ToArray();
-                batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.BatchId, outcomes));
-            }
+            AnswerBatches(failed.Call.Batches, _ => ItemOutcome.Unavailable);
             StoreCallDone();
         });
 
         Receive<AcquireLease>(request =>
         {
             Context.Watch(request.Holder);
+            _leases.Report(request.Holder, request.State, DateTime.UtcNow);
             _leaseWaiters[request.Holder] = request;
             ServeLeaseWaiters();
         });
         Receive<LeaseReturned>(returned =>
         {
-            _leases.Return(returned.Holder, returned.Amount, DateTime.UtcNow);
+            _leases.Report(returned.Holder, returned.State, DateTime.UtcNow);
             ServeLeaseWaiters();
         });
         Receive<Terminated>(terminated =>
@@ -126,9 +105,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         });
         Receive<SweepLeases>(_ =>
         {
-            foreach (var holder in _leases.Expire(DateTime.UtcNow - _settings.LeaseIdleTimeout))
+            foreach (var holder in _leases.Idle(DateTime.UtcNow - _settings.LeaseIdleTimeout))
             {
-                holder.Tell(new LeaseRevoked(_saleId));
+                var incarnation = _leases.IncarnationOf(holder);
+                holder.Tell(new LeaseRevoked(_saleId, incarnation, _leases.Revoke(holder)));
             }
             ServeLeaseWaiters();
         });
@@ -161,11 +141,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             StoreCallDone();
         });
 
-        Receive<RepublishStatus>(_ =>
-        {
-            _publishedSoldOut = null;
-            PublishStatus();
-        });
+        Receive<RepublishStatus>(_ => PublishStatus(force: true));
 
         Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
     }
@@ -183,11 +159,11 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Reserve and retry-lookup calls are pipelined, up to <see cref="InventorySettings.MaxCallsInFlight"/>:
-    /// Redis runs them one after another anyway, and overlapping their round trips is what lets a
-    /// batch go out while the previous one is on the wire. A small queue waits for the call in flight
-    /// instead, so that it merges with what arrives meanwhile (fewer, larger Lua calls). Admin commands and loads run alone, once
-    /// the pipeline has drained, so the count they bring back is the newest.
+    /// Reserve calls are pipelined, up to <see cref="InventorySettings.MaxCallsInFlight"/>: Redis runs them
+    /// one after another anyway, and overlapping their round trips is what lets a batch go out while the
+    /// previous one is on the wire. A small queue waits for the call in flight instead, so that it merges
+    /// with what arrives meanwhile (fewer, larger Lua calls). Admin commands and loads run alone, once the
+    /// pipeline has drained, so the count they bring back is the newest.
     /// </summary>
     private void RunNextStoreCall()
     {
@@ -201,33 +177,23 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
                 }
                 return;
             }
-            if (_callsInFlight >= _settings.MaxCallsInFlight)
+            if (_callsInFlight >= _settings.MaxCallsInFlight
+                || _queuedBatches.Count == 0
+                || (_callsInFlight > 0 && QueuedItems() < _settings.MinItemsToPipeline))
             {
                 return;
             }
-            if (_queuedResolves.Count > 0)
+            var call = TakeCall();
+            if (call.Items.Count == 0)
             {
-                _callsInFlight++;
-                var batches = _queuedResolves.ToArray();
-                _queuedResolves.Clear();
-                _store.ResolveAsync(_saleId, batches.SelectMany(b => b.Items).ToArray()).PipeTo(Self,
-                    success: outcomes => new RetriesResolved(batches, outcomes),
-                    failure: _ => new RetriesResolved(batches, null));
+                // Every buyer in these batches has stopped waiting: nothing to run.
+                AnswerBatches(call.Batches, _ => ItemOutcome.Unavailable);
+                continue;
             }
-            else if (_queuedBatches.Count > 0 && (_callsInFlight == 0 || QueuedItems() >= _settings.MinItemsToPipeline))
-            {
-                _callsInFlight++;
-                var callNumber = ++_callsStarted;
-                var batches = TakeBatchesForOneCall();
-                var items = batches.SelectMany(b => b.Items).ToArray();
-                _store.ReserveAsync(_saleId, items).PipeTo(Self,
-                    success: result => new BatchesRan(batches, result, callNumber),
-                    failure: cause => new BatchesFailed(batches, cause));
-            }
-            else
-            {
-                return;
-            }
+            _callsInFlight++;
+            _store.ReserveAsync(_saleId, call.Items).PipeTo(Self,
+                success: result => new BatchesRan(call, result),
+                failure: cause => new BatchesFailed(call, cause));
         }
     }
 
@@ -259,22 +225,31 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     private int QueuedItems() => _queuedBatches.Sum(b => b.Items.Count);
 
-    private List<ReserveBatch> TakeBatchesForOneCall()
+    /// <summary>Takes queued batches for one call; items whose buyer's deadline has passed are left out.</summary>
+    private StoreCall TakeCall()
     {
         var taken = new List<ReserveBatch>();
-        var items = 0;
+        var items = new List<ReserveItem>();
+        var count = 0;
         foreach (var batch in _queuedBatches)
         {
-            if (taken.Count > 0 && items + batch.Items.Count > _settings.MaxItemsPerCall)
+            if (taken.Count > 0 && count + batch.Items.Count > _settings.MaxItemsPerCall)
             {
                 break;
             }
             taken.Add(batch);
-            items += batch.Items.Count;
+            count += batch.Items.Count;
         }
         _queuedBatches.RemoveRange(0, taken.Count);
-        return taken;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var batch in taken)
+        {
+            items.AddRange(batch.Items.Where(item => !IsPastDeadline(item, now)));
+        }
+        return new StoreCall(taken, items, ++_callsStarted);
     }
+
+    private static bool IsPastDeadline(ReserveItem item, long nowUnixMs) => item.DeadlineUnixMs > 0 && item.DeadlineUnixMs <= nowUnixMs;
 
     private void StoreCallDone()
     {
@@ -285,22 +260,13 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     private void OnBatchesRan(BatchesRan ran)
     {
-        var now = DateTime.UtcNow;
-        var offset = 0;
-        foreach (var batch in ran.Batches)
+        var results = new Dictionary<ReserveItem, ItemOutcome>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < ran.Call.Items.Count; i++)
         {
-            var outcomes = new ItemOutcome[batch.Items.Count];
-            for (var i = 0; i < outcomes.Length; i++)
-            {
-                outcomes[i] = ran.Result.Outcomes[offset + i];
-                if (outcomes[i].Status == ReserveStatus.Reserved)
-                {
-                    _leases.Consume(batch.ReplyTo, batch.Items[i].Quantity, now);
-                }
-            }
-            offset += outcomes.Length;
-            batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.BatchId, outcomes));
+            results[ran.Call.Items[i]] = ran.Result.Outcomes[i];
         }
+        // An item left out of the call (past its deadline) was not run: its buyer retries.
+        AnswerBatches(ran.Call.Batches, item => results.GetValueOrDefault(item) ?? ItemOutcome.Unavailable);
 
         if (!ran.Result.SaleKnown)
         {
@@ -310,36 +276,58 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         {
             _loadWanted = true;
         }
-        else if (ran.CallNumber > _newestCountApplied)
+        else if (ran.Call.CallNumber > _newestCountApplied)
         {
             // Pipelined answers can overtake each other on their way here: only a newer count counts.
-            _newestCountApplied = ran.CallNumber;
-            _sale = _sale with { Available = ran.Result.Available };
-            PublishStatus();
+            _newestCountApplied = ran.Call.CallNumber;
+            _sale = _sale with { Available = ran.Result.Available, ReservationSeq = Math.Max(_sale.ReservationSeq, ran.Result.ReservationSeq) };
+            PublishStatus(force: false);
         }
         StoreCallDone();
+    }
+
+    /// <summary>Answers each batch's sender; the lease book learns what was sold and what goes back to the node.</summary>
+    private void AnswerBatches(IReadOnlyList<ReserveBatch> batches, Func<ReserveItem, ItemOutcome> outcomeOf)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var batch in batches)
+        {
+            var outcomes = new ItemOutcome[batch.Items.Count];
+            long quantity = 0, returned = 0;
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                var item = batch.Items[i];
+                outcomes[i] = outcomeOf(item);
+                quantity += item.Quantity;
+                returned += outcomes[i].ReturnsAllotment ? item.Quantity : 0;
+            }
+            var seq = _leases.BatchAnswered(batch.ReplyTo, batch.Holder.Incarnation, quantity, returned, now);
+            batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.Holder.Incarnation, seq, batch.BatchId, outcomes));
+        }
     }
 
     private void Remember(SaleSnapshot? snapshot)
     {
         _sale = snapshot is null
-            ? new SaleState(false, 0, 0, DateTime.UtcNow)
-            : new SaleState(true, snapshot.Available, snapshot.PerUserLimit, DateTime.UtcNow);
-        SetReceiveTimeout(snapshot is null ? IdleUnknownSalePassivation : null);
-        PublishStatus();
+            ? new SaleState(false, 0, 0, 0, DateTime.UtcNow)
+            : new SaleState(true, snapshot.Available, snapshot.PerUserLimit, Math.Max(_sale?.ReservationSeq ?? 0, snapshot.ReservationSeq), DateTime.UtcNow);
+        // An unknown sale costs nothing once its askers are answered: passivate soon after.
+        SetReceiveTimeout(snapshot is null ? _settings.UnknownSalePassivation : null);
+        PublishStatus(force: false);
     }
 
-    private void PublishStatus()
+    /// <summary>Publishes the sale's status when it changed, or always (<paramref name="force"/>) for nodes that missed it.</summary>
+    private void PublishStatus(bool force)
     {
         if (_sale is not { Known: true } sale)
         {
             return;
         }
-        var soldOut = sale.Available <= 0;
-        if (_publishedSoldOut != soldOut)
+        var status = (SoldOut: sale.Available <= 0, sale.PerUserLimit);
+        if (force || _published != status)
         {
-            _publishedSoldOut = soldOut;
-            _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleStatusChanged(_saleId, soldOut)));
+            _published = status;
+            _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleStatusChanged(_saleId, status.SoldOut, status.PerUserLimit, sale.ReservationSeq)));
         }
     }
 
@@ -361,29 +349,32 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             AnswerAllWaiters(new SaleUnknown(_saleId));
             return;
         }
-        if (_sale.Available <= 0)
-        {
-            AnswerAllWaiters(new LeaseGranted(_saleId, 0, _sale.PerUserLimit, SoldOut: true));
-            return;
-        }
         // Nodes with buyers waiting first; a mere top-up never takes stock a starving node is waiting for.
+        var starvingWaits = false;
         foreach (var (holder, request) in _leaseWaiters.OrderByDescending(w => w.Value.Starving).ToArray())
         {
-            if (!request.Starving && _leaseWaiters.Values.Any(w => w.Starving))
+            if (!request.Starving && starvingWaits)
             {
                 break;
             }
-            var granted = _leases.Grant(holder, request.Wanted, _sale.Available, now);
-            if (granted > 0)
+            var needed = request.Starving ? request.Needed : 0;
+            var (granted, seq) = _leases.Grant(holder, request.Wanted, needed, _sale.Available, now);
+            // Fewer left than the first buyer asks for: answer now, so the node can tell that buyer.
+            if (granted > 0 || _sale.Available < request.Needed)
             {
                 _leaseWaiters.Remove(holder);
-                holder.Tell(new LeaseGranted(_saleId, granted, _sale.PerUserLimit, SoldOut: false));
+                holder.Tell(new LeaseGranted(_saleId, _leases.IncarnationOf(holder), seq, granted, _sale.PerUserLimit, _sale.Available));
+            }
+            else
+            {
+                starvingWaits |= request.Starving;
             }
         }
-        if (_leaseWaiters.Values.Any(w => w.Starving))
+        if (starvingWaits)
         {
-            // Everything is leased out while buyers wait: ask the others for what they are not using.
-            foreach (var holder in _leases.HoldersWithAllotment().Where(h => _leaseWaiters.GetValueOrDefault(h) is not { Starving: true }))
+            // Everything is leased out while buyers wait: ask every holder for what it is not using —
+            // starving ones too, whose allotment is too small for their own first buyer.
+            foreach (var holder in _leases.HoldersWithAllotment())
             {
                 holder.Tell(new ReleaseLease(_saleId));
             }

@@ -6,6 +6,7 @@ namespace Spike.Actors.Inventory;
 /// <param name="LeaseIdleTimeout">A lease whose holder sent nothing for this long is reclaimed.</param>
 /// <param name="LeaseSweepInterval">How often idle leases are looked for.</param>
 /// <param name="RetryLoadAfter">How long an "unknown sale" or a failed load is trusted before Redis is asked again.</param>
+/// <param name="UnknownSalePassivation">An actor for a sale that does not exist stops this long after its last message.</param>
 /// <param name="StatusRepublishInterval">
 /// Pub-sub delivery is at-most-once: the sale's status is published again this often, so a node that
 /// missed a back-in-stock does not stay "sold out" while stock remains.
@@ -17,6 +18,7 @@ public sealed record InventorySettings(
     TimeSpan LeaseIdleTimeout,
     TimeSpan LeaseSweepInterval,
     TimeSpan RetryLoadAfter,
+    TimeSpan UnknownSalePassivation,
     TimeSpan StatusRepublishInterval)
 {
     public static readonly InventorySettings Default = new(
@@ -26,5 +28,6 @@ public sealed record InventorySettings(
         LeaseIdleTimeout: TimeSpan.FromSeconds(10),
         LeaseSweepInterval: TimeSpan.FromSeconds(1),
         RetryLoadAfter: TimeSpan.FromSeconds(1),
+        UnknownSalePassivation: TimeSpan.FromSeconds(5),
         StatusRepublishInterval: TimeSpan.FromSeconds(5));
 }

@@ -1,21 +1,40 @@
+using System.Collections.Frozen;
 using Akka.Actor;
+using Akka.Event;
 using Spike.Actors.Inventory;
 
 namespace Spike.Actors.Stock;
 
 /// <summary>
-/// One per sale per node. Holds the node's allotment (a lease from the sale's InventoryActor) and
-/// a sold-out flag; its mailbox serializes deductions, so there are no locks. Requests are collected
-/// into batches — one message per batch to the InventoryActor — and each buyer is completed from its
-/// item's outcome. Allotment comes back when the authority refuses or fails (the article burnt it).
-/// After sell-out every buyer is answered here, without the network or Redis.
+/// One per sale per node. Holds the node's allotment (a lease from the sale's InventoryActor) and its
+/// buyers (<see cref="StockLedger"/>); its mailbox serializes deductions, so there are no locks. Requests
+/// are collected into batches — one message per batch to the InventoryActor — and each buyer is
+/// completed from its item's outcome. Once the sale is sold out the node keeps the sale's reservations
+/// on its <see cref="SaleBoard"/>, so that every later buyer is answered by the HTTP front without the
+/// network or Redis, and a reserved buyer's retry still gets its order.
 /// </summary>
 public sealed class StockActor : ReceiveActor, IWithTimers
 {
-    public static Props Props(string saleId, IActorRef inventory, StockSettings settings, SoldOutBoard board) =>
-        Akka.Actor.Props.Create(() => new StockActor(saleId, inventory, settings, board));
+    public static Props Props(string saleId, IActorRef inventory, IInventoryStore store, StockSettings settings, SaleBoard board) =>
+        Akka.Actor.Props.Create(() => new StockActor(saleId, inventory, store, settings, board));
+
+    private enum Phase
+    {
+        Selling,
+        /// <summary>Sold out; the reservations are being read. Buyers wait for them.</summary>
+        LoadingReservations,
+        /// <summary>Sold out; the board answers every buyer.</summary>
+        SoldOut,
+    }
 
     private sealed record BatchTimedOut(long BatchId);
+
+    private sealed record ReservationsLoaded(SaleReservations Reservations);
+
+    private sealed class LoadReservations
+    {
+        public static readonly LoadReservations Instance = new();
+    }
 
     private sealed class LeaseTimedOut
     {
@@ -32,111 +51,145 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private readonly string _saleId;
     private readonly IActorRef _inventory;
+    private readonly IInventoryStore _store;
     private readonly StockSettings _settings;
-    private readonly SoldOutBoard _board;
-    private readonly Queue<Buy> _waitingForAllotment = new();
-    private readonly Dictionary<long, List<Buy>> _inFlight = [];
-    private readonly Dictionary<long, List<Buy>> _resolving = [];
-    private List<Buy> _nextBatch = [];
-    private List<Buy> _nextResolve = [];
-    private long _nextBatchId;
-    private int _allotment;
-    private int? _perUserLimit;
-    private bool _soldOut;
+    private readonly SaleBoard _board;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly StockLedger _ledger = new();
+    /// <summary>This instance's identity towards the lease book: a restarted actor starts with nothing.</summary>
+    private readonly long _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
+    private long _ackedSeq;
+    private int _perUserLimit = int.MaxValue;
+    private Phase _phase = Phase.Selling;
+    private long _loadedReservationSeq = -1;
     private bool _leaseRequested;
     private bool _leaseRequestStarving;
-    private DateTime _unknownSaleUntil = DateTime.MinValue;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public StockActor(string saleId, IActorRef inventory, StockSettings settings, SoldOutBoard board)
+    public StockActor(string saleId, IActorRef inventory, IInventoryStore store, StockSettings settings, SaleBoard board)
     {
         _saleId = saleId;
         _inventory = inventory;
+        _store = store;
         _settings = settings;
         _board = board;
 
         Receive<Buy>(OnBuy);
-        Receive<BatchReserved>(OnBatchReserved);
+        Receive<BatchReserved>(reserved =>
+        {
+            if (!Accept(reserved))
+            {
+                return;
+            }
+            Timers.Cancel(reserved.BatchId);
+            if (_ledger.Complete(reserved.BatchId, reserved.Outcomes) && reserved.Outcomes.Any(o => o.Status == ReserveStatus.UnknownSale))
+            {
+                BecomeUnknown();
+                return;
+            }
+            ServeWaiting();
+        });
         Receive<BatchTimedOut>(timedOut =>
         {
-            if (_inFlight.Remove(timedOut.BatchId, out var buys))
-            {
-                // The outcome is unknown: the buyers retry with their request ids, which Redis resolves.
-                foreach (var buy in buys)
-                {
-                    GiveBack(buy);
-                    buy.Completion.TrySetResult(ItemOutcome.Unavailable);
-                }
-            }
-            else if (_resolving.Remove(timedOut.BatchId, out var retries))
-            {
-                retries.ForEach(r => r.Completion.TrySetResult(ItemOutcome.Unavailable));
-            }
-            FlushBatches();
+            _ledger.TimeOut(timedOut.BatchId);
+            ServeWaiting();
         });
 
         Receive<LeaseGranted>(granted =>
         {
+            if (!Accept(granted))
+            {
+                return;
+            }
             LeaseAnswered();
             _perUserLimit = granted.PerUserLimit;
             if (granted.SoldOut)
             {
-                MarkSoldOut();
+                BeginSoldOut();
                 return;
             }
-            SetSoldOut(false);
-            _allotment += granted.Granted;
+            Reopen();
+            _ledger.Grant(granted.Granted);
+            _ledger.RefuseAbove(granted.Available);
             ServeWaiting();
         });
         Receive<SaleUnknown>(_ =>
         {
             LeaseAnswered();
-            _unknownSaleUntil = DateTime.UtcNow + _settings.UnknownSaleTtl;
-            AnswerWaiting(ItemOutcome.UnknownSale);
+            BecomeUnknown();
         });
         Receive<LeaseUnavailable>(_ =>
         {
             LeaseAnswered();
-            AnswerWaiting(ItemOutcome.Unavailable);
+            _ledger.AnswerWaiting(_ => ItemOutcome.Unavailable);
         });
         Receive<LeaseTimedOut>(_ =>
         {
+            // The request or its answer may have been lost (a shard moving): ask again. Buyers keep
+            // waiting until their own MaxWait.
             _leaseRequested = false;
-            AnswerWaiting(ItemOutcome.Unavailable);
+            RequestLease();
         });
         Receive<ReleaseLease>(_ =>
         {
-            if (_allotment > 0)
-            {
-                _inventory.Tell(new LeaseReturned(_saleId, _allotment, Self));
-                _allotment = 0;
-            }
+            _ledger.Release();
+            _inventory.Tell(new LeaseReturned(_saleId, Self, State()));
         });
-        Receive<LeaseRevoked>(_ =>
+        Receive<LeaseRevoked>(revoked =>
         {
-            _allotment = 0;
-            ServeWaiting();
+            if (Accept(revoked))
+            {
+                _ledger.Release();
+                ServeWaiting();
+            }
         });
         Receive<SaleStatusChanged>(status =>
         {
-            if (status.SoldOut)
+            _perUserLimit = status.PerUserLimit;
+            if (!status.SoldOut)
             {
-                MarkSoldOut();
+                Reopen();
+                ServeWaiting();
             }
-            else
+            else if (_phase == Phase.Selling || (_phase == Phase.SoldOut && status.ReservationSeq > _loadedReservationSeq))
             {
-                SetSoldOut(false);
+                BeginSoldOut();
             }
         });
+
+        Receive<LoadReservations>(_ =>
+        {
+            if (_phase == Phase.LoadingReservations)
+            {
+                _store.GetReservationsAsync(_saleId).PipeTo(Self, success: loaded => new ReservationsLoaded(loaded));
+            }
+        });
+        Receive<ReservationsLoaded>(loaded =>
+        {
+            if (_phase == Phase.Selling)
+            {
+                return; // back in stock meanwhile
+            }
+            _phase = Phase.SoldOut;
+            _loadedReservationSeq = loaded.Reservations.ReservationSeq;
+            var reservations = loaded.Reservations.Entries
+                .DistinctBy(e => SaleBoard.ReservationKey(e.UserId, e.RequestId))
+                .ToFrozenDictionary(e => SaleBoard.ReservationKey(e.UserId, e.RequestId), e => e.Outcome, StringComparer.Ordinal);
+            _board.SetSoldOut(_saleId, reservations);
+            _ledger.AnswerWaiting(AnswerSoldOut);
+        });
+        Receive<Status.Failure>(failure =>
+        {
+            // Reading the reservations failed: buyers keep waiting (up to MaxWait); try again shortly.
+            _log.Warning("Reading the reservations of sold-out sale {0} failed: {1}", _saleId, failure.Cause.Message);
+            Timers.StartSingleTimer(nameof(LoadReservations), LoadReservations.Instance, _settings.LeaseTimeout);
+        });
+
         Receive<ExpireWaiting>(_ =>
         {
-            var cutoff = Environment.TickCount64 - (long)_settings.MaxWait.TotalMilliseconds;
-            while (_waitingForAllotment.TryPeek(out var buy) && (buy.CreatedAt < cutoff || buy.Completion.Task.IsCompleted))
-            {
-                _waitingForAllotment.Dequeue().Completion.TrySetResult(ItemOutcome.Unavailable);
-            }
-            if (_waitingForAllotment.Count == 0)
+            _ledger.ExpireWaiting(Environment.TickCount64 - (long)_settings.MaxWait.TotalMilliseconds);
+            if (_ledger.WaitingCount == 0)
             {
                 Timers.Cancel(nameof(ExpireWaiting));
             }
@@ -144,7 +197,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new StockManagerActor.ChildIdle(_saleId)));
         Receive<StockManagerActor.StopIfIdle>(_ =>
         {
-            if (HasBuyersPending)
+            if (_ledger.HasBuyers)
             {
                 Context.Parent.Tell(new StockManagerActor.StayingAlive(_saleId));
             }
@@ -155,175 +208,88 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
     }
 
-    private bool HasBuyersPending =>
-        _waitingForAllotment.Count + _nextBatch.Count + _inFlight.Count + _resolving.Count + _nextResolve.Count > 0;
-
     protected override void PreStart() => SetReceiveTimeout(_settings.IdleTimeout);
 
-    /// <summary>Stopped or restarting after a fault: every buyer still waiting is told to retry.</summary>
+    /// <summary>Stopped or restarting after a fault: every buyer still held is told to retry.</summary>
     protected override void PostStop()
     {
-        _board.Forget(_saleId);
-        var pending = _waitingForAllotment.Concat(_nextBatch).Concat(_nextResolve)
-            .Concat(_inFlight.Values.SelectMany(b => b)).Concat(_resolving.Values.SelectMany(b => b));
-        foreach (var buy in pending)
+        _board.Reopen(_saleId);
+        _ledger.AnswerAll(ItemOutcome.Unavailable);
+    }
+
+    private HolderState State() => new(_incarnation, _ackedSeq, _ledger.Allotment);
+
+    /// <summary>Whether a numbered lease message is meant for this incarnation; acknowledges it if so.</summary>
+    private bool Accept(ILeaseStamped message)
+    {
+        if (message.Incarnation != _incarnation)
         {
-            buy.Completion.TrySetResult(ItemOutcome.Unavailable);
+            return false;
         }
+        _ackedSeq = message.Seq;
+        return true;
     }
 
     private void OnBuy(Buy buy)
     {
-        var quantity = buy.Item.Quantity;
-        if (_soldOut)
+        if (_phase == Phase.SoldOut)
         {
-            AnswerSoldOut(buy);
+            buy.Completion.TrySetResult(AnswerSoldOut(buy));
         }
-        else if (DateTime.UtcNow < _unknownSaleUntil)
+        else if (_board.TryAnswer(_saleId, buy.Item.UserId, buy.Item.RequestId, out var known))
         {
-            buy.Completion.TrySetResult(ItemOutcome.UnknownSale);
+            buy.Completion.TrySetResult(known);
         }
-        else if (quantity > _perUserLimit)
+        else if (buy.Item.Quantity > _perUserLimit)
         {
             buy.Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
         }
-        else if (_waitingForAllotment.Count == 0 && TryDeduct(buy))
+        else if (_phase == Phase.Selling && _ledger.TryTake(buy))
         {
             FlushBatches();
             TopUpWhenLow();
         }
-        else if (_waitingForAllotment.Count >= _settings.MaxWaiting)
+        else if (_ledger.WaitingCount >= _settings.MaxWaiting)
         {
             buy.Completion.TrySetResult(ItemOutcome.Busy);
         }
         else
         {
-            if (_waitingForAllotment.Count == 0)
+            if (_ledger.WaitingCount == 0)
             {
                 Timers.StartPeriodicTimer(nameof(ExpireWaiting), ExpireWaiting.Instance, ExpiryCheckInterval);
             }
-            _waitingForAllotment.Enqueue(buy);
+            _ledger.Wait(buy);
             RequestLease();
         }
     }
 
-    /// <summary>Takes the buyer's tickets from the allotment: a node can sell all of it, not one less.</summary>
-    private bool TryDeduct(Buy buy)
+    private ItemOutcome AnswerSoldOut(Buy buy)
     {
-        if (_allotment < buy.Item.Quantity)
-        {
-            return false;
-        }
-        _allotment -= buy.Item.Quantity;
-        _nextBatch.Add(buy);
-        return true;
+        _board.TryAnswer(_saleId, buy.Item.UserId, buy.Item.RequestId, out var outcome);
+        return outcome ?? ItemOutcome.SoldOut;
     }
-
-    private void GiveBack(Buy buy) => _allotment += buy.Item.Quantity;
 
     private void FlushBatches()
     {
-        while (_nextBatch.Count > 0 && _inFlight.Count < _settings.MaxBatchesInFlight)
+        var maxItems = Math.Min(_settings.MaxBatchSize, WireLimits.MaxItemsPerBatch(_saleId));
+        foreach (var (batchId, items) in _ledger.TakeBatches(_settings.MaxBatchesInFlight, maxItems))
         {
-            var buys = _nextBatch.Count <= _settings.MaxBatchSize ? _nextBatch : _nextBatch[.._settings.MaxBatchSize];
-            _nextBatch = buys == _nextBatch ? [] : _nextBatch[_settings.MaxBatchSize..];
-            var batchId = ++_nextBatchId;
-            _inFlight[batchId] = buys;
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
-            var items = buys.ConvertAll(b => b.Item);
-            _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self));
+            _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self, State()));
         }
-        if (_nextResolve.Count > 0 && _resolving.Count == 0)
-        {
-            var batchId = ++_nextBatchId;
-            _resolving[batchId] = _nextResolve;
-            Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
-            _inventory.Tell(new ResolveBatch(_saleId, batchId, _nextResolve.ConvertAll(b => b.Item), Self));
-            _nextResolve = [];
-        }
-    }
-
-    /// <summary>
-    /// After sell-out a first attempt is answered here (invariant 6); a possible retry is looked up,
-    /// batched, so that a buyer who was reserved gets the same answer again (invariant 5).
-    /// </summary>
-    private void AnswerSoldOut(Buy buy)
-    {
-        if (buy.MayBeRetry)
-        {
-            _nextResolve.Add(buy);
-            FlushBatches();
-        }
-        else
-        {
-            buy.Completion.TrySetResult(ItemOutcome.SoldOut);
-        }
-    }
-
-    private void OnBatchReserved(BatchReserved reserved)
-    {
-        if (_resolving.Remove(reserved.BatchId, out var retries))
-        {
-            Timers.Cancel(reserved.BatchId);
-            for (var i = 0; i < retries.Count; i++)
-            {
-                retries[i].Completion.TrySetResult(reserved.Outcomes[i]);
-            }
-            FlushBatches();
-            return;
-        }
-        if (!_inFlight.Remove(reserved.BatchId, out var buys))
-        {
-            return; // timed out already; its buyers were told to retry
-        }
-        Timers.Cancel(reserved.BatchId);
-        for (var i = 0; i < buys.Count; i++)
-        {
-            var outcome = reserved.Outcomes[i];
-            switch (outcome.Status)
-            {
-                case ReserveStatus.Reserved:
-                    break;
-                case ReserveStatus.SoldOut:
-                    // The authority has less than this node's lease says; the lease is stale, not lent back.
-                    break;
-                case ReserveStatus.UnknownSale:
-                    _allotment = 0;
-                    _unknownSaleUntil = DateTime.UtcNow + _settings.UnknownSaleTtl;
-                    break;
-                default:
-                    GiveBack(buys[i]);
-                    break;
-            }
-            buys[i].Completion.TrySetResult(outcome);
-        }
-        ServeWaiting();
-        FlushBatches();
     }
 
     private void ServeWaiting()
     {
-        while (_waitingForAllotment.TryPeek(out var buy))
+        if (_phase != Phase.Selling)
         {
-            if (buy.Completion.Task.IsCompleted)
-            {
-                _waitingForAllotment.Dequeue(); // its HTTP deadline passed: it was answered already
-            }
-            else if (buy.Item.Quantity > _perUserLimit)
-            {
-                _waitingForAllotment.Dequeue().Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
-            }
-            else if (TryDeduct(buy))
-            {
-                _waitingForAllotment.Dequeue();
-            }
-            else
-            {
-                break;
-            }
+            FlushBatches();
+            return;
         }
+        _ledger.ServeWaiting(_perUserLimit);
         FlushBatches();
-        if (_waitingForAllotment.Count > 0)
+        if (_ledger.WaitingCount > 0)
         {
             RequestLease();
         }
@@ -335,7 +301,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private void TopUpWhenLow()
     {
-        if (_allotment < _settings.LeaseChunk / 4)
+        if (_ledger.Allotment < _settings.LeaseChunk / 4)
         {
             RequestLease();
         }
@@ -344,18 +310,16 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// <summary>Asks for allotment: a top-up while some is left, or — with buyers waiting — a starving request.</summary>
     private void RequestLease()
     {
-        var starving = _waitingForAllotment.Count > 0;
-        if (_soldOut || (_leaseRequested && (_leaseRequestStarving || !starving)))
+        var starving = _ledger.WaitingCount > 0;
+        if (_phase != Phase.Selling || (_leaseRequested && (_leaseRequestStarving || !starving)))
         {
             return;
         }
-        if (!_leaseRequested)
-        {
-            Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
-        }
+        Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
         _leaseRequested = true;
         _leaseRequestStarving = starving;
-        _inventory.Tell(new AcquireLease(_saleId, _settings.LeaseChunk, Self, starving));
+        var needed = _ledger.FirstWaitingQuantity ?? 1;
+        _inventory.Tell(new AcquireLease(_saleId, Math.Max(_settings.LeaseChunk, needed), needed, starving, Self, State()));
     }
 
     private void LeaseAnswered()
@@ -364,26 +328,35 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Timers.Cancel(nameof(LeaseTimedOut));
     }
 
-    private void MarkSoldOut()
+    /// <summary>
+    /// The sale is sold out (or sold out again with newer reservations): the allotment is void, and
+    /// buyers wait until the reservations are read, since any of them may be a reserved buyer's retry.
+    /// </summary>
+    private void BeginSoldOut()
     {
-        SetSoldOut(true);
-        while (_waitingForAllotment.TryDequeue(out var buy))
+        _phase = Phase.LoadingReservations;
+        _ledger.Release();
+        Timers.Cancel(nameof(LoadReservations));
+        Self.Tell(LoadReservations.Instance);
+    }
+
+    private void Reopen()
+    {
+        if (_phase != Phase.Selling)
         {
-            AnswerSoldOut(buy);
+            _phase = Phase.Selling;
+            _board.Reopen(_saleId);
         }
     }
 
-    private void SetSoldOut(bool soldOut)
+    /// <summary>The sale does not exist: the front answers it for a while, and this actor stops.</summary>
+    private void BecomeUnknown()
     {
-        _soldOut = soldOut;
-        _board.Set(_saleId, soldOut);
-    }
-
-    private void AnswerWaiting(ItemOutcome outcome)
-    {
-        while (_waitingForAllotment.TryDequeue(out var buy))
+        _board.MarkUnknown(_saleId, _settings.UnknownSaleTtl);
+        _ledger.AnswerWaiting(_ => ItemOutcome.UnknownSale);
+        if (!_ledger.HasBuyers)
         {
-            buy.Completion.TrySetResult(outcome);
+            Context.Parent.Tell(new StockManagerActor.ChildIdle(_saleId));
         }
     }
 }

@@ -11,8 +11,8 @@ namespace Spike.Actors.Stock;
 /// </summary>
 public sealed class StockManagerActor : ReceiveActor
 {
-    public static Props Props(IActorRef inventory, StockSettings settings, SoldOutBoard board) =>
-        Akka.Actor.Props.Create(() => new StockManagerActor(inventory, settings, board));
+    public static Props Props(IActorRef inventory, IInventoryStore store, StockSettings settings, SaleBoard board) =>
+        Akka.Actor.Props.Create(() => new StockManagerActor(inventory, store, settings, board));
 
     /// <summary>A child saw nothing for its idle timeout.</summary>
     internal sealed record ChildIdle(string SaleId);
@@ -28,7 +28,7 @@ public sealed class StockManagerActor : ReceiveActor
 
     private readonly Dictionary<string, List<Buy>> _stopping = [];
 
-    public StockManagerActor(IActorRef inventory, StockSettings settings, SoldOutBoard board)
+    public StockManagerActor(IActorRef inventory, IInventoryStore store, StockSettings settings, SaleBoard board)
     {
         Receive<Buy>(buy =>
         {
@@ -40,7 +40,7 @@ public sealed class StockManagerActor : ReceiveActor
             var child = Context.Child(buy.SaleId);
             if (child.IsNobody())
             {
-                child = Context.ActorOf(StockActor.Props(buy.SaleId, inventory, settings, board), buy.SaleId);
+                child = Context.ActorOf(StockActor.Props(buy.SaleId, inventory, store, settings, board), buy.SaleId);
             }
             child.Forward(buy);
         });
@@ -65,13 +65,15 @@ public sealed class StockManagerActor : ReceiveActor
             var saleId = terminated.ActorRef.Path.Name;
             if (_stopping.Remove(saleId, out var held) && held.Count > 0)
             {
-                var successor = Context.ActorOf(StockActor.Props(saleId, inventory, settings, board), saleId);
+                var successor = Context.ActorOf(StockActor.Props(saleId, inventory, store, settings, board), saleId);
                 held.ForEach(buy => successor.Tell(buy));
             }
         });
         Receive<SaleStatusChanged>(status =>
         {
-            // A node that has no StockActor for the sale yet learns its state with its first lease.
+            // The sale exists (it may just have been created): stop answering "unknown" for it. A node
+            // that has no StockActor for the sale yet learns its state with its first lease.
+            board.ForgetUnknown(status.SaleId);
             var child = Context.Child(status.SaleId);
             if (!child.IsNobody())
             {

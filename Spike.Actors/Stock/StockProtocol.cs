@@ -6,25 +6,28 @@ namespace Spike.Actors.Stock;
 
 /// <summary>
 /// One buyer's request. The actor completes <paramref name="Completion"/> instead of replying: cheaper
-/// than an Ask; the HTTP handler awaits it with its own deadline. A completion already cancelled by
-/// that deadline is skipped, so nothing is deducted for a buyer who has been answered. <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
-/// <paramref name="MayBeRetry"/>: the request id came from the client, so this may be the retry of a
-/// request that was reserved; after sell-out it is resolved against Redis instead of answered locally.
+/// than an Ask; the HTTP handler awaits it with its own deadline (also carried by the item, so that the
+/// authority does not run a request whose buyer stopped waiting). A completion already cancelled by that
+/// deadline is skipped, so nothing is deducted for a buyer who has been answered.
+/// <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
 /// </summary>
-public sealed record Buy(string SaleId, ReserveItem Item, bool MayBeRetry, TaskCompletionSource<ItemOutcome> Completion, long CreatedAt)
+public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<ItemOutcome> Completion, long CreatedAt)
 {
-    public static Buy Create(string saleId, ReserveItem item, bool mayBeRetry = false) =>
-        new(saleId, item, mayBeRetry, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Environment.TickCount64);
+    public static Buy Create(string saleId, ReserveItem item) =>
+        new(saleId, item, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Environment.TickCount64);
+
+    /// <summary>The buyer has its answer (or stopped waiting for one).</summary>
+    public bool IsAnswered => Completion.Task.IsCompleted;
 }
 
 /// <param name="LeaseChunk">Allotment asked for at a time; a top-up is asked when a quarter is left.</param>
-/// <param name="MaxBatchSize">Requests per batch message.</param>
+/// <param name="MaxBatchSize">Requests per batch message (also capped by <see cref="WireLimits"/>).</param>
 /// <param name="MaxBatchesInFlight">Batches awaiting their outcome; requests arriving meanwhile form the next batch.</param>
 /// <param name="MaxWaiting">Requests queued while allotment is being fetched; beyond it buyers get "busy".</param>
 /// <param name="MaxWait">A buyer queued for allotment longer than this is told to retry (503).</param>
 /// <param name="BatchTimeout">After this a batch's outcome is unknown: buyers are told to retry with their request id.</param>
-/// <param name="LeaseTimeout">After this an unanswered lease request means the authority is unreachable.</param>
-/// <param name="UnknownSaleTtl">How long "unknown sale" is answered locally before the authority is asked again.</param>
+/// <param name="LeaseTimeout">An unanswered lease request (or a failed read of a sold-out sale's reservations) is tried again after this.</param>
+/// <param name="UnknownSaleTtl">How long "unknown sale" is answered by the front before the authority is asked again (a sale created meanwhile clears it).</param>
 /// <param name="IdleTimeout">A StockActor that saw nothing for this long stops (its lease is then reclaimed).</param>
 public sealed record StockSettings(
     int LeaseChunk,
@@ -44,7 +47,7 @@ public sealed record StockSettings(
         MaxWaiting: 10_000,
         MaxWait: TimeSpan.FromSeconds(5),
         BatchTimeout: TimeSpan.FromSeconds(5),
-        LeaseTimeout: TimeSpan.FromSeconds(3),
+        LeaseTimeout: TimeSpan.FromSeconds(1),
         UnknownSaleTtl: TimeSpan.FromSeconds(1),
         IdleTimeout: TimeSpan.FromMinutes(5));
 }

@@ -16,7 +16,8 @@ public sealed record AddStockBody(long? Add);
 
 public sealed record ReservedResponse(string Status, string OrderId, string Sale, string User, int Quantity, DateTimeOffset PayBy);
 
-public sealed record StatusResponse(string Status, string? RequestId = null, string? Detail = null);
+/// <param name="Available">not_enough_left: the tickets that were left.</param>
+public sealed record StatusResponse(string Status, string? RequestId = null, string? Detail = null, long? Available = null);
 
 public sealed record SaleResponse(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds);
 

@@ -41,7 +41,7 @@ public static class SpikeNodeExtensions
         builder.Services.AddSingleton<IInventoryStore, RedisInventoryStore>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
 
-        builder.Services.AddSingleton<SoldOutBoard>();
+        builder.Services.AddSingleton<SaleBoard>();
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         return builder;
     }
@@ -92,11 +92,12 @@ public static class SpikeNodeExtensions
         if (roles.Contains(NodeOptions.ApiRole))
         {
             var stockSettings = options.Buy.ToStockSettings();
-            var board = services.GetRequiredService<SoldOutBoard>();
+            var board = services.GetRequiredService<SaleBoard>();
+            var store = services.GetRequiredService<IInventoryStore>();
             akka.WithActors((system, registry) =>
             {
                 var inventory = registry.Get<InventoryRegion>();
-                var manager = system.ActorOf(StockManagerActor.Props(inventory, stockSettings, board), "stock");
+                var manager = system.ActorOf(StockManagerActor.Props(inventory, store, stockSettings, board), "stock");
                 registry.Register<StockManager>(manager);
                 DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager));
             });

@@ -19,7 +19,6 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
 
     private const string ReserveBatchManifest = "RB";
     private const string BatchReservedManifest = "BR";
-    private const string ResolveBatchManifest = "VB";
     private const string AcquireLeaseManifest = "AL";
     private const string LeaseGrantedManifest = "LG";
     private const string SaleUnknownManifest = "SU";
@@ -32,6 +31,9 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     private const string AddStockManifest = "AS";
     private const string SaleCommandResultManifest = "CR";
 
+    /// <summary>Most elements a list may declare: far above what <see cref="WireLimits"/> lets a batch carry.</summary>
+    private const int MaxListCount = 1 << 16;
+
     public SpikeSerializer(ExtendedActorSystem system) : base(system)
     {
     }
@@ -42,7 +44,6 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     {
         ReserveBatch => ReserveBatchManifest,
         BatchReserved => BatchReservedManifest,
-        ResolveBatch => ResolveBatchManifest,
         AcquireLease => AcquireLeaseManifest,
         LeaseGranted => LeaseGrantedManifest,
         SaleUnknown => SaleUnknownManifest,
@@ -67,67 +68,100 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         return buffer.ToArray();
     }
 
+    /// <summary>
+    /// Reads strictly: counts, enums and lengths are checked against what the message can hold, and
+    /// trailing bytes are refused, so a corrupt or hostile frame is a <see cref="SerializationException"/>
+    /// (Akka drops the message) and never a huge allocation or a half-read message.
+    /// </summary>
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        using var reader = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
-        return manifest switch
+        using var reader = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+        object message;
+        try
         {
-            ReserveBatchManifest => ReadBatch(reader, (sale, id, items, replyTo) => new ReserveBatch(sale, id, items, replyTo)),
-            ResolveBatchManifest => ReadBatch(reader, (sale, id, items, replyTo) => new ResolveBatch(sale, id, items, replyTo)),
-            BatchReservedManifest => new BatchReserved(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadOutcome)),
-            AcquireLeaseManifest => new AcquireLease(reader.ReadString(), reader.ReadInt32(), ReadActorRef(reader), reader.ReadBoolean()),
-            LeaseGrantedManifest => new LeaseGranted(reader.ReadString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean()),
-            SaleUnknownManifest => new SaleUnknown(reader.ReadString()),
-            LeaseUnavailableManifest => new LeaseUnavailable(reader.ReadString()),
-            ReleaseLeaseManifest => new ReleaseLease(reader.ReadString()),
-            LeaseReturnedManifest => new LeaseReturned(reader.ReadString(), reader.ReadInt32(), ReadActorRef(reader)),
-            LeaseRevokedManifest => new LeaseRevoked(reader.ReadString()),
-            SaleStatusChangedManifest => new SaleStatusChanged(reader.ReadString(), reader.ReadBoolean()),
-            ConfigureSaleManifest => new ConfigureSale(reader.ReadString(), ReadSettings(reader)),
-            AddStockManifest => new AddStock(reader.ReadString(), reader.ReadInt64()),
-            SaleCommandResultManifest => new SaleCommandResult(reader.ReadString(), (SaleCommandStatus)reader.ReadByte(), ReadOptional(reader, ReadSnapshot)),
-            _ => throw new SerializationException($"Unknown manifest '{manifest}' for {nameof(SpikeSerializer)}"),
-        };
+            message = Read(reader, manifest);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException or DecoderFallbackException or ArgumentException)
+        {
+            throw new SerializationException($"Malformed '{manifest}' message for {nameof(SpikeSerializer)}: {e.Message}", e);
+        }
+        if (reader.BaseStream.Position != bytes.Length)
+        {
+            throw new SerializationException($"'{manifest}' message has {bytes.Length - reader.BaseStream.Position} trailing bytes");
+        }
+        return message;
     }
+
+    private object Read(BinaryReader reader, string manifest) => manifest switch
+    {
+        ReserveBatchManifest => new ReserveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader), ReadHolderState(reader)),
+        BatchReservedManifest => new BatchReserved(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), ReadList(reader, ReadOutcome)),
+        AcquireLeaseManifest => new AcquireLease(reader.ReadString(), ReadNonNegative(reader), ReadNonNegative(reader), reader.ReadBoolean(), ReadActorRef(reader), ReadHolderState(reader)),
+        LeaseGrantedManifest => new LeaseGranted(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), ReadNonNegative(reader), ReadNonNegative(reader), reader.ReadInt64()),
+        SaleUnknownManifest => new SaleUnknown(reader.ReadString()),
+        LeaseUnavailableManifest => new LeaseUnavailable(reader.ReadString()),
+        ReleaseLeaseManifest => new ReleaseLease(reader.ReadString()),
+        LeaseReturnedManifest => new LeaseReturned(reader.ReadString(), ReadActorRef(reader), ReadHolderState(reader)),
+        LeaseRevokedManifest => new LeaseRevoked(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()),
+        SaleStatusChangedManifest => new SaleStatusChanged(reader.ReadString(), reader.ReadBoolean(), ReadNonNegative(reader), reader.ReadInt64()),
+        ConfigureSaleManifest => new ConfigureSale(reader.ReadString(), ReadSettings(reader)),
+        AddStockManifest => new AddStock(reader.ReadString(), reader.ReadInt64()),
+        SaleCommandResultManifest => new SaleCommandResult(reader.ReadString(), ReadEnum<SaleCommandStatus>(reader), ReadOptional(reader, ReadSnapshot)),
+        _ => throw new SerializationException($"Unknown manifest '{manifest}' for {nameof(SpikeSerializer)}"),
+    };
 
     private static void Write(BinaryWriter writer, object obj)
     {
         switch (obj)
         {
             case ReserveBatch m:
-                WriteBatch(writer, m.SaleId, m.BatchId, m.Items, m.ReplyTo);
-                break;
-            case ResolveBatch m:
-                WriteBatch(writer, m.SaleId, m.BatchId, m.Items, m.ReplyTo);
+                writer.Write(m.SaleId);
+                writer.Write(m.BatchId);
+                WriteList(writer, m.Items, WriteItem);
+                WriteActorRef(writer, m.ReplyTo);
+                WriteHolderState(writer, m.Holder);
                 break;
             case BatchReserved m:
                 writer.Write(m.SaleId);
+                writer.Write(m.Incarnation);
+                writer.Write(m.Seq);
                 writer.Write(m.BatchId);
                 WriteList(writer, m.Outcomes, WriteOutcome);
                 break;
             case AcquireLease m:
                 writer.Write(m.SaleId);
                 writer.Write(m.Wanted);
-                WriteActorRef(writer, m.Holder);
+                writer.Write(m.Needed);
                 writer.Write(m.Starving);
+                WriteActorRef(writer, m.Holder);
+                WriteHolderState(writer, m.State);
                 break;
             case LeaseGranted m:
                 writer.Write(m.SaleId);
+                writer.Write(m.Incarnation);
+                writer.Write(m.Seq);
                 writer.Write(m.Granted);
                 writer.Write(m.PerUserLimit);
-                writer.Write(m.SoldOut);
+                writer.Write(m.Available);
                 break;
-            case SaleUnknown or LeaseUnavailable or ReleaseLease or LeaseRevoked:
+            case SaleUnknown or LeaseUnavailable or ReleaseLease:
                 writer.Write(((ISaleMessage)obj).SaleId);
                 break;
             case LeaseReturned m:
                 writer.Write(m.SaleId);
-                writer.Write(m.Amount);
                 WriteActorRef(writer, m.Holder);
+                WriteHolderState(writer, m.State);
+                break;
+            case LeaseRevoked m:
+                writer.Write(m.SaleId);
+                writer.Write(m.Incarnation);
+                writer.Write(m.Seq);
                 break;
             case SaleStatusChanged m:
                 writer.Write(m.SaleId);
                 writer.Write(m.SoldOut);
+                writer.Write(m.PerUserLimit);
+                writer.Write(m.ReservationSeq);
                 break;
             case ConfigureSale m:
                 writer.Write(m.SaleId);
@@ -147,40 +181,41 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         }
     }
 
-    /// <summary>The layout <see cref="ReserveBatch"/> and <see cref="ResolveBatch"/> share.</summary>
-    private static void WriteBatch(BinaryWriter writer, string saleId, long batchId, IReadOnlyList<ReserveItem> items, IActorRef replyTo)
-    {
-        writer.Write(saleId);
-        writer.Write(batchId);
-        WriteList(writer, items, WriteItem);
-        WriteActorRef(writer, replyTo);
-    }
-
-    private T ReadBatch<T>(BinaryReader reader, Func<string, long, ReserveItem[], IActorRef, T> create) =>
-        create(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader));
-
     private static void WriteItem(BinaryWriter writer, ReserveItem item)
     {
         writer.Write(item.RequestId);
         writer.Write(item.UserId);
         writer.Write(item.Quantity);
+        writer.Write(item.DeadlineUnixMs);
     }
 
-    private static ReserveItem ReadItem(BinaryReader reader) => new(reader.ReadString(), reader.ReadString(), reader.ReadInt32());
+    private static ReserveItem ReadItem(BinaryReader reader) =>
+        new(reader.ReadString(), reader.ReadString(), ReadPositive(reader), reader.ReadInt64());
 
     private static void WriteOutcome(BinaryWriter writer, ItemOutcome outcome)
     {
         writer.Write((byte)outcome.Status);
         writer.Write(outcome.OrderId ?? string.Empty);
         writer.Write(outcome.PayByUnixMs);
+        writer.Write(outcome.Quantity);
+        writer.Write(outcome.Remaining);
     }
 
     private static ItemOutcome ReadOutcome(BinaryReader reader)
     {
-        var status = (ReserveStatus)reader.ReadByte();
+        var status = ReadEnum<ReserveStatus>(reader);
         var orderId = reader.ReadString();
-        return new ItemOutcome(status, orderId.Length == 0 ? null : orderId, reader.ReadInt64());
+        return new ItemOutcome(status, orderId.Length == 0 ? null : orderId, reader.ReadInt64(), ReadNonNegative(reader), reader.ReadInt64());
     }
+
+    private static void WriteHolderState(BinaryWriter writer, HolderState state)
+    {
+        writer.Write(state.Incarnation);
+        writer.Write(state.AckedSeq);
+        writer.Write(state.Allotment);
+    }
+
+    private static HolderState ReadHolderState(BinaryReader reader) => new(reader.ReadInt64(), reader.ReadInt64(), ReadNonNegative(reader));
 
     private static void WriteSettings(BinaryWriter writer, SaleSettings settings)
     {
@@ -199,10 +234,11 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         writer.Write(sale.Available);
         writer.Write(sale.PerUserLimit);
         writer.Write(sale.PaymentWindowSeconds);
+        writer.Write(sale.ReservationSeq);
     }
 
     private static SaleSnapshot ReadSnapshot(BinaryReader reader) =>
-        new(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32());
+        new(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64());
 
     private static void WriteList<T>(BinaryWriter writer, IReadOnlyList<T> list, Action<BinaryWriter, T> write)
     {
@@ -213,9 +249,16 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         }
     }
 
+    /// <summary>A declared count above the bytes left (every element takes at least one) is a corrupt frame.</summary>
     private static T[] ReadList<T>(BinaryReader reader, Func<BinaryReader, T> read)
     {
-        var list = new T[reader.ReadInt32()];
+        var count = reader.ReadInt32();
+        var left = reader.BaseStream.Length - reader.BaseStream.Position;
+        if (count < 0 || count > MaxListCount || count > left)
+        {
+            throw new FormatException($"a list of {count} elements in {left} bytes");
+        }
+        var list = new T[count];
         for (var i = 0; i < list.Length; i++)
         {
             list[i] = read(reader);
@@ -234,6 +277,25 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
 
     private static T? ReadOptional<T>(BinaryReader reader, Func<BinaryReader, T> read) where T : class =>
         reader.ReadBoolean() ? read(reader) : null;
+
+    private static int ReadNonNegative(BinaryReader reader)
+    {
+        var value = reader.ReadInt32();
+        return value >= 0 ? value : throw new FormatException($"{value} where a count was expected");
+    }
+
+    private static int ReadPositive(BinaryReader reader)
+    {
+        var value = reader.ReadInt32();
+        return value > 0 ? value : throw new FormatException($"{value} where a quantity was expected");
+    }
+
+    private static T ReadEnum<T>(BinaryReader reader) where T : struct, Enum
+    {
+        var value = reader.ReadByte();
+        var parsed = (T)Enum.ToObject(typeof(T), value);
+        return Enum.IsDefined(parsed) ? parsed : throw new FormatException($"{value} is not a {typeof(T).Name}");
+    }
 
     private static void WriteActorRef(BinaryWriter writer, IActorRef actorRef) =>
         writer.Write(Akka.Serialization.Serialization.SerializedActorPath(actorRef));

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
@@ -25,8 +26,14 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     private TestProbe Mediator => _mediatorProbe ??= CreateTestProbe();
     private TestProbe? _mediatorProbe;
 
+    /// <summary>Every probe plays one StockActor incarnation that has acknowledged nothing yet.</summary>
+    private static readonly HolderState Fresh = new(Incarnation: 7, AckedSeq: 0, Allotment: 0);
+
     private static ReserveBatch Batch(IActorRef replyTo, long id, params string[] users) =>
-        new(Sale, id, users.Select(u => new ReserveItem($"r-{u}", u, 1)).ToArray(), replyTo);
+        new(Sale, id, users.Select(u => new ReserveItem($"r-{u}", u, 1)).ToArray(), replyTo, Fresh);
+
+    private static AcquireLease Lease(IActorRef holder, int wanted, bool starving = true, int needed = 1, HolderState? state = null) =>
+        new(Sale, wanted, needed, starving, holder, state ?? Fresh);
 
     [Fact]
     public void Should_merge_batches_arriving_while_the_store_calls_are_in_flight()
@@ -102,22 +109,6 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     }
 
     [Fact]
-    public void Should_answer_retries_with_their_first_outcome_and_others_sold_out_without_deducting()
-    {
-        var inventory = StartInventory(1);
-        var node = CreateTestProbe();
-        inventory.Tell(Batch(node.Ref, 1, "a"));
-        var first = Assert.Single(node.ExpectMsg<BatchReserved>().Outcomes);
-
-        inventory.Tell(new ResolveBatch(Sale, 2, [new ReserveItem("r-a", "a", 1), new ReserveItem("r-z", "z", 1)], node.Ref));
-
-        var resolved = node.ExpectMsg<BatchReserved>();
-        Assert.Equal(2, resolved.BatchId);
-        Assert.Equal([first, ItemOutcome.SoldOut], resolved.Outcomes);
-        Assert.Equal(1, _store.Snapshot(Sale)!.Held);
-    }
-
-    [Fact]
     public void Should_publish_back_in_stock_when_stock_is_added_after_sell_out()
     {
         var inventory = StartInventory(1);
@@ -138,7 +129,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     public void Should_publish_the_status_again_for_nodes_that_missed_it()
     {
         var inventory = StartInventory(3, settings: InventorySettings.Default with { StatusRepublishInterval = TimeSpan.FromMilliseconds(200) });
-        inventory.Tell(new AcquireLease(Sale, 1, CreateTestProbe().Ref, Starving: true)); // loads the sale
+        inventory.Tell(Lease(CreateTestProbe().Ref, 1)); // loads the sale
 
         for (var i = 0; i < 3; i++)
         {
@@ -154,7 +145,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
 
         foreach (var node in nodes)
         {
-            inventory.Tell(new AcquireLease(Sale, 8, node.Ref, Starving: true));
+            inventory.Tell(Lease(node.Ref, 8));
         }
 
         // The first takes what it wants; while others hold leases a node gets at most half of what is free.
@@ -169,9 +160,9 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(10);
         var doomed = CreateTestProbe();
         var survivor = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, doomed.Ref, Starving: true));
+        inventory.Tell(Lease(doomed.Ref, 10));
         Assert.Equal(10, doomed.ExpectMsg<LeaseGranted>().Granted);
-        inventory.Tell(new AcquireLease(Sale, 10, survivor.Ref, Starving: true));
+        inventory.Tell(Lease(survivor.Ref, 10));
         survivor.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         Sys.Stop(doomed.Ref);
@@ -185,12 +176,12 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(10);
         var idle = CreateTestProbe();
         var busy = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref, Starving: true));
-        idle.ExpectMsg<LeaseGranted>();
+        inventory.Tell(Lease(idle.Ref, 10));
+        var grant = idle.ExpectMsg<LeaseGranted>();
 
-        inventory.Tell(new AcquireLease(Sale, 10, busy.Ref, Starving: true));
+        inventory.Tell(Lease(busy.Ref, 10));
         idle.ExpectMsg<ReleaseLease>();
-        inventory.Tell(new LeaseReturned(Sale, 10, idle.Ref));
+        inventory.Tell(new LeaseReturned(Sale, idle.Ref, Fresh with { AckedSeq = grant.Seq }));
 
         Assert.Equal(10, busy.ExpectMsg<LeaseGranted>().Granted);
     }
@@ -201,10 +192,10 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(10);
         var holder = CreateTestProbe();
         var toppingUp = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, holder.Ref, Starving: true));
+        inventory.Tell(Lease(holder.Ref, 10));
         holder.ExpectMsg<LeaseGranted>();
 
-        inventory.Tell(new AcquireLease(Sale, 10, toppingUp.Ref, Starving: false));
+        inventory.Tell(Lease(toppingUp.Ref, 10, starving: false));
 
         holder.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         toppingUp.ExpectNoMsg(TimeSpan.FromMilliseconds(10));
@@ -216,11 +207,11 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(10);
         var toppingUp = CreateTestProbe();
         var starving = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, toppingUp.Ref, Starving: true));
+        inventory.Tell(Lease(toppingUp.Ref, 10));
         toppingUp.ExpectMsg<LeaseGranted>();
-        inventory.Tell(new AcquireLease(Sale, 10, toppingUp.Ref, Starving: false));
+        inventory.Tell(Lease(toppingUp.Ref, 10, starving: false));
 
-        inventory.Tell(new AcquireLease(Sale, 10, starving.Ref, Starving: true));
+        inventory.Tell(Lease(starving.Ref, 10));
 
         toppingUp.ExpectMsg<ReleaseLease>();
     }
@@ -235,13 +226,13 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         };
         var inventory = StartInventory(10, settings: settings);
         var idle = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, idle.Ref, Starving: true));
+        inventory.Tell(Lease(idle.Ref, 10));
         idle.ExpectMsg<LeaseGranted>();
 
         idle.ExpectMsg<LeaseRevoked>(TimeSpan.FromSeconds(3));
 
         var other = CreateTestProbe();
-        inventory.Tell(new AcquireLease(Sale, 10, other.Ref, Starving: true));
+        inventory.Tell(Lease(other.Ref, 10));
         Assert.Equal(10, other.ExpectMsg<LeaseGranted>().Granted);
     }
 
@@ -251,7 +242,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(stock: -1);
         var node = CreateTestProbe();
 
-        inventory.Tell(new AcquireLease(Sale, 10, node.Ref, Starving: true));
+        inventory.Tell(Lease(node.Ref, 10));
         node.ExpectMsg<SaleUnknown>();
         inventory.Tell(Batch(node.Ref, 1, "a"));
 
@@ -265,7 +256,7 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var inventory = StartInventory(stock: -1);
         var node = CreateTestProbe();
 
-        inventory.Tell(new AcquireLease(Sale, 10, node.Ref, Starving: true));
+        inventory.Tell(Lease(node.Ref, 10));
         node.ExpectMsg<LeaseUnavailable>();
         inventory.Tell(Batch(node.Ref, 1, "a", "b"));
 
@@ -285,5 +276,86 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
         var result = ExpectMsg<SaleCommandResult>();
         Assert.Equal(SaleCommandStatus.Conflict, result.Status);
         Assert.Equal(5, _store.Snapshot(Sale)!.Total);
+    }
+
+    [Fact]
+    public void Should_answer_at_once_when_fewer_are_left_than_the_first_waiting_buyer_asks_for()
+    {
+        var inventory = StartInventory(3, limit: 4);
+        var node = CreateTestProbe();
+
+        inventory.Tell(Lease(node.Ref, 100, needed: 4));
+
+        var answer = node.ExpectMsg<LeaseGranted>();
+        Assert.Equal((0, 3L, false), (answer.Granted, answer.Available, answer.SoldOut));
+    }
+
+    [Fact]
+    public void Should_ask_starving_holders_too_to_release_when_each_holds_too_few_for_its_buyer()
+    {
+        var inventory = StartInventory(2, limit: 2);
+        var a = CreateTestProbe();
+        var b = CreateTestProbe();
+        inventory.Tell(Lease(a.Ref, 1, starving: false));
+        var grantA = a.ExpectMsg<LeaseGranted>();
+        inventory.Tell(Lease(b.Ref, 1, starving: false));
+        var grantB = b.ExpectMsg<LeaseGranted>();
+        Assert.Equal((1, 1), (grantA.Granted, grantB.Granted));
+
+        // Both now have a buyer of 2 and hold 1: both are asked to release (the gathering itself is
+        // checked with real StockActors in LeaseFlowSpecs).
+        inventory.Tell(Lease(a.Ref, 2, needed: 2, state: Fresh with { AckedSeq = grantA.Seq, Allotment = 1 }));
+        inventory.Tell(Lease(b.Ref, 2, needed: 2, state: Fresh with { AckedSeq = grantB.Seq, Allotment = 1 }));
+
+        a.FishForMessage<ReleaseLease>(_ => true);
+        b.FishForMessage<ReleaseLease>(_ => true);
+    }
+
+    [Fact]
+    public void Should_not_run_a_request_whose_buyer_stopped_waiting_and_give_its_ticket_back()
+    {
+        var inventory = StartInventory(10);
+        var node = CreateTestProbe();
+        var expired = new ReserveItem("r-late", "late", 1, DeadlineUnixMs: DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeMilliseconds());
+        var live = new ReserveItem("r-live", "live", 1, DeadlineUnixMs: DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+
+        inventory.Tell(new ReserveBatch(Sale, 1, [expired, live], node.Ref, Fresh));
+
+        var answer = node.ExpectMsg<BatchReserved>();
+        Assert.Equal([ReserveStatus.Unavailable, ReserveStatus.Reserved], answer.Outcomes.Select(o => o.Status));
+        Assert.Equal(["live"], _store.ReserveCalls.SelectMany(c => c).Select(i => i.UserId));
+        Assert.Equal(1, _store.Snapshot(Sale)!.Held);
+    }
+
+    [Fact]
+    public void Should_passivate_soon_after_answering_for_a_sale_that_does_not_exist()
+    {
+        var shard = CreateTestProbe();
+        var settings = InventorySettings.Default with
+        {
+            UnknownSalePassivation = TimeSpan.FromMilliseconds(300),
+            LeaseSweepInterval = TimeSpan.FromMilliseconds(50),
+            StatusRepublishInterval = TimeSpan.FromMilliseconds(50),
+        };
+        var inventory = shard.ChildActorOf(InventoryActor.Props(Sale, _store, Mediator.Ref, settings));
+        var node = CreateTestProbe();
+
+        inventory.Tell(Lease(node.Ref, 10));
+        node.ExpectMsg<SaleUnknown>();
+
+        // Its own timers tick far more often than the passivation timeout, and must not keep it alive.
+        shard.ExpectMsg<Passivate>(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void Should_publish_the_new_per_user_limit_at_once_when_the_sale_is_reconfigured()
+    {
+        var inventory = StartInventory(10, limit: 1);
+        inventory.Tell(Lease(CreateTestProbe().Ref, 1));
+        Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { PerUserLimit: 1 });
+
+        inventory.Tell(new ConfigureSale(Sale, new SaleSettings(10, 3, 300)));
+
+        Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { PerUserLimit: 3, SoldOut: false });
     }
 }

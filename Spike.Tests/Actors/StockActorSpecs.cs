@@ -1,7 +1,9 @@
 using Akka.Actor;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spike.Tests.Actors;
@@ -15,40 +17,76 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         LeaseChunk = 100,
         MaxBatchesInFlight = 1,
         BatchTimeout = TimeSpan.FromSeconds(30),
+        LeaseTimeout = TimeSpan.FromSeconds(30),
     };
 
-    private readonly SoldOutBoard _board = new();
+    private readonly SaleBoard _board = new();
+    private readonly InMemoryInventoryStore _store = new();
 
     private static Task<ItemOutcome> OutcomeOf(Buy buy) => buy.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
     private static Buy NewBuy(string user, int quantity = 1) => Buy.Create(Sale, new ReserveItem($"r-{user}", user, quantity));
 
-    /// <param name="ignoreTopUps">Drop the lease top-ups a small grant triggers at once (set before the grant, or one can slip through).</param>
-    private (IActorRef Stock, Akka.TestKit.TestProbe Inventory) StartWithLease(int granted, StockSettings? settings = null, bool ignoreTopUps = false)
+    /// <summary>The InventoryActor as a StockActor sees it: a probe that numbers its messages per incarnation.</summary>
+    private sealed class Inventory(TestProbe probe, IActorRef stock)
     {
-        var inventory = CreateTestProbe();
+        private long _seq;
+
+        public TestProbe Probe => probe;
+
+        public long Incarnation { get; private set; }
+
+        /// <summary>Learns the actor's incarnation from what it reports when asked to release.</summary>
+        public HolderState Handshake()
+        {
+            stock.Tell(new ReleaseLease(Sale));
+            var state = probe.ExpectMsg<LeaseReturned>().State;
+            Incarnation = state.Incarnation;
+            return state;
+        }
+
+        public void Grant(int granted, int perUserLimit = 1, long available = 1_000) =>
+            stock.Tell(new LeaseGranted(Sale, Incarnation, ++_seq, granted, perUserLimit, available));
+
+        public void Answer(ReserveBatch batch, params ItemOutcome[] outcomes) =>
+            stock.Tell(new BatchReserved(Sale, Incarnation, ++_seq, batch.BatchId, outcomes));
+    }
+
+    private (IActorRef Stock, Inventory Inventory) Start(StockSettings? settings = null)
+    {
+        var probe = CreateTestProbe();
+        var stock = Sys.ActorOf(StockActor.Props(Sale, probe.Ref, _store, settings ?? Settings, _board));
+        var inventory = new Inventory(probe, stock);
+        inventory.Handshake();
+        return (stock, inventory);
+    }
+
+    /// <param name="ignoreTopUps">Drop the lease top-ups a small grant triggers at once (set before the grant, or one can slip through).</param>
+    private (IActorRef Stock, Inventory Inventory) StartWithLease(int granted, StockSettings? settings = null, bool ignoreTopUps = false)
+    {
+        var (stock, inventory) = Start(settings);
         if (ignoreTopUps)
         {
-            inventory.IgnoreMessages(m => m is AcquireLease);
+            inventory.Probe.IgnoreMessages(m => m is AcquireLease);
         }
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, settings ?? Settings, _board));
-        stock.Tell(new LeaseGranted(Sale, granted, PerUserLimit: 1, SoldOut: false));
+        inventory.Grant(granted);
         return (stock, inventory);
     }
 
     [Fact]
     public void Should_ask_for_a_lease_and_then_send_the_waiting_buyer_when_it_has_no_allotment()
     {
-        var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings, _board));
+        var (stock, inventory) = Start();
 
         stock.Tell(NewBuy("u1"));
 
-        var lease = inventory.ExpectMsg<AcquireLease>();
+        var lease = inventory.Probe.ExpectMsg<AcquireLease>();
         Assert.Equal(Settings.LeaseChunk, lease.Wanted);
-        stock.Tell(new LeaseGranted(Sale, 10, 1, SoldOut: false));
-        var batch = inventory.ExpectMsg<ReserveBatch>();
+        Assert.True(lease.Starving);
+        inventory.Grant(10);
+        var batch = inventory.Probe.ExpectMsg<ReserveBatch>();
         Assert.Equal("u1", Assert.Single(batch.Items).UserId);
+        Assert.Equal(9, batch.Holder.Allotment);
     }
 
     [Fact]
@@ -59,15 +97,15 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         var rest = Enumerable.Range(1, 5).Select(i => NewBuy($"u{i}")).ToArray();
 
         stock.Tell(first);
-        var firstBatch = inventory.ExpectMsg<ReserveBatch>();
+        var firstBatch = inventory.Probe.ExpectMsg<ReserveBatch>();
         foreach (var buy in rest)
         {
             stock.Tell(buy);
         }
-        inventory.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        stock.Tell(new BatchReserved(Sale, firstBatch.BatchId, [ItemOutcome.Reserved("s1-1", 0)]));
+        inventory.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        inventory.Answer(firstBatch, ItemOutcome.Reserved("s1-1", 0, 1));
 
-        var secondBatch = inventory.ExpectMsg<ReserveBatch>();
+        var secondBatch = inventory.Probe.ExpectMsg<ReserveBatch>();
         Assert.Equal(rest.Select(b => b.Item), secondBatch.Items);
         Assert.Equal(ReserveStatus.Reserved, (await OutcomeOf(first)).Status);
         Assert.Same(stock, secondBatch.ReplyTo);
@@ -83,7 +121,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
             stock.Tell(NewBuy($"u{i}"));
         }
 
-        var sent = Enumerable.Range(0, 3).SelectMany(_ => inventory.ExpectMsg<ReserveBatch>().Items).ToList();
+        var sent = Enumerable.Range(0, 3).SelectMany(_ => inventory.Probe.ExpectMsg<ReserveBatch>().Items).ToList();
         Assert.Equal(3, sent.Count);
     }
 
@@ -92,14 +130,29 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     {
         var (stock, inventory) = StartWithLease(1, ignoreTopUps: true);
         stock.Tell(NewBuy("u1"));
-        var batch = inventory.ExpectMsg<ReserveBatch>();
+        var batch = inventory.Probe.ExpectMsg<ReserveBatch>();
 
-        stock.Tell(new BatchReserved(Sale, batch.BatchId, [ItemOutcome.LimitReached]));
+        inventory.Answer(batch, ItemOutcome.LimitReached);
         stock.Tell(NewBuy("u2"));
 
         // The refused ticket went back into the allotment: u2 goes out without a new lease.
-        var next = inventory.ExpectMsg<ReserveBatch>();
+        var next = inventory.Probe.ExpectMsg<ReserveBatch>();
         Assert.Equal("u2", Assert.Single(next.Items).UserId);
+    }
+
+    [Fact]
+    public void Should_drop_allotment_the_authority_says_it_does_not_have()
+    {
+        var (stock, inventory) = StartWithLease(2, ignoreTopUps: true);
+        stock.Tell(NewBuy("u1"));
+        var batch = inventory.Probe.ExpectMsg<ReserveBatch>();
+
+        inventory.Answer(batch, ItemOutcome.SoldOut);
+        stock.Tell(NewBuy("u2"));
+
+        // The lease was stale: that ticket is not given back, so u2 takes the last one and 0 are left, not 1.
+        var next = inventory.Probe.ExpectMsg<ReserveBatch>();
+        Assert.Equal(("u2", 0), (Assert.Single(next.Items).UserId, next.Holder.Allotment));
     }
 
     [Fact]
@@ -108,87 +161,129 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         var (stock, inventory) = StartWithLease(1, Settings with { BatchTimeout = TimeSpan.FromMilliseconds(200) }, ignoreTopUps: true);
         var buy = NewBuy("u1");
         stock.Tell(buy);
-        inventory.ExpectMsg<ReserveBatch>();
+        inventory.Probe.ExpectMsg<ReserveBatch>();
 
         var outcome = await OutcomeOf(buy);
 
         Assert.Equal(ReserveStatus.Unavailable, outcome.Status);
         stock.Tell(NewBuy("u2"));
-        Assert.Equal("u2", Assert.Single(inventory.ExpectMsg<ReserveBatch>().Items).UserId);
+        Assert.Equal("u2", Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).UserId);
     }
 
     [Fact]
     public async Task Should_tell_a_buyer_to_retry_when_it_waited_longer_than_the_limit_for_allotment()
     {
-        var inventory = CreateTestProbe();
-        var settings = Settings with { MaxWait = TimeSpan.FromMilliseconds(300), LeaseTimeout = TimeSpan.FromMinutes(1) };
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, settings, _board));
+        var (stock, inventory) = Start(Settings with { MaxWait = TimeSpan.FromMilliseconds(300) });
         var buy = NewBuy("u1");
 
         stock.Tell(buy);
-        inventory.ExpectMsg<AcquireLease>(); // never answered
+        inventory.Probe.ExpectMsg<AcquireLease>(); // never answered
 
         Assert.Equal(ReserveStatus.Unavailable, (await OutcomeOf(buy)).Status);
     }
 
     [Fact]
-    public async Task Should_answer_sold_out_locally_without_contacting_the_inventory_after_sell_out()
+    public async Task Should_ask_again_for_an_unanswered_lease_and_keep_its_buyer_waiting_until_max_wait()
     {
-        var (stock, inventory) = StartWithLease(50);
-        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true));
-        var buys = Enumerable.Range(0, 50).Select(i => NewBuy($"u{i}")).ToArray();
+        var (stock, inventory) = Start(Settings with { LeaseTimeout = TimeSpan.FromMilliseconds(200), MaxWait = TimeSpan.FromSeconds(30) });
+        var buy = NewBuy("u1");
 
+        stock.Tell(buy);
+        inventory.Probe.ExpectMsg<AcquireLease>(); // lost
+        inventory.Probe.ExpectMsg<AcquireLease>(TimeSpan.FromSeconds(3)); // asked again
+
+        Assert.False(buy.IsAnswered);
+        inventory.Grant(5);
+        Assert.Equal("u1", Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).UserId);
+    }
+
+    [Fact]
+    public async Task Should_answer_every_buyer_from_the_board_after_sell_out_and_give_a_reserved_buyer_its_order()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(1, 1, 300));
+        var reserved = (await _store.ReserveAsync(Sale, [new ReserveItem("proxy-id-1", "winner", 1)])).Outcomes[0];
+        var (stock, inventory) = StartWithLease(50);
+
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true, PerUserLimit: 1, ReservationSeq: 1));
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "nobody", null, out _)));
+
+        var buys = Enumerable.Range(0, 50).Select(i => NewBuy($"u{i}")).Append(Buy.Create(Sale, new ReserveItem("proxy-id-1", "winner", 1))).ToArray();
         foreach (var buy in buys)
         {
             stock.Tell(buy);
         }
-
         var outcomes = await Task.WhenAll(buys.Select(OutcomeOf));
-        Assert.All(outcomes, o => Assert.Equal(ReserveStatus.SoldOut, o.Status));
-        inventory.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-        Assert.True(_board.IsSoldOut(Sale), "the HTTP front's board did not learn the sell-out");
+
+        Assert.All(outcomes[..^1], o => Assert.Equal(ReserveStatus.SoldOut, o.Status));
+        Assert.Equal(reserved, outcomes[^1]);
+        Assert.True(_board.TryAnswer(Sale, "winner", "proxy-id-1", out var fromBoard));
+        Assert.Equal(reserved, fromBoard);
+        inventory.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
-    public async Task Should_resolve_a_possible_retry_against_the_inventory_after_sell_out()
+    public async Task Should_hold_buyers_until_the_reservations_are_read_when_the_sale_sells_out()
     {
-        var (stock, inventory) = StartWithLease(50);
-        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true));
-        var retry = Buy.Create(Sale, new ReserveItem("client-id", "u1", 1), mayBeRetry: true);
-
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(1, 1, 300));
+        var reserved = (await _store.ReserveAsync(Sale, [new ReserveItem("r-winner", "winner", 1)])).Outcomes[0];
+        var (stock, inventory) = Start();
+        var retry = NewBuy("winner");
         stock.Tell(retry);
+        inventory.Probe.ExpectMsg<AcquireLease>();
+        _store.HoldCalls();
 
-        var resolve = inventory.ExpectMsg<ResolveBatch>();
-        Assert.Equal("client-id", Assert.Single(resolve.Items).RequestId);
-        stock.Tell(new BatchReserved(Sale, resolve.BatchId, [ItemOutcome.Reserved("s1-7", 1)]));
-        Assert.Equal("s1-7", (await OutcomeOf(retry)).OrderId);
+        inventory.Grant(0, available: 0);
+        Assert.False(retry.IsAnswered);
+        _store.ReleaseCalls();
+
+        Assert.Equal(reserved, await OutcomeOf(retry));
+    }
+
+    [Fact]
+    public async Task Should_read_the_reservations_again_when_the_sale_sold_out_again_with_newer_ones()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(2, 1, 300));
+        await _store.ReserveAsync(Sale, [new ReserveItem("r-a", "a", 1)]);
+        var (stock, _) = Start();
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true, PerUserLimit: 1, ReservationSeq: 1));
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "b", "r-b", out var o) && o.Status == ReserveStatus.SoldOut));
+
+        // The node missed "back in stock" and the next sell-out; only the sequence tells it.
+        var later = (await _store.ReserveAsync(Sale, [new ReserveItem("r-b", "b", 1)])).Outcomes[0];
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true, PerUserLimit: 1, ReservationSeq: 2));
+
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "b", "r-b", out var o) && o == later));
     }
 
     [Fact]
     public void Should_reopen_when_the_sale_is_back_in_stock()
     {
         var (stock, inventory) = StartWithLease(0);
-        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true));
-        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false));
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true, PerUserLimit: 1, ReservationSeq: 0));
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0));
 
         stock.Tell(NewBuy("u1"));
 
-        inventory.ExpectMsg<AcquireLease>();
-        Assert.False(_board.IsSoldOut(Sale));
+        inventory.Probe.FishForMessage<AcquireLease>(lease => lease.Starving);
+        Assert.False(_board.TryAnswer(Sale, "u1", null, out _));
     }
 
     [Fact]
-    public async Task Should_answer_waiting_buyers_sold_out_when_the_lease_says_sold_out()
+    public async Task Should_answer_not_enough_left_at_once_and_still_serve_the_buyers_behind()
     {
-        var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings, _board));
-        var buy = NewBuy("u1");
-        stock.Tell(buy);
-        inventory.ExpectMsg<AcquireLease>();
+        var (stock, inventory) = Start();
+        var big = NewBuy("big", quantity: 4);
+        var small = NewBuy("small");
+        stock.Tell(big);
+        stock.Tell(small);
+        Assert.Equal(4, inventory.Probe.ExpectMsg<AcquireLease>().Needed);
 
-        stock.Tell(new LeaseGranted(Sale, 0, 1, SoldOut: true));
+        inventory.Grant(3, perUserLimit: 4, available: 3);
 
-        Assert.Equal(ReserveStatus.SoldOut, (await OutcomeOf(buy)).Status);
+        var refused = await OutcomeOf(big);
+        Assert.Equal(ReserveStatus.NotEnoughLeft, refused.Status);
+        Assert.Equal(3, refused.Remaining);
+        Assert.Equal("small", Assert.Single(inventory.Probe.FishForMessage<ReserveBatch>(_ => true).Items).UserId);
     }
 
     [Fact]
@@ -200,7 +295,20 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         stock.Tell(tooMany);
 
         Assert.Equal(ReserveStatus.QuantityAboveLimit, (await OutcomeOf(tooMany)).Status);
-        inventory.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        inventory.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Should_apply_a_new_per_user_limit_from_the_sale_status_at_once()
+    {
+        var (stock, inventory) = StartWithLease(50, ignoreTopUps: true);
+
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 2, ReservationSeq: 0));
+        var pair = NewBuy("u1", quantity: 2);
+        stock.Tell(pair);
+
+        Assert.Equal(2, Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).Quantity);
+        Assert.False(pair.IsAnswered);
     }
 
     [Fact]
@@ -210,26 +318,72 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
 
         stock.Tell(new ReleaseLease(Sale));
 
-        var returned = inventory.ExpectMsg<LeaseReturned>();
-        Assert.Equal(40, returned.Amount);
+        var returned = inventory.Probe.ExpectMsg<LeaseReturned>();
+        Assert.Equal(0, returned.State.Allotment);
+        Assert.Equal(1, returned.State.AckedSeq);
         Assert.Same(stock, returned.Holder);
+    }
+
+    [Fact]
+    public void Should_ignore_lease_messages_meant_for_an_earlier_incarnation()
+    {
+        var (stock, inventory) = Start();
+
+        stock.Tell(new LeaseGranted(Sale, inventory.Incarnation + 1, 1, 50, 1, 50));
+        stock.Tell(NewBuy("u1"));
+
+        // The stale grant was not applied: the buyer waits for a lease of this incarnation's own.
+        var lease = inventory.Probe.ExpectMsg<AcquireLease>();
+        Assert.Equal((0, 0L), (lease.State.Allotment, lease.State.AckedSeq));
     }
 
     [Fact]
     public void Should_skip_a_waiting_buyer_whose_request_has_already_been_answered()
     {
-        var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, Settings, _board));
+        var (stock, inventory) = Start();
         var abandoned = NewBuy("gone");
         var waiting = NewBuy("u1");
         stock.Tell(abandoned);
         stock.Tell(waiting);
-        inventory.ExpectMsg<AcquireLease>();
+        inventory.Probe.ExpectMsg<AcquireLease>();
         abandoned.Completion.TrySetCanceled();
 
-        stock.Tell(new LeaseGranted(Sale, 10, 1, SoldOut: false));
+        inventory.Grant(10);
 
-        var batch = inventory.ExpectMsg<ReserveBatch>();
+        var batch = inventory.Probe.ExpectMsg<ReserveBatch>();
         Assert.Equal("u1", Assert.Single(batch.Items).UserId);
+    }
+
+    [Fact]
+    public void Should_not_send_a_buyer_whose_deadline_passed_while_its_batch_waited_and_keep_its_ticket()
+    {
+        var (stock, inventory) = StartWithLease(10, ignoreTopUps: true);
+        stock.Tell(NewBuy("u1"));
+        var first = inventory.Probe.ExpectMsg<ReserveBatch>();
+        var late = NewBuy("late");
+        stock.Tell(late);
+        late.Completion.TrySetCanceled(); // its HTTP deadline passed while the batch in flight held it back
+
+        inventory.Answer(first, ItemOutcome.Reserved("s1-1", 0, 1));
+        stock.Tell(NewBuy("next"));
+
+        // "late" never leaves the node and its ticket is back: 10 - u1 - next = 8 left.
+        var batch = inventory.Probe.ExpectMsg<ReserveBatch>();
+        Assert.Equal(("next", 8), (Assert.Single(batch.Items).UserId, batch.Holder.Allotment));
+    }
+
+    [Fact]
+    public async Task Should_let_the_front_answer_an_unknown_sale()
+    {
+        var (stock, inventory) = Start();
+        var buy = NewBuy("u1");
+        stock.Tell(buy);
+        inventory.Probe.ExpectMsg<AcquireLease>();
+
+        stock.Tell(new SaleUnknown(Sale));
+
+        Assert.Equal(ReserveStatus.UnknownSale, (await OutcomeOf(buy)).Status);
+        Assert.True(_board.TryAnswer(Sale, "u2", null, out var fromBoard));
+        Assert.Equal(ReserveStatus.UnknownSale, fromBoard.Status);
     }
 }

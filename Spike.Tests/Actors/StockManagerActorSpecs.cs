@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Spike.Tests.Actors;
@@ -15,13 +16,14 @@ public sealed class StockManagerActorSpecs(ITestOutputHelper output) : TestKit(o
     {
         var inventory = CreateTestProbe();
         var settings = StockSettings.Default with { IdleTimeout = TimeSpan.FromMilliseconds(300), LeaseChunk = 4 };
-        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, settings, new SoldOutBoard()));
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), settings, new SaleBoard()));
         var first = Buy.Create(Sale, new ReserveItem("r1", "u1", 1));
         manager.Tell(first);
-        var firstActor = inventory.ExpectMsg<AcquireLease>().Holder;
-        firstActor.Tell(new LeaseGranted(Sale, 1, 1, SoldOut: false));
+        var lease = inventory.ExpectMsg<AcquireLease>();
+        var firstActor = lease.Holder;
+        firstActor.Tell(new LeaseGranted(Sale, lease.State.Incarnation, 1, 1, 1, Available: 1));
         var batch = inventory.ExpectMsg<ReserveBatch>();
-        firstActor.Tell(new BatchReserved(Sale, batch.BatchId, [ItemOutcome.Reserved("s1-1", 1)]));
+        firstActor.Tell(new BatchReserved(Sale, lease.State.Incarnation, 2, batch.BatchId, [ItemOutcome.Reserved("s1-1", 1, 1)]));
         Assert.Equal(ReserveStatus.Reserved, (await first.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5))).Status);
         Watch(firstActor);
 
@@ -36,7 +38,7 @@ public sealed class StockManagerActorSpecs(ITestOutputHelper output) : TestKit(o
     public async Task Should_tell_waiting_buyers_to_retry_when_a_stock_actor_stops()
     {
         var inventory = CreateTestProbe();
-        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, StockSettings.Default, new SoldOutBoard()));
+        var stock = Sys.ActorOf(StockActor.Props(Sale, inventory.Ref, new InMemoryInventoryStore(), StockSettings.Default, new SaleBoard()));
         var waiting = Buy.Create(Sale, new ReserveItem("r1", "u1", 1));
         stock.Tell(waiting);
         inventory.ExpectMsg<AcquireLease>();

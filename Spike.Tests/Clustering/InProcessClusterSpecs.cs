@@ -67,6 +67,9 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
             TimeSpan.FromSeconds(30), "the downed node was not removed");
     }
 
+    private static bool IsSoldOut(InProcessNode node, string sale) =>
+        node.Board.TryAnswer(sale, "anyone", null, out var outcome) && outcome.Status == Spike.Actors.Inventory.ReserveStatus.SoldOut;
+
     private async Task<long> HeldAsync(string sale)
     {
         var audit = await SaleAudit.ReadAsync(redis.Database, sale);
@@ -99,7 +102,7 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
 
         Assert.Equal("reserved", (await BuyAsync(second, sale, "b")).Status);
 
-        await Poll.UntilAsync(() => Task.FromResult(first.Board.IsSoldOut(sale) && second.Board.IsSoldOut(sale)),
+        await Poll.UntilAsync(() => Task.FromResult(IsSoldOut(first, sale) && IsSoldOut(second, sale)),
             TimeSpan.FromSeconds(10), "not every node learnt the sell-out");
         Assert.Equal("sold_out", (await BuyAsync(first, sale, "c")).Status);
         Assert.Equal(2, await HeldAsync(sale));

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
 
 namespace Spike.Tests.Http;
 
@@ -88,22 +89,25 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
     }
 
     [Fact]
-    public async Task Should_answer_sold_out_without_redis_when_the_request_id_is_the_proxys_own()
+    public async Task Should_answer_every_buyer_without_redis_after_sell_out_and_a_reserved_buyers_retry_with_its_order()
     {
         var sale = await app.CreateSaleAsync(stock: 1);
-        await BuyAsync($"sale={sale}&user=first");
+        var winner = await BuyAsync($"sale={sale}&user=first&requestId=nginx-first");
         await BuyAsync($"sale={sale}&user=second"); // the node has seen the sell-out
+        await Poll.UntilAsync(async () => (await BuyAsync($"sale={sale}&user=probe&requestId=p")).Status == "sold_out",
+            TimeSpan.FromSeconds(10), "the node did not learn the sell-out");
         var before = await RedisCommandsAsync();
 
         var answers = new List<Answer>();
         for (var i = 0; i < 20; i++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"/buy/ticket?sale={sale}&user=p{i}&requestId=nginx{i}");
-            request.Headers.Add(Spike.Api.Endpoints.BuyApi.RequestIdOriginHeader, "proxy");
-            answers.Add(await ReadAsync(await _client.SendAsync(request)));
+            answers.Add(await BuyAsync($"sale={sale}&user=p{i}&requestId=client{i}"));
+            answers.Add(await BuyAsync($"sale={sale}&user=q{i}"));
         }
+        var retry = await BuyAsync($"sale={sale}&user=first&requestId=nginx-first");
 
         Assert.All(answers, a => Assert.Equal("sold_out", a.Status));
+        Assert.Equal(("reserved", winner.OrderId), (retry.Status, retry.OrderId));
         Assert.Equal(before, await RedisCommandsAsync());
     }
 

@@ -15,7 +15,7 @@ public sealed class NodeCompositionSpecs(SpikeAppFixture app)
     {
         var system = app.Services.GetRequiredService<ActorSystem>();
 
-        var serializer = system.Serialization.FindSerializerFor(new ReserveBatch("s", 1, [], ActorRefs.Nobody));
+        var serializer = system.Serialization.FindSerializerFor(new ReserveBatch("s", 1, [], ActorRefs.Nobody, new HolderState(1, 0, 0)));
 
         Assert.IsType<SpikeSerializer>(serializer);
     }

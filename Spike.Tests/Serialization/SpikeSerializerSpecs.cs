@@ -20,16 +20,16 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
 
     public static TheoryData<ISpikeMessage> ValueMessages => new()
     {
-        new BatchReserved("s", 7, [ItemOutcome.Reserved("s-1", 1_764_000_000_000), ItemOutcome.SoldOut, ItemOutcome.LimitReached, ItemOutcome.Unavailable]),
-        new LeaseGranted("s", 12, 2, SoldOut: true),
+        new BatchReserved("s", 41, 3, 7, [ItemOutcome.Reserved("s-1", 1_764_000_000_000, 2), ItemOutcome.SoldOut, ItemOutcome.NotEnough(3), ItemOutcome.LimitReached, ItemOutcome.Unavailable]),
+        new LeaseGranted("s", 41, 4, 12, 2, Available: 0),
         new SaleUnknown("s"),
         new LeaseUnavailable("s"),
         new ReleaseLease("s"),
-        new LeaseRevoked("s"),
-        new SaleStatusChanged("s", SoldOut: true),
+        new LeaseRevoked("s", 41, 5),
+        new SaleStatusChanged("s", SoldOut: true, PerUserLimit: 4, ReservationSeq: 1_000),
         new ConfigureSale("s", new SaleSettings(10_000, 1, 300)),
         new AddStock("s", 5),
-        new SaleCommandResult("s", SaleCommandStatus.Conflict, new SaleSnapshot("s", 10, 4, 6, 1, 300)),
+        new SaleCommandResult("s", SaleCommandStatus.Conflict, new SaleSnapshot("s", 10, 4, 6, 1, 300, 4)),
         new SaleCommandResult("s", SaleCommandStatus.UnknownSale, null),
     };
 
@@ -48,17 +48,58 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
     public void Should_keep_actor_refs_resolvable_when_round_tripping()
     {
         var replyTo = CreateTestProbe().Ref;
-        var batch = new ReserveBatch("s", 3, [new ReserveItem("r1", "ü-user", 1), new ReserveItem("r2", "u2", 2)], replyTo);
+        var holder = new HolderState(41, 6, 9);
+        var batch = new ReserveBatch("s", 3, [new ReserveItem("r1", "ü-user", 1, 1_764_000_000_000), new ReserveItem("r2", "u2", 2)], replyTo, holder);
 
         var copy = RoundTrip(batch);
-        var resolve = RoundTrip(new ResolveBatch("s", 4, batch.Items, replyTo));
-        var lease = RoundTrip(new AcquireLease("s", 64, replyTo, Starving: true));
-        var returned = RoundTrip(new LeaseReturned("s", 9, replyTo));
+        var lease = RoundTrip(new AcquireLease("s", 64, 2, true, replyTo, holder));
+        var returned = RoundTrip(new LeaseReturned("s", replyTo, holder));
 
         Assert.Equal(batch.Items, copy.Items);
-        Assert.Equal((batch.SaleId, batch.BatchId, replyTo), (copy.SaleId, copy.BatchId, copy.ReplyTo));
-        Assert.Equal((64, replyTo, true), (lease.Wanted, lease.Holder, lease.Starving));
-        Assert.Equal((9, replyTo), (returned.Amount, returned.Holder));
+        Assert.Equal((batch.SaleId, batch.BatchId, replyTo, holder), (copy.SaleId, copy.BatchId, copy.ReplyTo, copy.Holder));
+        Assert.Equal((64, 2, true, replyTo, holder), (lease.Wanted, lease.Needed, lease.Starving, lease.Holder, lease.State));
+        Assert.Equal((replyTo, holder), (returned.Holder, returned.State));
+    }
+
+    [Fact]
+    public void Should_keep_a_full_batch_of_maximal_ids_and_its_answer_under_the_frame_size()
+    {
+        // 128 three-byte characters per id and a 64-character sale id: the largest a buyer can send.
+        var sale = new string('s', 64);
+        var maxId = new string('€', 128);
+        var items = Enumerable.Range(0, 512).Select(i => new ReserveItem(maxId, maxId[..^4] + i.ToString("D4"), 1000, long.MaxValue)).ToList();
+        var ledger = new Spike.Actors.Stock.StockLedger();
+        ledger.Grant(items.Count * 1000);
+        items.ForEach(item => ledger.TryTake(Spike.Actors.Stock.Buy.Create(sale, item)));
+
+        var batches = ledger.TakeBatches(maxInFlight: 100, maxItems: Math.Min(512, WireLimits.MaxItemsPerBatch(sale)));
+
+        Assert.True(batches.Count > 1, "a batch of maximal ids must be split");
+        Assert.Equal(512, batches.Sum(b => b.Items.Count));
+        foreach (var (batchId, batchItems) in batches)
+        {
+            var request = Serializer.ToBinary(new ReserveBatch(sale, batchId, batchItems, ActorRefs.Nobody, new HolderState(long.MaxValue, long.MaxValue, int.MaxValue)));
+            var answer = Serializer.ToBinary(new BatchReserved(sale, long.MaxValue, long.MaxValue, batchId,
+                batchItems.Select(_ => ItemOutcome.Reserved(sale + "-" + long.MaxValue, long.MaxValue, int.MaxValue) with { Remaining = long.MaxValue }).ToArray()));
+            Assert.InRange(request.Length, 1, WireLimits.MaxBatchBytes);
+            Assert.InRange(answer.Length, 1, WireLimits.MaxBatchBytes);
+        }
+    }
+
+    [Fact]
+    public void Should_refuse_trailing_bytes_an_undefined_status_and_a_count_larger_than_the_frame()
+    {
+        var valid = Serializer.ToBinary(new BatchReserved("s", 1, 1, 1, [ItemOutcome.SoldOut]));
+        var trailing = valid.Append((byte)0).ToArray();
+        var badStatus = (byte[])valid.Clone();
+        badStatus[1 + 1 + 8 + 8 + 8 + 4] = 99; // the first outcome's status byte
+        var hugeCount = (byte[])valid.Clone();
+        BitConverter.GetBytes(int.MaxValue).CopyTo(hugeCount, 1 + 1 + 8 + 8 + 8);
+
+        foreach (var bytes in new[] { trailing, badStatus, hugeCount, valid[..^3] })
+        {
+            Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(new BatchReserved("s", 1, 1, 1, []))));
+        }
     }
 
     [Fact]

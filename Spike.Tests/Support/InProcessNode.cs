@@ -43,7 +43,7 @@ public sealed class InProcessNode : IAsyncDisposable
 
     public ActorSystem ActorSystem => _factory.Services.GetRequiredService<ActorSystem>();
 
-    public SoldOutBoard Board => _factory.Services.GetRequiredService<SoldOutBoard>();
+    public SaleBoard Board => _factory.Services.GetRequiredService<SaleBoard>();
 
     public Address Address => Cluster.Get(ActorSystem).SelfAddress;
 
