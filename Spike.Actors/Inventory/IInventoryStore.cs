@@ -11,10 +11,11 @@ public interface IInventoryStore
     Task<ReserveBatchResult> ReserveAsync(string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The first outcome recorded for each item's request id, or null where none was: read-only, for
-    /// retries that arrive after sell-out.
+    /// Every reservation of the sale, read without locking it: what a node keeps once the sale is sold out,
+    /// so that a reserved buyer's retry still gets its order without a call. The reservation sequence is
+    /// read first, so the list holds at least every reservation up to it.
     /// </summary>
-    Task<IReadOnlyList<ItemOutcome?>> ResolveAsync(string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default);
+    Task<SaleReservations> GetReservationsAsync(string saleId, CancellationToken cancellationToken = default);
 
     Task<SaleSnapshot?> GetSaleAsync(string saleId, CancellationToken cancellationToken = default);
 
@@ -26,7 +27,14 @@ public interface IInventoryStore
 
 /// <param name="SaleKnown">False when the sale's key is missing: every item is then <see cref="ReserveStatus.UnknownSale"/>.</param>
 /// <param name="Available">Tickets left after the batch.</param>
-public sealed record ReserveBatchResult(bool SaleKnown, long Available, IReadOnlyList<ItemOutcome> Outcomes);
+/// <param name="ReservationSeq">Reservations ever made in the sale, after the batch.</param>
+public sealed record ReserveBatchResult(bool SaleKnown, long Available, long ReservationSeq, IReadOnlyList<ItemOutcome> Outcomes);
+
+/// <summary>One reservation: who holds it, under which request id, and its outcome as that request's answer.</summary>
+public sealed record ReservationEntry(string UserId, string RequestId, ItemOutcome Outcome);
+
+/// <param name="ReservationSeq">The sale's reservation sequence read before the entries.</param>
+public sealed record SaleReservations(long ReservationSeq, IReadOnlyList<ReservationEntry> Entries);
 
 /// <summary>The store is down, or a call timed out and its outcome is unknown.</summary>
 public sealed class InventoryUnavailableException : Exception

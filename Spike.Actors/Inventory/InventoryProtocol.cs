@@ -4,8 +4,12 @@ namespace Spike.Actors.Inventory;
 
 // The protocol of the sharded InventoryActor: one entity per sale in the whole cluster.
 
-/// <summary>One buyer's request as the authority sees it.</summary>
-public sealed record ReserveItem(string RequestId, string UserId, int Quantity);
+/// <summary>
+/// One buyer's request as the authority sees it. <paramref name="DeadlineUnixMs"/>: when the buyer stops
+/// waiting (wall clock, unix ms; 0 = none); a request still queued at its deadline is not run, so a buyer
+/// already told "unknown, retry" is not deducted later. Nodes' clocks must agree (NTP) to this precision.
+/// </summary>
+public sealed record ReserveItem(string RequestId, string UserId, int Quantity, long DeadlineUnixMs = 0);
 
 public enum ReserveStatus : byte
 {
@@ -19,9 +23,13 @@ public enum ReserveStatus : byte
     QuantityAboveLimit = 6,
     /// <summary>Refused before reaching the authority: the node is overloaded.</summary>
     Busy = 7,
+    /// <summary>Fewer tickets are left than the buyer asked for (but some are).</summary>
+    NotEnoughLeft = 8,
 }
 
-public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, long PayByUnixMs = 0)
+/// <param name="Quantity">Reserved: the quantity the reservation holds (the stored one, whatever a retry asks).</param>
+/// <param name="Remaining">NotEnoughLeft: the tickets that were left when the buyer was refused.</param>
+public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, long PayByUnixMs = 0, int Quantity = 0, long Remaining = 0)
 {
     public static readonly ItemOutcome SoldOut = new(ReserveStatus.SoldOut);
     public static readonly ItemOutcome LimitReached = new(ReserveStatus.LimitReached);
@@ -30,34 +38,72 @@ public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, l
     public static readonly ItemOutcome QuantityAboveLimit = new(ReserveStatus.QuantityAboveLimit);
     public static readonly ItemOutcome Busy = new(ReserveStatus.Busy);
 
-    public static ItemOutcome Reserved(string orderId, long payByUnixMs) => new(ReserveStatus.Reserved, orderId, payByUnixMs);
+    public static ItemOutcome Reserved(string orderId, long payByUnixMs, int quantity) =>
+        new(ReserveStatus.Reserved, orderId, payByUnixMs, quantity);
+
+    /// <summary>Sold out when nothing is left, else "not enough left" with what is.</summary>
+    public static ItemOutcome NotEnough(long remaining) =>
+        remaining <= 0 ? SoldOut : new(ReserveStatus.NotEnoughLeft, Remaining: remaining);
+
+    /// <summary>
+    /// Whether the allotment a node spent on this request comes back to it. Reserved: sold. Sold out, not
+    /// enough left, unknown sale: the authority has less than the lease said, so the lease was stale and
+    /// that allotment is dropped. Anything else (limit reached, not run): it goes back. Both the node and
+    /// the InventoryActor's lease book apply this one rule, so their counts agree.
+    /// </summary>
+    public bool ReturnsAllotment => Status is ReserveStatus.LimitReached or ReserveStatus.Unavailable;
 }
 
 public sealed record SaleSettings(long Stock, int PerUserLimit, int PaymentWindowSeconds);
 
-/// <summary>A sale as Redis holds it; held = reserved + paid.</summary>
-public sealed record SaleSnapshot(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds);
+/// <summary>
+/// A sale as Redis holds it; held = reserved + paid. <paramref name="ReservationSeq"/>: reservations ever
+/// made (the order counter; 0 where the answer does not carry it).
+/// </summary>
+public sealed record SaleSnapshot(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds, long ReservationSeq = 0);
+
+/// <summary>
+/// What a node's StockActor holds of a sale, sent with every message it sends the InventoryActor, so the
+/// lease book follows what the node really has instead of drifting. <paramref name="Incarnation"/>: random
+/// per StockActor instance (a restart is a new one, with nothing). <paramref name="AckedSeq"/>: the last
+/// <see cref="ILeaseStamped"/> message it applied. <paramref name="Allotment"/>: tickets it may still sell,
+/// not counting those in batches it has sent.
+/// </summary>
+public sealed record HolderState(long Incarnation, long AckedSeq, int Allotment);
+
+/// <summary>A message from the InventoryActor to one StockActor incarnation that may change its allotment, numbered per holder.</summary>
+public interface ILeaseStamped : ISaleMessage
+{
+    long Incarnation { get; }
+
+    long Seq { get; }
+}
 
 /// <summary>A node's batch of requests; one Lua call runs it (merged with others in flight).</summary>
-public sealed record ReserveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo) : ISaleMessage;
+public sealed record ReserveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo, HolderState Holder) : ISaleMessage;
 
 /// <summary>
-/// Retries (requests with the client's own request id) that reached a node after sell-out: answered with
-/// each request's first outcome, or sold out when it never reached Redis. Deducts nothing.
+/// Outcomes of a <see cref="ReserveBatch"/>, in the order of its items; the allotment of those that
+/// <see cref="ItemOutcome.ReturnsAllotment"/> goes back to the node.
 /// </summary>
-public sealed record ResolveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo) : ISaleMessage;
-
-/// <summary>Outcomes of a <see cref="ReserveBatch"/> or <see cref="ResolveBatch"/>, in the order of its items.</summary>
-public sealed record BatchReserved(string SaleId, long BatchId, IReadOnlyList<ItemOutcome> Outcomes) : ISaleMessage;
+public sealed record BatchReserved(string SaleId, long Incarnation, long Seq, long BatchId, IReadOnlyList<ItemOutcome> Outcomes) : ILeaseStamped;
 
 /// <summary>
-/// A node's StockActor asks for (more) allotment; answered when some can be granted. <paramref name="Starving"/>:
-/// buyers are waiting on it (not just a top-up), so other nodes are asked to release what they do not use.
+/// A node's StockActor asks for (more) allotment; answered when some can be granted, or at once when the
+/// sale has fewer than <paramref name="Needed"/> left. <paramref name="Starving"/>: buyers are waiting on
+/// it (not just a top-up), so other nodes are asked to release what they do not use.
+/// <paramref name="Needed"/>: what the first waiting buyer asks for (1 for a top-up).
 /// </summary>
-public sealed record AcquireLease(string SaleId, int Wanted, IActorRef Holder, bool Starving) : ISaleMessage;
+public sealed record AcquireLease(string SaleId, int Wanted, int Needed, bool Starving, IActorRef Holder, HolderState State) : ISaleMessage;
 
-/// <summary>Allotment granted to a node, with the terms its StockActor checks locally.</summary>
-public sealed record LeaseGranted(string SaleId, int Granted, int PerUserLimit, bool SoldOut) : ISaleMessage;
+/// <summary>
+/// Allotment granted to a node (possibly none), with the terms its StockActor checks locally and the
+/// tickets the authority had left (<paramref name="Available"/> ≤ 0: sold out).
+/// </summary>
+public sealed record LeaseGranted(string SaleId, long Incarnation, long Seq, int Granted, int PerUserLimit, long Available) : ILeaseStamped
+{
+    public bool SoldOut => Available <= 0;
+}
 
 /// <summary>The sale does not exist (no key in Redis): never "0 left".</summary>
 public sealed record SaleUnknown(string SaleId) : ISaleMessage;
@@ -65,17 +111,21 @@ public sealed record SaleUnknown(string SaleId) : ISaleMessage;
 /// <summary>The authority cannot be reached: the node fails closed.</summary>
 public sealed record LeaseUnavailable(string SaleId) : ISaleMessage;
 
-/// <summary>Another node needs allotment: give back what is not in flight.</summary>
+/// <summary>Another node needs allotment: give back what is not in flight (answered with <see cref="LeaseReturned"/> even when that is nothing).</summary>
 public sealed record ReleaseLease(string SaleId) : ISaleMessage;
 
-/// <summary>A node gives unused allotment back.</summary>
-public sealed record LeaseReturned(string SaleId, int Amount, IActorRef Holder) : ISaleMessage;
+/// <summary>A node gave unused allotment back; <paramref name="State"/> is what it holds afterwards.</summary>
+public sealed record LeaseReturned(string SaleId, IActorRef Holder, HolderState State) : ISaleMessage;
 
 /// <summary>The node's lease expired or was reclaimed: its allotment is gone.</summary>
-public sealed record LeaseRevoked(string SaleId) : ISaleMessage;
+public sealed record LeaseRevoked(string SaleId, long Incarnation, long Seq) : ILeaseStamped;
 
-/// <summary>Broadcast on distributed pub-sub whenever a sale sells out or gets stock back.</summary>
-public sealed record SaleStatusChanged(string SaleId, bool SoldOut) : ISaleMessage
+/// <summary>
+/// Broadcast on distributed pub-sub whenever a sale's state changes (sold out, back in stock, created, new
+/// terms), and again periodically (pub-sub is at-most-once). <paramref name="ReservationSeq"/> lets a node
+/// tell whether the reservations it keeps for a sold-out sale are still complete.
+/// </summary>
+public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserLimit, long ReservationSeq) : ISaleMessage
 {
     public const string Topic = "spike-sale-status";
 }
