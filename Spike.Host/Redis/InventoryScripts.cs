@@ -11,16 +11,26 @@ namespace Spike.Host.Redis;
 /// </remarks>
 public static class InventoryScripts
 {
-    /// <summary>Outcome codes stored in the request hash and returned per item.</summary>
+    /// <summary>Refusal codes, stored in the refusals hash and returned per item.</summary>
     public const string SoldOutCode = "S";
     public const string LimitReachedCode = "L";
-    /// <summary>Prefix of a reserved outcome: <c>R:&lt;payBy unix ms&gt;:&lt;orderId&gt;</c>.</summary>
+    public const string NotEnoughLeftCode = "N";
+    /// <summary>Prefix of a reserved outcome: <c>R:&lt;payBy unix ms&gt;:&lt;quantity&gt;:&lt;orderId&gt;</c>.</summary>
     public const string ReservedPrefix = "R:";
 
     /// <summary>
-    /// KEYS: meta, req, users, res, orders. ARGV: sale id, now (unix ms), then per item: request id, user id, quantity.
-    /// Returns <c>{0}</c> when the sale is unknown (nothing written), else <c>{1, available, outcome...}</c>.
+    /// KEYS: meta, req, refusals, users, res, orders. ARGV: sale id, now (unix ms), refusal retention (seconds), then
+    /// per item: request id, user id, quantity. Returns <c>{0}</c> when the sale is unknown (nothing written), else
+    /// <c>{1, available, seq, outcome...}</c> with available and the order counter seq after the call.
     /// </summary>
+    /// <remarks>
+    /// A request (user and request id) is answered with what it got first: looked up in req, then in refusals. The
+    /// per-user limit is checked before the stock; too few tickets is <c>N</c> while some are left, <c>S</c> when none
+    /// are. A reserved answer goes to req, which never expires, so a request id keeps it as long as the sale exists
+    /// and can never reserve twice. A refusal goes to refusals, whose expiry every call that writes one sets to the
+    /// retention again (once per call): a refusal is kept at least the retention after the sale's last refusal, and
+    /// after that a retry with its request id is decided afresh.
+    /// </remarks>
     public const string Reserve = """
         local meta = redis.call('HMGET', KEYS[1], 'available', 'held', 'limit', 'window', 'seq')
         if not meta[1] then
@@ -33,35 +43,54 @@ public static class InventoryScripts
         local seq = tonumber(meta[5] or '0')
         local sale = ARGV[1]
         local now = tonumber(ARGV[2])
-        local n = (#ARGV - 2) / 3
-        if n ~= math.floor(n) then
-          return redis.error_reply('ERR spike reserve: arguments must be sale, now and item triplets')
-        end
+        local retention = tonumber(ARGV[3])
+        local n = (#ARGV - 3) / 3
         -- validate before the first write: an error does not undo what was written
+        if n ~= math.floor(n) then
+          return redis.error_reply('ERR spike reserve: arguments must be sale, now, refusal retention and item triplets')
+        end
+        if not retention or retention < 1 or retention ~= math.floor(retention) then
+          return redis.error_reply('ERR spike reserve: refusal retention must be a positive number of seconds')
+        end
         for i = 0, n - 1 do
-          local q = tonumber(ARGV[5 + i * 3])
+          local q = tonumber(ARGV[6 + i * 3])
           if not q or q < 1 or q ~= math.floor(q) then
             return redis.error_reply('ERR spike reserve: quantity must be a positive integer')
           end
         end
-        local out = {1, 0}
+        local out = {1, 0, 0}
         local reserved = 0
+        local refused = false
+        -- while no refusal is kept, a new request costs no refusal lookup
+        local refusalsKept = redis.call('EXISTS', KEYS[3]) == 1
         -- formatted once per call: string.format costs as much as a Redis write per item
         local payBy = string.format('%d', now + window * 1000)
         local reservedPrefix = 'R:' .. payBy .. ':'
         for i = 0, n - 1 do
-          local rid = ARGV[3 + i * 3]
-          local user = ARGV[4 + i * 3]
-          local q = ARGV[5 + i * 3]
+          local rid = ARGV[4 + i * 3]
+          local user = ARGV[5 + i * 3]
+          local q = ARGV[6 + i * 3]
           local qty = tonumber(q)
           local rkey = user .. '\n' .. rid
           local outcome = redis.call('HGET', KEYS[2], rkey)
+          if not outcome and refusalsKept then
+            outcome = redis.call('HGET', KEYS[3], rkey)
+          end
           if not outcome then
-            local has = tonumber(redis.call('HGET', KEYS[3], user) or '0')
+            local has = tonumber(redis.call('HGET', KEYS[4], user) or '0')
             if has + qty > limit then
               outcome = 'L'
             elseif available < qty then
-              outcome = 'S'
+              if available > 0 then
+                outcome = 'N'
+              else
+                outcome = 'S'
+              end
+            end
+            if outcome then
+              redis.call('HSET', KEYS[3], rkey, outcome)
+              refused = true
+              refusalsKept = true
             else
               available = available - qty
               held = held + qty
@@ -69,13 +98,13 @@ public static class InventoryScripts
               reserved = reserved + 1
               -- seq stays far below 2^53, where tostring of a Lua number is an exact integer
               local orderId = sale .. '-' .. tostring(seq)
-              redis.call('HINCRBY', KEYS[3], user, q)
-              redis.call('HSET', KEYS[4], orderId, user .. '\t' .. q .. '\t' .. payBy .. '\t' .. rid)
-              redis.call('XADD', KEYS[5], '*', 'orderId', orderId, 'user', user, 'quantity', q,
+              redis.call('HINCRBY', KEYS[4], user, q)
+              redis.call('HSET', KEYS[5], orderId, user .. '\t' .. q .. '\t' .. payBy .. '\t' .. rid)
+              redis.call('XADD', KEYS[6], '*', 'orderId', orderId, 'user', user, 'quantity', q,
                 'payBy', payBy, 'requestId', rid)
-              outcome = reservedPrefix .. orderId
+              outcome = reservedPrefix .. q .. ':' .. orderId
+              redis.call('HSET', KEYS[2], rkey, outcome)
             end
-            redis.call('HSET', KEYS[2], rkey, outcome)
           end
           out[#out + 1] = outcome
         end
@@ -83,13 +112,17 @@ public static class InventoryScripts
           redis.call('HSET', KEYS[1], 'available', string.format('%d', available),
             'held', string.format('%d', held), 'seq', string.format('%d', seq))
         end
+        if refused then
+          redis.call('EXPIRE', KEYS[3], ARGV[3])
+        end
         out[2] = available
+        out[3] = seq
         return out
         """;
 
     /// <summary>
     /// KEYS: meta. ARGV: stock, per-user limit, payment window seconds.
-    /// Returns <c>{status, total, held, available, limit, window}</c>; status 1 created, 2 updated, 4 conflict.
+    /// Returns <c>{status, total, held, available, limit, window, seq}</c>; status 1 created, 2 updated, 4 conflict.
     /// </summary>
     public const string Configure = """
         local stock = tonumber(ARGV[1])
@@ -98,21 +131,22 @@ public static class InventoryScripts
         if redis.call('EXISTS', KEYS[1]) == 0 then
           redis.call('HSET', KEYS[1], 'total', ARGV[1], 'available', ARGV[1], 'held', '0',
             'limit', ARGV[2], 'window', ARGV[3], 'seq', '0')
-          return {1, stock, 0, stock, limit, window}
+          return {1, stock, 0, stock, limit, window, 0}
         end
-        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window')
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq')
         local held = tonumber(m[2] or '0')
+        local seq = tonumber(m[6] or '0')
         if stock < held then
-          return {4, tonumber(m[1]), held, tonumber(m[3]), tonumber(m[4]), tonumber(m[5])}
+          return {4, tonumber(m[1]), held, tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), seq}
         end
         redis.call('HSET', KEYS[1], 'total', ARGV[1], 'available', string.format('%d', stock - held),
           'limit', ARGV[2], 'window', ARGV[3])
-        return {2, stock, held, stock - held, limit, window}
+        return {2, stock, held, stock - held, limit, window, seq}
         """;
 
     /// <summary>
     /// KEYS: meta. ARGV: amount. Returns <c>{3}</c> for an unknown sale, else
-    /// <c>{2, total, held, available, limit, window}</c>.
+    /// <c>{2, total, held, available, limit, window, seq}</c>.
     /// </summary>
     public const string AddStock = """
         if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -120,7 +154,7 @@ public static class InventoryScripts
         end
         local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
         local available = redis.call('HINCRBY', KEYS[1], 'available', ARGV[1])
-        local m = redis.call('HMGET', KEYS[1], 'held', 'limit', 'window')
-        return {2, total, tonumber(m[1]), available, tonumber(m[2]), tonumber(m[3])}
+        local m = redis.call('HMGET', KEYS[1], 'held', 'limit', 'window', 'seq')
+        return {2, total, tonumber(m[1]), available, tonumber(m[2]), tonumber(m[3]), tonumber(m[4] or '0')}
         """;
 }

@@ -8,7 +8,8 @@ namespace Spike.Host.Redis;
 /// The Redis authority of a sale's stock. Every method is one atomic Lua call (or one read); the key layout is
 /// <see cref="SaleKeys"/>. Redis errors that mean "down" or "no answer in time" become
 /// <see cref="InventoryUnavailableException"/>; a timeout leaves the outcome unknown, which a retry with the same
-/// request ids resolves (the reserve script is idempotent per user and request id).
+/// request ids resolves (the reserve script is idempotent per user and request id: a reserved answer for as long as
+/// the sale exists, a refusal for at least the refusal retention, see <see cref="InventoryScripts.Reserve"/>).
 /// </summary>
 /// <remarks>
 /// Callers validate requests first (quantity &gt; 0 and within the limit); the store throws
@@ -16,19 +17,33 @@ namespace Spike.Host.Redis;
 /// </remarks>
 public sealed class RedisInventoryStore : IInventoryStore
 {
+    /// <summary>How long a refusal is kept at least after the sale's last refusal, unless the constructor says otherwise.</summary>
+    public static readonly TimeSpan DefaultRefusalRetention = TimeSpan.FromHours(1);
+
+    private const int ReservationsPageSize = 1000;
+
     private static readonly RedisValue[] MetaFields =
     [
         SaleKeys.TotalField, SaleKeys.HeldField, SaleKeys.AvailableField, SaleKeys.LimitField, SaleKeys.WindowField,
+        SaleKeys.SeqField,
     ];
 
     private readonly IConnectionMultiplexer _connection;
     private readonly TimeProvider _time;
+    private readonly long _refusalRetentionSeconds;
 
-    public RedisInventoryStore(IConnectionMultiplexer connection, TimeProvider? timeProvider = null)
+    /// <param name="refusalRetention">
+    /// How long refusals are kept for retries at least (after the sale's last refusal), rounded up to whole seconds;
+    /// <see cref="DefaultRefusalRetention"/> when null.
+    /// </param>
+    public RedisInventoryStore(IConnectionMultiplexer connection, TimeProvider? timeProvider = null, TimeSpan? refusalRetention = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
+        var retention = refusalRetention ?? DefaultRefusalRetention;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(retention, TimeSpan.Zero, nameof(refusalRetention));
         _connection = connection;
         _time = timeProvider ?? TimeProvider.System;
+        _refusalRetentionSeconds = (long)Math.Ceiling(retention.TotalSeconds);
     }
 
     private IDatabase Db => _connection.GetDatabase();
@@ -41,12 +56,13 @@ public sealed class RedisInventoryStore : IInventoryStore
 
         var keys = new RedisKey[]
         {
-            SaleKeys.Meta(saleId), SaleKeys.Requests(saleId), SaleKeys.Users(saleId),
+            SaleKeys.Meta(saleId), SaleKeys.Requests(saleId), SaleKeys.Refusals(saleId), SaleKeys.Users(saleId),
             SaleKeys.Reservations(saleId), SaleKeys.Orders(saleId),
         };
-        var args = new RedisValue[2 + (items.Count * 3)];
+        var args = new RedisValue[3 + (items.Count * 3)];
         args[0] = saleId;
         args[1] = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        args[2] = _refusalRetentionSeconds;
         for (var i = 0; i < items.Count; i++)
         {
             var item = items[i];
@@ -60,9 +76,9 @@ public sealed class RedisInventoryStore : IInventoryStore
                 throw new ArgumentException($"Item {i} has quantity {item.Quantity}; it must be positive.", nameof(items));
             }
 
-            args[2 + (i * 3)] = item.RequestId;
-            args[3 + (i * 3)] = item.UserId;
-            args[4 + (i * 3)] = item.Quantity;
+            args[3 + (i * 3)] = item.RequestId;
+            args[4 + (i * 3)] = item.UserId;
+            args[5 + (i * 3)] = item.Quantity;
         }
 
         var result = await CallAsync(
@@ -73,30 +89,49 @@ public sealed class RedisInventoryStore : IInventoryStore
         {
             var unknown = new ItemOutcome[items.Count];
             Array.Fill(unknown, ItemOutcome.UnknownSale);
-            return new ReserveBatchResult(false, 0, unknown);
+            return new ReserveBatchResult(false, 0, 0, unknown);
         }
 
-        if (reply.Length != 2 + items.Count)
+        const int outcomesStart = 3;
+        if (reply.Length != outcomesStart + items.Count)
         {
             throw new InvalidOperationException(
-                $"The reserve script answered {reply.Length - 2} outcomes for {items.Count} items.");
+                $"The reserve script answered {reply.Length - outcomesStart} outcomes for {items.Count} items.");
         }
 
+        var available = (long)reply[1];
         var outcomes = new ItemOutcome[items.Count];
         for (var i = 0; i < outcomes.Length; i++)
         {
-            outcomes[i] = ParseOutcome((string?)reply[2 + i]);
+            outcomes[i] = ParseOutcome((string?)reply[outcomesStart + i], available);
         }
 
-        return new ReserveBatchResult(true, (long)reply[1], outcomes);
+        return new ReserveBatchResult(true, available, (long)reply[2], outcomes);
     }
 
-    public async Task<IReadOnlyList<ItemOutcome?>> ResolveAsync(
-        string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default)
+    public async Task<SaleReservations> GetReservationsAsync(string saleId, CancellationToken cancellationToken = default)
     {
-        var fields = items.Select(i => (RedisValue)SaleKeys.RequestKey(i.UserId, i.RequestId)).ToArray();
-        var codes = await CallAsync(db => db.HashGetAsync(SaleKeys.Requests(saleId), fields), "the retry lookup", cancellationToken);
-        return codes.Select(code => code.IsNull ? null : ParseOutcome(code)).ToArray();
+        ArgumentException.ThrowIfNullOrEmpty(saleId);
+        return await CallAsync(
+            async db =>
+            {
+                // seq first: the scan returns every reservation made before it starts, later ones maybe
+                var seq = (long?)await db.HashGetAsync(SaleKeys.Meta(saleId), SaleKeys.SeqField) ?? 0;
+                // keyed by order id: HSCAN may return a field twice when the hash is resized during the scan
+                var entries = new Dictionary<string, ReservationEntry>(StringComparer.Ordinal);
+                await foreach (var field in db.HashScanAsync(SaleKeys.Reservations(saleId), pageSize: ReservationsPageSize)
+                    .WithCancellation(cancellationToken))
+                {
+                    var orderId = field.Name.ToString();
+                    var record = ReservationRecord.Parse(field.Value.ToString());
+                    entries.TryAdd(orderId, new ReservationEntry(
+                        record.User, record.RequestId, ItemOutcome.Reserved(orderId, record.PayByUnixMs, record.Quantity)));
+                }
+
+                return new SaleReservations(seq, entries.Values.ToArray());
+            },
+            "reading the reservations",
+            cancellationToken);
     }
 
     public async Task<SaleSnapshot?> GetSaleAsync(string saleId, CancellationToken cancellationToken = default)
@@ -110,7 +145,7 @@ public sealed class RedisInventoryStore : IInventoryStore
         }
 
         return new SaleSnapshot(
-            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4]);
+            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0);
     }
 
     public async Task<SaleCommandResult> ConfigureSaleAsync(
@@ -145,17 +180,18 @@ public sealed class RedisInventoryStore : IInventoryStore
     private static SaleCommandResult ToCommandResult(string saleId, RedisResult[] reply)
     {
         var status = (SaleCommandStatus)(int)reply[0];
-        if (reply.Length < 6)
+        if (reply.Length < 7)
         {
             return new SaleCommandResult(saleId, status, null);
         }
 
         var sale = new SaleSnapshot(
-            saleId, (long)reply[1], (long)reply[2], (long)reply[3], (int)reply[4], (int)reply[5]);
+            saleId, (long)reply[1], (long)reply[2], (long)reply[3], (int)reply[4], (int)reply[5], (long)reply[6]);
         return new SaleCommandResult(saleId, status, sale);
     }
 
-    private static ItemOutcome ParseOutcome(string? code)
+    /// <param name="available">Tickets left after the call: what a "not enough left" answer reports.</param>
+    private static ItemOutcome ParseOutcome(string? code, long available)
     {
         switch (code)
         {
@@ -163,12 +199,24 @@ public sealed class RedisInventoryStore : IInventoryStore
                 return ItemOutcome.SoldOut;
             case InventoryScripts.LimitReachedCode:
                 return ItemOutcome.LimitReached;
+            case InventoryScripts.NotEnoughLeftCode:
+                return ItemOutcome.NotEnough(available);
             case not null when code.StartsWith(InventoryScripts.ReservedPrefix, StringComparison.Ordinal):
+                // R:<payBy>:<quantity>:<orderId>; the order id comes last, so it may hold colons
                 var rest = code.AsSpan(InventoryScripts.ReservedPrefix.Length);
-                var colon = rest.IndexOf(':');
-                if (colon > 0 && long.TryParse(rest[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var payBy))
+                var payByEnd = rest.IndexOf(':');
+                if (payByEnd <= 0
+                    || !long.TryParse(rest[..payByEnd], NumberStyles.None, CultureInfo.InvariantCulture, out var payBy))
                 {
-                    return ItemOutcome.Reserved(rest[(colon + 1)..].ToString(), payBy);
+                    break;
+                }
+
+                rest = rest[(payByEnd + 1)..];
+                var quantityEnd = rest.IndexOf(':');
+                if (quantityEnd > 0
+                    && int.TryParse(rest[..quantityEnd], NumberStyles.None, CultureInfo.InvariantCulture, out var quantity))
+                {
+                    return ItemOutcome.Reserved(rest[(quantityEnd + 1)..].ToString(), payBy, quantity);
                 }
 
                 break;

@@ -10,7 +10,13 @@ namespace Spike.Host.Redis;
 /// <item><c>spike:{sale}:meta</c> HASH: <see cref="TotalField"/>, <see cref="AvailableField"/>,
 /// <see cref="HeldField"/>, <see cref="LimitField"/>, <see cref="WindowField"/> (payment window, seconds),
 /// <see cref="SeqField"/> (order counter). Its absence means "sale not loaded", never "0 left".</item>
-/// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the first outcome of that request.</item>
+/// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the reserved answer of that request. Never
+/// expires, and holds at most one field per ticket: a request id keeps its reserved answer as long as the sale
+/// exists, so it can never reserve twice.</item>
+/// <item><c>spike:{sale}:refusals</c> HASH: <see cref="RequestKey"/> → the refusal (sold out, limit reached, not
+/// enough left) that request got. Buyers far outnumber tickets, so this is the hash that grows; each call that
+/// writes to it sets its expiry to the refusal retention again. A refusal is therefore kept at least the retention
+/// after the sale's last refusal; after that a retry with its request id is decided afresh.</item>
 /// <item><c>spike:{sale}:users</c> HASH: user id → tickets held.</item>
 /// <item><c>spike:{sale}:res</c> HASH: order id → reservation record, tab-separated (see <see cref="ReservationRecord"/>).</item>
 /// <item><c>spike:{sale}:orders</c> STREAM: one entry per reservation with the fields
@@ -42,13 +48,15 @@ public static class SaleKeys
 
     public static string Requests(string saleId) => Key(saleId, "req");
 
+    public static string Refusals(string saleId) => Key(saleId, "refusals");
+
     public static string Users(string saleId) => Key(saleId, "users");
 
     public static string Reservations(string saleId) => Key(saleId, "res");
 
     public static string Orders(string saleId) => Key(saleId, "orders");
 
-    /// <summary>The field of the request hash for one request: user and request id, newline-separated.</summary>
+    /// <summary>The field of the request and refusal hashes for one request: user and request id, newline-separated.</summary>
     public static string RequestKey(string userId, string requestId) => userId + "\n" + requestId;
 
     private static string Key(string saleId, string kind)

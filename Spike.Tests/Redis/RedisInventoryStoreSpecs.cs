@@ -3,6 +3,7 @@ using System.Globalization;
 using Spike.Actors.Inventory;
 using Spike.Host.Redis;
 using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
 using StackExchange.Redis;
 
 namespace Spike.Tests.Redis;
@@ -38,19 +39,6 @@ public sealed class RedisInventoryStoreSpecs
         Assert.All(result.Outcomes, o => Assert.Equal(ItemOutcome.SoldOut, o));
         Assert.Equal(0, await Db.HashLengthAsync(SaleKeys.Users(sale)));
         await AssertConsistentAsync(sale, expectedHeld: 0);
-    }
-
-    [Fact]
-    public async Task Should_resolve_recorded_first_outcomes_and_nothing_for_unseen_request_ids()
-    {
-        var sale = await CreateSaleAsync(stock: 1);
-        var items = DistinctUsers(2);
-        var reserved = await _store.ReserveAsync(sale, items);
-
-        var resolved = await _store.ResolveAsync(sale, [items[0], items[1], new ReserveItem("unseen", "u0", 1)]);
-
-        Assert.Equal([reserved.Outcomes[0], reserved.Outcomes[1], null], resolved);
-        await AssertConsistentAsync(sale, expectedHeld: 1);
     }
 
     [Fact]
@@ -104,6 +92,45 @@ public sealed class RedisInventoryStoreSpecs
         await AssertConsistentAsync(sale, expectedHeld: stock);
     }
 
+    [Fact]
+    public async Task Should_answer_not_enough_left_with_what_remains_when_fewer_tickets_are_left_than_asked()
+    {
+        var sale = await CreateSaleAsync(stock: 3, limit: 3);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "bob", 2), new ReserveItem("r1", "alice", 3)]);
+
+        Assert.Equal(ReserveStatus.Reserved, result.Outcomes[0].Status);
+        Assert.Equal(new ItemOutcome(ReserveStatus.NotEnoughLeft, Remaining: 1), result.Outcomes[1]);
+        Assert.Equal(1, result.Available);
+        await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_answer_sold_out_rather_than_not_enough_left_when_nothing_is_left()
+    {
+        var sale = await CreateSaleAsync(stock: 1, limit: 2);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "bob", 1), new ReserveItem("r1", "alice", 2)]);
+
+        Assert.Equal(ItemOutcome.SoldOut, result.Outcomes[1]);
+        Assert.Equal(InventoryScripts.SoldOutCode, (string?)await Db.HashGetAsync(SaleKeys.Refusals(sale), SaleKeys.RequestKey("alice", "r1")));
+    }
+
+    [Fact]
+    public async Task Should_answer_a_retried_not_enough_left_with_what_is_left_after_the_retry()
+    {
+        var sale = await CreateSaleAsync(stock: 3, limit: 3);
+        var alice = new ReserveItem("r1", "alice", 3);
+        await _store.ReserveAsync(sale, [new ReserveItem("r1", "bob", 1), alice]);
+
+        var whileTwoAreLeft = await _store.ReserveAsync(sale, [alice]);
+        var afterTheRestSold = await _store.ReserveAsync(sale, [new ReserveItem("r1", "carol", 2), alice]);
+
+        Assert.Equal(ItemOutcome.NotEnough(2), Assert.Single(whileTwoAreLeft.Outcomes));
+        Assert.Equal(ItemOutcome.SoldOut, afterTheRestSold.Outcomes[1]);
+        await AssertConsistentAsync(sale, expectedHeld: 3);
+    }
+
     // ---- per-user limit ----
 
     [Theory]
@@ -148,6 +175,16 @@ public sealed class RedisInventoryStoreSpecs
     }
 
     [Fact]
+    public async Task Should_refuse_with_limit_reached_rather_than_sold_out_when_the_stock_is_gone_too()
+    {
+        var sale = await CreateSaleAsync(stock: 0, limit: 1);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 2)]);
+
+        Assert.Equal(ItemOutcome.LimitReached, Assert.Single(result.Outcomes));
+    }
+
+    [Fact]
     public async Task Should_reserve_when_the_users_count_field_is_present_with_zero()
     {
         var sale = await CreateSaleAsync(stock: 5, limit: 1);
@@ -176,6 +213,20 @@ public sealed class RedisInventoryStoreSpecs
     }
 
     [Fact]
+    public async Task Should_return_the_first_refusal_when_a_refused_request_id_repeats_within_a_batch()
+    {
+        var sale = await CreateSaleAsync(stock: 1, limit: 2);
+        var refused = new ReserveItem("r1", "alice", 2);
+
+        // decided afresh, the repeat would be "limit reached": alice holds one by then
+        var result = await _store.ReserveAsync(sale, [refused, new ReserveItem("r2", "alice", 1), refused]);
+
+        Assert.Equal(ItemOutcome.SoldOut, result.Outcomes[0]);
+        Assert.Equal(result.Outcomes[0], result.Outcomes[2]);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
     public async Task Should_return_the_first_outcome_and_deduct_once_when_a_request_id_repeats_across_calls()
     {
         var sale = await CreateSaleAsync(stock: 5, limit: 2);
@@ -190,7 +241,7 @@ public sealed class RedisInventoryStoreSpecs
     }
 
     [Fact]
-    public async Task Should_keep_a_sold_out_first_outcome_when_the_request_is_retried_after_stock_was_added()
+    public async Task Should_keep_a_sold_out_first_outcome_when_the_request_is_retried_within_the_refusal_retention_after_stock_was_added()
     {
         var sale = await CreateSaleAsync(stock: 0);
         var first = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
@@ -232,6 +283,195 @@ public sealed class RedisInventoryStoreSpecs
         Assert.Equal(ReserveStatus.Reserved, retry.Outcomes[0].Status);
         Assert.Equal($"{sale}-1", retry.Outcomes[0].OrderId);
         await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_answer_the_stored_quantity_when_a_reserved_request_is_retried_with_another_quantity()
+    {
+        var sale = await CreateSaleAsync(stock: 5, limit: 3);
+        var first = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 2)]);
+
+        var retry = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
+
+        Assert.Equal(ItemOutcome.Reserved($"{sale}-1", Now + (Window * 1000L), 2), first.Outcomes[0]);
+        Assert.Equal(first.Outcomes[0], retry.Outcomes[0]);
+        Assert.Equal(3, retry.Available);
+        await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_keep_refusals_with_an_expiry_apart_from_reserved_answers_when_a_batch_refuses_some_items()
+    {
+        var sale = await CreateSaleAsync(stock: 2, limit: 2);
+
+        await _store.ReserveAsync(sale,
+        [
+            new ReserveItem("r1", "alice", 1), // reserved
+            new ReserveItem("r1", "bob", 2), // not enough left: 1 is
+            new ReserveItem("r1", "carol", 1), // reserved
+            new ReserveItem("r1", "dave", 1), // sold out
+            new ReserveItem("r2", "alice", 2), // limit reached
+        ]);
+
+        var reserved = await Db.HashGetAllAsync(SaleKeys.Requests(sale));
+        Assert.Equal(
+            [SaleKeys.RequestKey("alice", "r1"), SaleKeys.RequestKey("carol", "r1")],
+            reserved.Select(e => e.Name.ToString()).Order(StringComparer.Ordinal));
+        Assert.All(reserved, e => Assert.StartsWith(InventoryScripts.ReservedPrefix, e.Value.ToString(), StringComparison.Ordinal));
+        Assert.Null(await Db.KeyTimeToLiveAsync(SaleKeys.Requests(sale)));
+
+        var refusals = (await Db.HashGetAllAsync(SaleKeys.Refusals(sale))).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        Assert.Equal(
+            new Dictionary<string, string>
+            {
+                [SaleKeys.RequestKey("bob", "r1")] = InventoryScripts.NotEnoughLeftCode,
+                [SaleKeys.RequestKey("dave", "r1")] = InventoryScripts.SoldOutCode,
+                [SaleKeys.RequestKey("alice", "r2")] = InventoryScripts.LimitReachedCode,
+            },
+            refusals);
+        var ttl = await Db.KeyTimeToLiveAsync(SaleKeys.Refusals(sale));
+        Assert.NotNull(ttl);
+        Assert.InRange(ttl.Value, RedisInventoryStore.DefaultRefusalRetention - TimeSpan.FromMinutes(1), RedisInventoryStore.DefaultRefusalRetention);
+    }
+
+    [Fact]
+    public async Task Should_set_the_refusals_expiry_once_per_call_and_only_when_the_call_writes_a_refusal()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+        var refusedEarlier = new ReserveItem("r0", "zoe", 2);
+        await _store.ReserveAsync(sale, [refusedEarlier]);
+        await Db.KeyExpireAsync(SaleKeys.Refusals(sale), TimeSpan.FromMinutes(5));
+        var expiresBefore = await CallsAsync("expire");
+
+        await _store.ReserveAsync(sale, [refusedEarlier, .. DistinctUsers(2)]);
+        var notRenewed = await Db.KeyTimeToLiveAsync(SaleKeys.Refusals(sale));
+        var expiresWithoutRefusal = await CallsAsync("expire") - expiresBefore;
+        await _store.ReserveAsync(sale, DistinctUsers(10, "late-"));
+        var renewed = await Db.KeyTimeToLiveAsync(SaleKeys.Refusals(sale));
+        var expiresWithRefusals = await CallsAsync("expire") - expiresBefore - expiresWithoutRefusal;
+
+        Assert.Equal(0, expiresWithoutRefusal);
+        Assert.InRange(notRenewed!.Value, TimeSpan.Zero, TimeSpan.FromMinutes(5));
+        Assert.Equal(1, expiresWithRefusals);
+        Assert.True(renewed > TimeSpan.FromMinutes(5), $"the expiry was not renewed: {renewed}");
+        Assert.Equal(1 + 7, await Db.HashLengthAsync(SaleKeys.Refusals(sale)));
+    }
+
+    [Fact]
+    public async Task Should_decide_afresh_and_reserve_once_when_a_refused_request_is_retried_after_its_refusal_expired()
+    {
+        var sale = await CreateSaleAsync(stock: 0);
+        var forgetful = new RedisInventoryStore(_redis.Connection, new FixedTime(Now), refusalRetention: TimeSpan.FromSeconds(1));
+        var item = new ReserveItem("r1", "alice", 1);
+        var refused = await forgetful.ReserveAsync(sale, [item]);
+        await _store.AddStockAsync(sale, 1);
+
+        await Poll.UntilAsync(
+            async () => !await Db.KeyExistsAsync(SaleKeys.Refusals(sale)), TimeSpan.FromSeconds(10), "the refusals did not expire");
+        var retry = await forgetful.ReserveAsync(sale, [item]);
+        var again = await forgetful.ReserveAsync(sale, [item]);
+
+        Assert.Equal(ItemOutcome.SoldOut, refused.Outcomes[0]);
+        Assert.Equal(ItemOutcome.Reserved($"{sale}-1", Now + (Window * 1000L), 1), retry.Outcomes[0]);
+        Assert.Equal(retry.Outcomes[0], again.Outcomes[0]);
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    [Fact]
+    public async Task Should_reserve_whatever_the_deadline_when_an_item_carries_one()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1, DeadlineUnixMs: Now - 60_000)]);
+
+        Assert.Equal(ReserveStatus.Reserved, Assert.Single(result.Outcomes).Status);
+    }
+
+    // ---- reservation sequence and reading reservations ----
+
+    [Fact]
+    public async Task Should_return_the_reservation_sequence_after_each_call_when_calls_reserve_and_refuse()
+    {
+        var sale = await CreateSaleAsync(stock: 5);
+
+        var first = await _store.ReserveAsync(sale, DistinctUsers(3));
+        var refusedOnly = await _store.ReserveAsync(sale, [new ReserveItem("r2", "u0", 1)]);
+        var last = await _store.ReserveAsync(sale, DistinctUsers(4, "late-"));
+
+        Assert.Equal([3, 3, 5], new[] { first.ReservationSeq, refusedOnly.ReservationSeq, last.ReservationSeq });
+        Assert.Equal(5, (await _store.GetSaleAsync(sale))!.ReservationSeq);
+    }
+
+    [Fact]
+    public async Task Should_return_every_reservation_with_its_answer_when_reading_the_reservations()
+    {
+        var sale = await CreateSaleAsync(stock: 4, limit: 3);
+        ReserveItem[] items =
+        [
+            new("r1", "alice", 2), new("r1", "bob", 3), new("r1", "carol", 1), new("r2", "alice", 1), new("r1", "dave", 1),
+        ];
+        var result = await _store.ReserveAsync(sale, items);
+
+        var reservations = await _store.GetReservationsAsync(sale);
+
+        Assert.Equal(3, reservations.ReservationSeq);
+        AssertSameReservations(ExpectedEntries(items, result), reservations.Entries);
+        Assert.Equal(
+            [(2, "alice"), (1, "carol"), (1, "alice")],
+            reservations.Entries.OrderBy(e => e.Outcome.OrderId, StringComparer.Ordinal).Select(e => (e.Outcome.Quantity, e.UserId)));
+    }
+
+    [Fact]
+    public async Task Should_return_all_5000_reservations_across_scan_pages_when_reading_a_large_sale()
+    {
+        const int stock = 5000;
+        var sale = await CreateSaleAsync(stock);
+        var expected = new List<ReservationEntry>();
+        for (var b = 0; b < 10; b++)
+        {
+            var items = DistinctUsers(stock / 10, $"b{b}-");
+            expected.AddRange(ExpectedEntries(items, await _store.ReserveAsync(sale, items)));
+        }
+
+        var reservations = await _store.GetReservationsAsync(sale);
+
+        Assert.Equal(stock, reservations.ReservationSeq);
+        Assert.Equal(stock, expected.Count);
+        AssertSameReservations(expected, reservations.Entries);
+    }
+
+    [Fact]
+    public async Task Should_return_each_reservation_once_and_all_up_to_the_sequence_when_reserving_goes_on_while_reading()
+    {
+        var sale = await CreateSaleAsync(stock: 10_000);
+        for (var b = 0; b < 6; b++)
+        {
+            await _store.ReserveAsync(sale, DistinctUsers(500, $"before{b}-"));
+        }
+
+        var reserving = Task.Run(async () =>
+        {
+            for (var b = 0; b < 6; b++)
+            {
+                await _store.ReserveAsync(sale, DistinctUsers(500, $"during{b}-"));
+            }
+        });
+        var reservations = await _store.GetReservationsAsync(sale);
+        await reserving;
+
+        var orderIds = reservations.Entries.Select(e => e.Outcome.OrderId).ToHashSet();
+        Assert.Equal(reservations.Entries.Count, orderIds.Count);
+        Assert.InRange(reservations.ReservationSeq, 3000, 6000);
+        Assert.All(Enumerable.Range(1, (int)reservations.ReservationSeq), seq => Assert.Contains($"{sale}-{seq}", orderIds));
+    }
+
+    [Fact]
+    public async Task Should_return_sequence_zero_and_no_entries_when_reading_the_reservations_of_a_missing_sale()
+    {
+        var reservations = await _store.GetReservationsAsync(NewSale());
+
+        Assert.Equal(0, reservations.ReservationSeq);
+        Assert.Empty(reservations.Entries);
     }
 
     // ---- unknown sale ----
@@ -279,16 +519,16 @@ public sealed class RedisInventoryStoreSpecs
     {
         var sale = await CreateSaleAsync(stock: 100);
         await _store.ReserveAsync(sale, DistinctUsers(1, "warm-"));
-        var (evalBefore, evalshaBefore) = await ScriptCallsAsync();
+        var evalBefore = await CallsAsync("eval");
+        var evalshaBefore = await CallsAsync("evalsha");
 
         for (var i = 0; i < 5; i++)
         {
             await _store.ReserveAsync(sale, DistinctUsers(10, $"b{i}-"));
         }
 
-        var (evalAfter, evalshaAfter) = await ScriptCallsAsync();
-        Assert.Equal(5, evalshaAfter - evalshaBefore);
-        Assert.Equal(0, evalAfter - evalBefore);
+        Assert.Equal(5, await CallsAsync("evalsha") - evalshaBefore);
+        Assert.Equal(0, await CallsAsync("eval") - evalBefore);
     }
 
     // ---- reservation records and the order stream ----
@@ -344,9 +584,9 @@ public sealed class RedisInventoryStoreSpecs
         var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(10, 3, 60));
         var next = await _store.ReserveAsync(sale, [new ReserveItem("r3", "carol", 1), new ReserveItem("r1", "alice", 1)]);
 
-        var expected = new SaleSnapshot(sale, Total: 10, Held: 2, Available: 8, PerUserLimit: 3, PaymentWindowSeconds: 60);
+        var expected = new SaleSnapshot(sale, Total: 10, Held: 2, Available: 8, PerUserLimit: 3, PaymentWindowSeconds: 60, ReservationSeq: 2);
         Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, expected), result);
-        Assert.Equal(ItemOutcome.Reserved($"{sale}-3", Now + 60_000), next.Outcomes[0]);
+        Assert.Equal(ItemOutcome.Reserved($"{sale}-3", Now + 60_000, 1), next.Outcomes[0]);
         Assert.Equal(first.Outcomes[0], next.Outcomes[1]);
         await AssertConsistentAsync(sale, expectedHeld: 3);
     }
@@ -359,7 +599,7 @@ public sealed class RedisInventoryStoreSpecs
 
         var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(2, 5, 60));
 
-        var unchanged = new SaleSnapshot(sale, Total: 3, Held: 3, Available: 0, PerUserLimit: 1, PaymentWindowSeconds: Window);
+        var unchanged = new SaleSnapshot(sale, Total: 3, Held: 3, Available: 0, PerUserLimit: 1, PaymentWindowSeconds: Window, ReservationSeq: 3);
         Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Conflict, unchanged), result);
         Assert.Equal(unchanged, await _store.GetSaleAsync(sale));
     }
@@ -373,7 +613,7 @@ public sealed class RedisInventoryStoreSpecs
         var result = await _store.ConfigureSaleAsync(sale, new SaleSettings(3, 1, Window));
 
         Assert.Equal(SaleCommandStatus.Updated, result.Status);
-        Assert.Equal(new SaleSnapshot(sale, 3, 3, 0, 1, Window), result.Sale);
+        Assert.Equal(new SaleSnapshot(sale, 3, 3, 0, 1, Window, ReservationSeq: 3), result.Sale);
         await AssertConsistentAsync(sale, expectedHeld: 3);
     }
 
@@ -397,7 +637,7 @@ public sealed class RedisInventoryStoreSpecs
         var result = await _store.AddStockAsync(sale, 2);
         var after = await _store.ReserveAsync(sale, DistinctUsers(1, "late-"));
 
-        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, new SaleSnapshot(sale, 3, 1, 2, 1, Window)), result);
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, new SaleSnapshot(sale, 3, 1, 2, 1, Window, ReservationSeq: 1)), result);
         Assert.Equal(ReserveStatus.Reserved, after.Outcomes[0].Status);
         await AssertConsistentAsync(sale, expectedHeld: 2);
     }
@@ -411,6 +651,7 @@ public sealed class RedisInventoryStoreSpecs
 
         await AssertConsistentAsync(sale, expectedHeld: 0);
         Assert.Equal(0, await Db.HashLengthAsync(SaleKeys.Requests(sale)));
+        Assert.Equal(0, await Db.HashLengthAsync(SaleKeys.Refusals(sale)));
     }
 
     // ---- Redis down ----
@@ -428,6 +669,7 @@ public sealed class RedisInventoryStoreSpecs
             elapsed.Restart();
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ReserveAsync(sale, [new ReserveItem("r2", "bob", 1)]));
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.GetSaleAsync(sale));
+            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.GetReservationsAsync(sale));
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.AddStockAsync(sale, 1));
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ConfigureSaleAsync(sale, new SaleSettings(9, 1, Window)));
             elapsed.Stop();
@@ -440,7 +682,7 @@ public sealed class RedisInventoryStoreSpecs
         var result = await _store.ReserveAsync(sale, [new ReserveItem("r2", "bob", 1)]);
 
         Assert.True(elapsed.Elapsed < TimeSpan.FromSeconds(5), $"failing took {elapsed.Elapsed}");
-        Assert.Equal(ItemOutcome.Reserved($"{sale}-2", Now + (Window * 1000L)), result.Outcomes[0]);
+        Assert.Equal(ItemOutcome.Reserved($"{sale}-2", Now + (Window * 1000L), 1), result.Outcomes[0]);
         await AssertConsistentAsync(sale, expectedHeld: 2);
     }
 
@@ -481,7 +723,8 @@ public sealed class RedisInventoryStoreSpecs
 
     private static RedisKey[] AllKeys(string sale) =>
     [
-        SaleKeys.Meta(sale), SaleKeys.Requests(sale), SaleKeys.Users(sale), SaleKeys.Reservations(sale), SaleKeys.Orders(sale),
+        SaleKeys.Meta(sale), SaleKeys.Requests(sale), SaleKeys.Refusals(sale), SaleKeys.Users(sale), SaleKeys.Reservations(sale),
+        SaleKeys.Orders(sale),
     ];
 
     /// <summary>held + available == total, and held == Σ users == Σ reservation quantities == stream entries.</summary>
@@ -500,17 +743,25 @@ public sealed class RedisInventoryStoreSpecs
         Assert.Equal(records.Length, await Db.StreamLengthAsync(SaleKeys.Orders(sale)));
     }
 
-    private async Task<(long Eval, long EvalSha)> ScriptCallsAsync()
+    /// <summary>How often the server has run <paramref name="command"/>, scripts' calls included (INFO commandstats).</summary>
+    private async Task<long> CallsAsync(string command)
     {
         var info = await _redis.Server.InfoAsync("commandstats");
-        var stats = info.SelectMany(g => g).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        return (Calls("cmdstat_eval"), Calls("cmdstat_evalsha"));
-
-        long Calls(string command) =>
-            stats.TryGetValue(command, out var value)
-                ? long.Parse(value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture)
-                : 0;
+        var stat = info.SelectMany(g => g).FirstOrDefault(kv => kv.Key == "cmdstat_" + command);
+        return stat.Value is null ? 0 : long.Parse(stat.Value.Split(',')[0]["calls=".Length..], CultureInfo.InvariantCulture);
     }
+
+    /// <summary>What reading the reservations should give for a batch: an entry for each reserved item.</summary>
+    private static IEnumerable<ReservationEntry> ExpectedEntries(IReadOnlyList<ReserveItem> items, ReserveBatchResult result) =>
+        items.Zip(result.Outcomes)
+            .Where(p => p.Second.Status == ReserveStatus.Reserved)
+            .Select(p => new ReservationEntry(p.First.UserId, p.First.RequestId, p.Second));
+
+    /// <summary>The same entries in any order (the scan's order is the hash's).</summary>
+    private static void AssertSameReservations(IEnumerable<ReservationEntry> expected, IEnumerable<ReservationEntry> actual) =>
+        Assert.Equal(
+            expected.OrderBy(e => e.Outcome.OrderId, StringComparer.Ordinal),
+            actual.OrderBy(e => e.Outcome.OrderId, StringComparer.Ordinal));
 
     /// <summary>Retries while the store is unavailable, up to a deadline.</summary>
     private static async Task<T> PollAsync<T>(Func<Task<T>> call)

@@ -3,11 +3,15 @@ using Spike.Actors.Inventory;
 namespace Spike.Tests.Support;
 
 /// <summary>
-/// The store's rules in memory, for pure actor tests only (the Redis store has its own specs).
-/// Calls can be held open with <see cref="HoldCalls"/> to observe what the actor does meanwhile.
+/// The store's rules in memory, for pure actor tests only (the Redis store has its own specs). Refusals are kept
+/// for good here (Redis lets them expire). Calls can be held open with <see cref="HoldCalls"/> to observe what the
+/// actor does meanwhile.
 /// </summary>
 public sealed class InMemoryInventoryStore : IInventoryStore
 {
+    /// <summary>Stored for a "not enough left" refusal; each answer reports what is left after its batch.</summary>
+    private static readonly ItemOutcome NotEnoughLeft = new(ReserveStatus.NotEnoughLeft);
+
     private sealed class Sale
     {
         public long Total;
@@ -15,8 +19,10 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         public int Limit;
         public int Window;
         public long Seq;
+        /// <summary>User and request id → the first outcome of that request.</summary>
         public readonly Dictionary<string, ItemOutcome> Requests = [];
         public readonly Dictionary<string, int> Users = [];
+        public readonly List<ReservationEntry> Reservations = [];
     }
 
     private readonly Dictionary<string, Sale> _sales = [];
@@ -51,20 +57,23 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         {
             if (!_sales.TryGetValue(saleId, out var sale))
             {
-                return new ReserveBatchResult(false, 0, items.Select(_ => ItemOutcome.UnknownSale).ToArray());
+                return new ReserveBatchResult(false, 0, 0, items.Select(_ => ItemOutcome.UnknownSale).ToArray());
             }
             var outcomes = items.Select(item => Reserve(saleId, sale, item)).ToArray();
-            return new ReserveBatchResult(true, sale.Total - sale.Held, outcomes);
+            var available = sale.Total - sale.Held;
+            var answers = outcomes.Select(o => o.Status == ReserveStatus.NotEnoughLeft ? ItemOutcome.NotEnough(available) : o).ToArray();
+            return new ReserveBatchResult(true, available, sale.Seq, answers);
         }
     }
 
-    public async Task<IReadOnlyList<ItemOutcome?>> ResolveAsync(string saleId, IReadOnlyList<ReserveItem> items, CancellationToken cancellationToken = default)
+    public async Task<SaleReservations> GetReservationsAsync(string saleId, CancellationToken cancellationToken = default)
     {
         await WaitForGate();
         lock (_lock)
         {
-            return items.Select(item => _sales.TryGetValue(saleId, out var sale)
-                && sale.Requests.TryGetValue(item.UserId + "\n" + item.RequestId, out var first) ? first : null).ToArray();
+            return _sales.TryGetValue(saleId, out var sale)
+                ? new SaleReservations(sale.Seq, sale.Reservations.ToArray())
+                : new SaleReservations(0, []);
         }
     }
 
@@ -119,13 +128,15 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         }
         else if (sale.Total - sale.Held < item.Quantity)
         {
-            outcome = ItemOutcome.SoldOut;
+            outcome = sale.Total > sale.Held ? NotEnoughLeft : ItemOutcome.SoldOut;
         }
         else
         {
             sale.Held += item.Quantity;
             sale.Users[item.UserId] = held + item.Quantity;
-            outcome = ItemOutcome.Reserved($"{saleId}-{++sale.Seq}", DateTimeOffset.UtcNow.AddSeconds(sale.Window).ToUnixTimeMilliseconds());
+            var payBy = DateTimeOffset.UtcNow.AddSeconds(sale.Window).ToUnixTimeMilliseconds();
+            outcome = ItemOutcome.Reserved($"{saleId}-{++sale.Seq}", payBy, item.Quantity);
+            sale.Reservations.Add(new ReservationEntry(item.UserId, item.RequestId, outcome));
         }
         sale.Requests[key] = outcome;
         return outcome;
@@ -144,5 +155,5 @@ public sealed class InMemoryInventoryStore : IInventoryStore
     }
 
     private static SaleSnapshot ToSnapshot(string id, Sale sale) =>
-        new(id, sale.Total, sale.Held, sale.Total - sale.Held, sale.Limit, sale.Window);
+        new(id, sale.Total, sale.Held, sale.Total - sale.Held, sale.Limit, sale.Window, sale.Seq);
 }
