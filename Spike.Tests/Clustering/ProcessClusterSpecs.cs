@@ -130,8 +130,11 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
                     return new Answer(user, json.GetProperty("status").GetString()!,
                         json.TryGetProperty("orderId", out var orderId) ? orderId.GetString() : null, upstream);
                 }
-                Assert.True(response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway
-                    or HttpStatusCode.GatewayTimeout or HttpStatusCode.TooManyRequests, $"unexpected {response.StatusCode} for {user}");
+                if (response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway
+                    or HttpStatusCode.GatewayTimeout or HttpStatusCode.TooManyRequests))
+                {
+                    Assert.Fail($"unexpected {response.StatusCode} for {user}: {await response.Content.ReadAsStringAsync()}");
+                }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
