@@ -38,7 +38,8 @@ public static class SpikeNodeExtensions
         builder.Services.Configure<SpikeOptions>(section);
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisConnection.Connect(options.Redis));
-        builder.Services.AddSingleton<IInventoryStore, RedisInventoryStore>();
+        builder.Services.AddSingleton<IInventoryStore>(services => new RedisInventoryStore(
+            services.GetRequiredService<IConnectionMultiplexer>(), refusalRetention: options.Buy.RefusalRetention));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
 
         builder.Services.AddSingleton<SaleBoard>();

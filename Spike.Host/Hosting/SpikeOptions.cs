@@ -1,5 +1,6 @@
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Host.Redis;
 
 namespace Spike.Host.Hosting;
 
@@ -66,6 +67,12 @@ public sealed class BuyOptions
 
     /// <summary>The longest an HTTP buyer waits before getting "unavailable, retry with the same request id".</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A refused request (sold out, limit reached, not enough left) keeps its answer for a retry with the
+    /// same requestId at least this long after the sale's last refusal; a reserved one as long as the sale exists.
+    /// </summary>
+    public TimeSpan RefusalRetention { get; set; } = RedisInventoryStore.DefaultRefusalRetention;
 
     public StockSettings ToStockSettings() => StockSettings.Default with
     {

@@ -150,4 +150,43 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
         }
         throw new InvalidOperationException($"no inventory node hosts {sale}");
     }
+
+    [Fact]
+    public async Task Should_sell_everything_and_answer_every_buyer_when_buyers_of_one_to_four_race_on_two_nodes()
+    {
+        var (inventory, first, second) = await StartAsync(Inventory, Api, Api) is var n ? (n[0], n[1], n[2]) : default;
+        const int stock = 57;
+        var sale = await Admin.CreateSaleAsync(inventory.Client, stock, perUserLimit: 4, prefix: "q");
+        var nodes = new[] { first, second };
+
+        // 120 buyers of 1-4 tickets (demand 300), then 40 late buyers of one, all retrying until final.
+        var buyers = Enumerable.Range(0, 120).Select(i => (User: $"m{i}", Quantity: (i % 4) + 1))
+            .Concat(Enumerable.Range(0, 40).Select(i => (User: $"late{i}", Quantity: 1))).ToArray();
+        var wave = await Task.WhenAll(buyers.Take(120).Select((b, i) => BuyUntilFinalAsync(nodes[i % 2], sale, b.User, b.Quantity)));
+        var late = await Task.WhenAll(buyers.Skip(120).Select((b, i) => BuyUntilFinalAsync(nodes[i % 2], sale, b.User, b.Quantity)));
+        var answers = wave.Concat(late).ToArray();
+
+        Assert.All(answers, a => Assert.True(a.Status is "reserved" or "sold_out" or "not_enough_left", a.Status));
+        Assert.Equal(stock, answers.Where(a => a.Status == "reserved").Sum(a => a.Quantity));
+        var audit = await SaleAudit.ReadAsync(redis.Database, sale);
+        audit.AssertConsistent(perUserLimit: 4);
+        Assert.Equal(stock, audit.Held);
+    }
+
+    private static async Task<(string Status, int Quantity)> BuyUntilFinalAsync(InProcessNode node, string sale, string user, int quantity)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await node.Client.GetAsync($"/buy/ticket?sale={sale}&user={user}&quantity={quantity}&requestId=r-{user}");
+            var json = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var status = json.GetProperty("status").GetString()!;
+            if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict)
+            {
+                return (status, json.TryGetProperty("quantity", out var q) ? q.GetInt32() : 0);
+            }
+            Assert.True(response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests, $"{user}: {response.StatusCode} {status}");
+            Assert.True(DateTime.UtcNow < deadline, $"{user} got no final answer within 60 s");
+        }
+    }
 }
