@@ -104,6 +104,19 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
     }
 
+    [Fact]
+    public async Task Should_answer_400_and_create_nothing_when_the_sale_id_in_the_path_ends_with_a_newline()
+    {
+        var sale = "bad" + Guid.NewGuid().ToString("N")[..8];
+
+        using var put = await _client.SendAsync(Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}%0A", new { stock = 5 }));
+        using var add = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}%0A/stock", new { add = 1 }));
+        using var read = await _client.SendAsync(Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}%0A"));
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (put.StatusCode, add.StatusCode, read.StatusCode));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale + "\n")));
+    }
+
     /// <summary>Back-in-stock reaches the node's StockActor through pub-sub, asynchronously: poll with a deadline.</summary>
     private async Task AwaitReservedAsync(string url)
     {
