@@ -21,6 +21,7 @@ public interface IInventoryStore
     /// <summary>Creates a sale or replaces its settings, keeping what is held; refuses a total below held.</summary>
     Task<SaleCommandResult> ConfigureSaleAsync(string saleId, SaleSettings settings, CancellationToken cancellationToken = default);
 
+    /// <summary>Adds tickets; refuses (conflict) a total above <see cref="SaleLimits.MaxTotal"/>.</summary>
     Task<SaleCommandResult> AddStockAsync(string saleId, long amount, CancellationToken cancellationToken = default);
 }
 

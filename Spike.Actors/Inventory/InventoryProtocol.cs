@@ -94,7 +94,7 @@ public enum SaleCommandStatus : byte
     Created = 1,
     Updated = 2,
     UnknownSale = 3,
-    /// <summary>The new total would be below what is already held.</summary>
+    /// <summary>The new total would be below what is already held, or above <see cref="SaleLimits.MaxTotal"/>.</summary>
     Conflict = 4,
     Unavailable = 5,
 }

@@ -45,7 +45,7 @@ public static class AdminApi
         var settings = new SaleSettings(body!.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300);
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
-            ?? ApiResults.Check("stock", settings.Stock >= 0 ? null : "is required and must be zero or more")
+            ?? ApiResults.Check("stock", settings.Stock is >= 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 0 and {SaleLimits.MaxTotal}")
             ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= MaxPerUserLimit ? null : $"must be between 1 and {MaxPerUserLimit}")
             ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}");
         return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context.RequestAborted);
@@ -60,7 +60,7 @@ public static class AdminApi
         }
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
-            ?? ApiResults.Check("add", body!.Add > 0 ? null : "is required and must be positive");
+            ?? ApiResults.Check("add", body!.Add is > 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 1 and {SaleLimits.MaxTotal}");
         return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value), context.RequestAborted);
     }
 
@@ -98,7 +98,9 @@ public static class AdminApi
             SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse),
             SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
             SaleCommandStatus.Conflict => TypedResults.Json(
-                new StatusResponse("conflict", Detail: $"stock cannot go below the {result.Sale?.Held} tickets already held"),
+                new StatusResponse("conflict", Detail: command is AddStock
+                    ? $"the total would exceed the maximum of {SaleLimits.MaxTotal} tickets per sale (it is {result.Sale?.Total}); nothing was added"
+                    : $"stock cannot go below the {result.Sale?.Held} tickets already held"),
                 ApiJsonContext.Default.StatusResponse, statusCode: StatusCodes.Status409Conflict),
             _ => ApiResults.Unavailable,
         };

@@ -119,6 +119,7 @@ public sealed class RedisInventoryStore : IInventoryStore
         ArgumentException.ThrowIfNullOrEmpty(saleId);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegative(settings.Stock, nameof(settings));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.Stock, SaleLimits.MaxTotal, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PerUserLimit, 1, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PaymentWindowSeconds, 1, nameof(settings));
 
@@ -134,9 +135,10 @@ public sealed class RedisInventoryStore : IInventoryStore
     {
         ArgumentException.ThrowIfNullOrEmpty(saleId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(amount, SaleLimits.MaxTotal);
 
         var keys = new RedisKey[] { SaleKeys.Meta(saleId) };
-        var args = new RedisValue[] { amount };
+        var args = new RedisValue[] { amount, SaleLimits.MaxTotal };
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.AddStock, keys, args), "adding stock", cancellationToken);
         return ToCommandResult(saleId, (RedisResult[])result!);

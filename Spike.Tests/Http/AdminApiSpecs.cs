@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Spike.Actors.Inventory;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
 
@@ -115,6 +117,61 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
 
         Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (put.StatusCode, add.StatusCode, read.StatusCode));
         Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale + "\n")));
+    }
+
+    [Theory]
+    [InlineData(SaleLimits.MaxTotal + 1)]
+    [InlineData(long.MaxValue)]
+    public async Task Should_answer_400_and_create_nothing_when_stock_is_above_the_maximum(long stock)
+    {
+        var sale = "big" + Guid.NewGuid().ToString("N")[..8];
+
+        using var response = await _client.SendAsync(Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(SaleLimits.MaxTotal.ToString(CultureInfo.InvariantCulture), await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
+    }
+
+    public static TheoryData<string, string> BadAdditions => new()
+    {
+        { """{"add":1000000000001}""", "add" },
+        { """{"add":0}""", "add" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadAdditions))]
+    public async Task Should_answer_400_and_add_nothing_when_an_addition_is_bad(string body, string field)
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+        var request = Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock");
+        request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"the problem does not name '{field}': {problem}");
+        Assert.Equal(3, (await app.AuditAsync(sale)).Total);
+    }
+
+    [Fact]
+    public async Task Should_answer_409_and_add_nothing_when_the_total_would_exceed_the_maximum()
+    {
+        var sale = await app.CreateSaleAsync(stock: SaleLimits.MaxTotal - 5);
+
+        using var above = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 6 }));
+        var aboveBody = await above.Content.ReadFromJsonAsync<JsonElement>();
+        var totalAfterRefusal = (await app.AuditAsync(sale)).Total;
+        using var upToTheMaximum = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 5 }));
+
+        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (above.StatusCode, aboveBody.GetProperty("status").GetString()));
+        Assert.Contains("maximum", aboveBody.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(SaleLimits.MaxTotal - 5, totalAfterRefusal);
+        Assert.Equal(HttpStatusCode.OK, upToTheMaximum.StatusCode);
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(SaleLimits.MaxTotal, audit.Total);
+        audit.AssertConsistent();
     }
 
     /// <summary>Back-in-stock reaches the node's StockActor through pub-sub, asynchronously: poll with a deadline.</summary>

@@ -403,6 +403,30 @@ public sealed class RedisInventoryStoreSpecs
     }
 
     [Fact]
+    public async Task Should_answer_conflict_and_add_nothing_when_the_total_would_exceed_the_maximum()
+    {
+        var sale = await CreateSaleAsync(stock: SaleLimits.MaxTotal - 5);
+
+        var above = await _store.AddStockAsync(sale, 6);
+        var upToTheMaximum = await _store.AddStockAsync(sale, 5);
+
+        Assert.Equal((SaleCommandStatus.Conflict, SaleLimits.MaxTotal - 5), (above.Status, above.Sale!.Total));
+        Assert.Equal(new SaleSnapshot(sale, SaleLimits.MaxTotal, 0, SaleLimits.MaxTotal, 1, Window), upToTheMaximum.Sale);
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_throw_out_of_range_before_calling_redis_when_stock_or_an_addition_exceeds_the_maximum()
+    {
+        var sale = NewSale();
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.ConfigureSaleAsync(sale, new SaleSettings(SaleLimits.MaxTotal + 1, 1, Window)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.AddStockAsync(sale, SaleLimits.MaxTotal + 1));
+
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Meta(sale)));
+    }
+
+    [Fact]
     public async Task Should_reject_a_non_positive_quantity_before_calling_redis()
     {
         var sale = await CreateSaleAsync(stock: 5);

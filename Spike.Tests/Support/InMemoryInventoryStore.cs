@@ -99,6 +99,10 @@ public sealed class InMemoryInventoryStore : IInventoryStore
             {
                 return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
             }
+            if (sale.Total + amount > SaleLimits.MaxTotal)
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.Conflict, ToSnapshot(saleId, sale));
+            }
             sale.Total += amount;
             return new SaleCommandResult(saleId, SaleCommandStatus.Updated, ToSnapshot(saleId, sale));
         }
