@@ -131,14 +131,18 @@ public sealed class RedisInventoryStore : IInventoryStore
     }
 
     public async Task<SaleCommandResult> AddStockAsync(
-        string saleId, long amount, CancellationToken cancellationToken = default)
+        string saleId, long amount, string? operationId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(saleId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(amount, SaleLimits.MaxTotal);
+        if (operationId is { Length: 0 })
+        {
+            throw new ArgumentException("An operation id must not be empty; pass null for none.", nameof(operationId));
+        }
 
-        var keys = new RedisKey[] { SaleKeys.Meta(saleId) };
-        var args = new RedisValue[] { amount, SaleLimits.MaxTotal };
+        var keys = new RedisKey[] { SaleKeys.Meta(saleId), SaleKeys.Operations(saleId) };
+        var args = new RedisValue[] { amount, SaleLimits.MaxTotal, operationId ?? string.Empty };
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.AddStock, keys, args), "adding stock", cancellationToken);
         return ToCommandResult(saleId, (RedisResult[])result!);

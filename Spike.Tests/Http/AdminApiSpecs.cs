@@ -5,6 +5,7 @@ using System.Text.Json;
 using Spike.Actors.Inventory;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
+using StackExchange.Redis;
 
 namespace Spike.Tests.Http;
 
@@ -137,11 +138,14 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
     {
         { """{"add":1000000000001}""", "add" },
         { """{"add":0}""", "add" },
+        { """{"add":1,"operationId":""}""", "operationId" },
+        { """{"add":1,"operationId":"op\n"}""", "operationId" },
+        { "{\"add\":1,\"operationId\":\"" + new string('o', 129) + "\"}", "operationId" },
     };
 
     [Theory]
     [MemberData(nameof(BadAdditions))]
-    public async Task Should_answer_400_and_add_nothing_when_an_addition_is_bad(string body, string field)
+    public async Task Should_answer_400_and_add_nothing_when_an_addition_or_its_operation_id_is_bad(string body, string field)
     {
         var sale = await app.CreateSaleAsync(stock: 3);
         var request = Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock");
@@ -171,6 +175,47 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Equal(HttpStatusCode.OK, upToTheMaximum.StatusCode);
         var audit = await app.AuditAsync(sale);
         Assert.Equal(SaleLimits.MaxTotal, audit.Total);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_add_once_when_stock_is_added_again_with_the_same_operation_id()
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+
+        using var first = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+        using var repeat = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, repeat.StatusCode));
+        Assert.Equal(5, (await repeat.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("total").GetInt64());
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(5, audit.Total);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_answer_503_naming_the_operation_id_and_add_once_when_an_addition_times_out_and_is_retried()
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+        var stall = app.Redis.Database.ExecuteAsync("DEBUG", "SLEEP", "3"); // the script runs after the node gave up on it
+
+        using var timedOut = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+        await Assert.ThrowsAsync<RedisTimeoutException>(() => stall); // the sleep outlasts the fixture's own timeout too
+        var retried = await Poll.UntilResultAsync<HttpStatusCode>(async () =>
+            {
+                using var retry = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+                return retry.StatusCode == HttpStatusCode.ServiceUnavailable ? null : retry.StatusCode;
+            },
+            TimeSpan.FromSeconds(15), "the retry with the same operationId was never answered");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, timedOut.StatusCode);
+        Assert.NotNull(timedOut.Headers.RetryAfter);
+        var body = await timedOut.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("unavailable", body.GetProperty("status").GetString());
+        Assert.Contains("same operationId", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, retried);
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(5, audit.Total);
         audit.AssertConsistent();
     }
 

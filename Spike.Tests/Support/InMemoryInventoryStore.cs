@@ -17,6 +17,7 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         public long Seq;
         public readonly Dictionary<string, ItemOutcome> Requests = [];
         public readonly Dictionary<string, int> Users = [];
+        public readonly Dictionary<string, SaleCommandStatus> Operations = [];
     }
 
     private readonly Dictionary<string, Sale> _sales = [];
@@ -90,7 +91,7 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         }
     }
 
-    public async Task<SaleCommandResult> AddStockAsync(string saleId, long amount, CancellationToken cancellationToken = default)
+    public async Task<SaleCommandResult> AddStockAsync(string saleId, long amount, string? operationId, CancellationToken cancellationToken = default)
     {
         await WaitForGate();
         lock (_lock)
@@ -99,12 +100,19 @@ public sealed class InMemoryInventoryStore : IInventoryStore
             {
                 return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
             }
-            if (sale.Total + amount > SaleLimits.MaxTotal)
+            if (operationId is null || !sale.Operations.TryGetValue(operationId, out var status))
             {
-                return new SaleCommandResult(saleId, SaleCommandStatus.Conflict, ToSnapshot(saleId, sale));
+                status = sale.Total + amount > SaleLimits.MaxTotal ? SaleCommandStatus.Conflict : SaleCommandStatus.Updated;
+                if (status == SaleCommandStatus.Updated)
+                {
+                    sale.Total += amount;
+                }
+                if (operationId is not null)
+                {
+                    sale.Operations[operationId] = status;
+                }
             }
-            sale.Total += amount;
-            return new SaleCommandResult(saleId, SaleCommandStatus.Updated, ToSnapshot(saleId, sale));
+            return new SaleCommandResult(saleId, status, ToSnapshot(saleId, sale));
         }
     }
 
