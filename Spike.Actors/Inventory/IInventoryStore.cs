@@ -22,7 +22,11 @@ public interface IInventoryStore
     /// <summary>Creates a sale or replaces its settings, keeping what is held; refuses a total below held.</summary>
     Task<SaleCommandResult> ConfigureSaleAsync(string saleId, SaleSettings settings, CancellationToken cancellationToken = default);
 
-    Task<SaleCommandResult> AddStockAsync(string saleId, long amount, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Adds tickets; refuses (conflict) a total above <see cref="SaleLimits.MaxTotal"/>. With an
+    /// <paramref name="operationId"/>, a repeat adds nothing and answers the first call's status with the current counts.
+    /// </summary>
+    Task<SaleCommandResult> AddStockAsync(string saleId, long amount, string? operationId, CancellationToken cancellationToken = default);
 }
 
 /// <param name="SaleKnown">False when the sale's key is missing: every item is then <see cref="ReserveStatus.UnknownSale"/>.</param>

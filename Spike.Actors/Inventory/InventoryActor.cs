@@ -207,7 +207,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             var call = pending.Command switch
             {
                 ConfigureSale configure => _store.ConfigureSaleAsync(_saleId, configure.Settings),
-                AddStock add => _store.AddStockAsync(_saleId, add.Amount),
+                AddStock add => _store.AddStockAsync(_saleId, add.Amount, add.OperationId),
                 _ => throw new InvalidOperationException($"Not a sale command: {pending.Command.GetType().Name}"),
             };
             call.PipeTo(Self,

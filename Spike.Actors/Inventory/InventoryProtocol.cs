@@ -136,15 +136,18 @@ public interface ISaleCommand : ISaleMessage;
 /// <summary>Create a sale or replace its settings (keeps what is already held).</summary>
 public sealed record ConfigureSale(string SaleId, SaleSettings Settings) : ISaleCommand;
 
-/// <summary>Put more tickets on sale.</summary>
-public sealed record AddStock(string SaleId, long Amount) : ISaleCommand;
+/// <summary>
+/// Put more tickets on sale. <paramref name="OperationId"/>: the client's id for this addition; a repeat
+/// with it adds nothing and answers the first outcome.
+/// </summary>
+public sealed record AddStock(string SaleId, long Amount, string? OperationId = null) : ISaleCommand;
 
 public enum SaleCommandStatus : byte
 {
     Created = 1,
     Updated = 2,
     UnknownSale = 3,
-    /// <summary>The new total would be below what is already held.</summary>
+    /// <summary>The new total would be below what is already held, or above <see cref="SaleLimits.MaxTotal"/>.</summary>
     Conflict = 4,
     Unavailable = 5,
 }

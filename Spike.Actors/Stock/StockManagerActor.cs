@@ -37,6 +37,12 @@ public sealed class StockManagerActor : ReceiveActor
                 held.Add(buy);
                 return;
             }
+            if (!ActorPath.IsValidPathElement(buy.SaleId))
+            {
+                // No sale can have this id; creating its child would throw and restart this actor, stopping every sale's StockActor.
+                buy.Completion.TrySetResult(ItemOutcome.UnknownSale);
+                return;
+            }
             var child = Context.Child(buy.SaleId);
             if (child.IsNobody())
             {
@@ -82,4 +88,10 @@ public sealed class StockManagerActor : ReceiveActor
         });
         Receive<SubscribeAck>(_ => { });
     }
+
+    /// <summary>
+    /// A StockActor that throws is stopped, not restarted: its PostStop tells its waiting buyers to retry,
+    /// and the sale's next buyer gets a fresh one. Its siblings and this actor carry on.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Spike.Actors.Inventory;
 using Spike.Host.Hosting;
@@ -45,10 +46,10 @@ public static class AdminApi
         var settings = new SaleSettings(body!.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300);
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
-            ?? ApiResults.Check("stock", settings.Stock >= 0 ? null : "is required and must be zero or more")
+            ?? ApiResults.Check("stock", settings.Stock is >= 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 0 and {SaleLimits.MaxTotal}")
             ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= MaxPerUserLimit ? null : $"must be between 1 and {MaxPerUserLimit}")
             ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}");
-        return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context.RequestAborted);
+        return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context);
     }
 
     private static async Task<IResult> AddStock(string id, HttpContext context, IRequiredActor<InventoryRegion> inventory)
@@ -60,8 +61,9 @@ public static class AdminApi
         }
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
-            ?? ApiResults.Check("add", body!.Add > 0 ? null : "is required and must be positive");
-        return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value), context.RequestAborted);
+            ?? ApiResults.Check("add", body!.Add is > 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 1 and {SaleLimits.MaxTotal}")
+            ?? ApiResults.Check("operationId", body!.OperationId is null ? null : RequestRules.CheckId(body.OperationId, required: false));
+        return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value, body.OperationId), context);
     }
 
     private static async Task<IResult> GetSale(string id, IInventoryStore store, CancellationToken cancellationToken)
@@ -81,16 +83,16 @@ public static class AdminApi
         }
     }
 
-    private static async Task<IResult> SendAsync(IActorRef inventory, ISaleCommand command, CancellationToken cancellationToken)
+    private static async Task<IResult> SendAsync(IActorRef inventory, ISaleCommand command, HttpContext context)
     {
         SaleCommandResult result;
         try
         {
-            result = await inventory.Ask<SaleCommandResult>(command, CommandTimeout, cancellationToken);
+            result = await inventory.Ask<SaleCommandResult>(command, CommandTimeout, context.RequestAborted);
         }
         catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
         {
-            return ApiResults.Unavailable;
+            return Unavailable(command, context);
         }
         return result.Status switch
         {
@@ -98,11 +100,24 @@ public static class AdminApi
             SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse),
             SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
             SaleCommandStatus.Conflict => TypedResults.Json(
-                new StatusResponse("conflict", Detail: $"stock cannot go below the {result.Sale?.Held} tickets already held"),
+                new StatusResponse("conflict", Detail: command is AddStock
+                    ? $"the total would exceed the maximum of {SaleLimits.MaxTotal} tickets per sale (it is {result.Sale?.Total}); nothing was added"
+                    : $"stock cannot go below the {result.Sale?.Held} tickets already held"),
                 ApiJsonContext.Default.StatusResponse, statusCode: StatusCodes.Status409Conflict),
-            _ => ApiResults.Unavailable,
+            _ => Unavailable(command, context),
         };
     }
+
+    /// <summary>
+    /// A PUT sets absolute values, so its plain retry is safe. An addition may have run even though no
+    /// answer came: only its operation id lets the retry add once.
+    /// </summary>
+    private static JsonHttpResult<StatusResponse> Unavailable(ISaleCommand command, HttpContext context) =>
+        command is AddStock add
+            ? ApiResults.RetryLater(context, StatusCodes.Status503ServiceUnavailable, new StatusResponse("unavailable", Detail: add.OperationId is null
+                ? "outcome unknown or store down; the stock may have been added: send an operationId and retry with the same one, or read the sale before adding again"
+                : "outcome unknown or store down; retry with the same operationId: it adds the stock at most once"))
+            : ApiResults.Unavailable;
 
     private static SaleResponse ToResponse(SaleSnapshot sale) =>
         new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds);

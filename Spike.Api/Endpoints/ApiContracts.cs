@@ -12,7 +12,7 @@ public sealed record BuyBody(string? Sale, string? User, int? Quantity, string? 
 public sealed record SaleSettingsBody(long? Stock, int? PerUserLimit, int? PaymentWindowSeconds);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record AddStockBody(long? Add);
+public sealed record AddStockBody(long? Add, string? OperationId);
 
 public sealed record ReservedResponse(string Status, string OrderId, string Sale, string User, int Quantity, DateTimeOffset PayBy);
 

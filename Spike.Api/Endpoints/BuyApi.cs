@@ -28,6 +28,11 @@ public static class BuyApi
             {
                 return Task.FromResult<IResult>(ApiResults.Invalid(key, "is not a known field (sale, user, quantity, requestId)"));
             }
+            if (query[key].Count > 1)
+            {
+                // The values would be joined with commas into one id.
+                return Task.FromResult<IResult>(ApiResults.Invalid(key, "must be given once"));
+            }
         }
         int? quantity = null;
         if (query.TryGetValue("quantity", out var rawQuantity))

@@ -1,32 +1,61 @@
 using System.Buffers;
-using System.Text.RegularExpressions;
+using System.Globalization;
+using System.Text;
 
 namespace Spike.Api.Endpoints;
 
 /// <summary>What the API accepts. Pure functions: each returns an error message, or null when valid.</summary>
-public static partial class RequestRules
+/// <remarks>
+/// Every check walks the characters themselves, no regular expression: .NET's <c>$</c> also matches before a
+/// final newline. A sale id names an actor and is part of Redis keys and log lines, so it is plain ASCII.
+/// User, request and operation ids are opaque printable text (path separators, spaces and any script are
+/// fine: they are only Redis hash fields and values); they must reach Redis and the cluster serializer as
+/// UTF-8 unchanged, so invalid UTF-16 (a lone surrogate) is refused along with control characters and line
+/// breaks.
+/// </remarks>
+public static class RequestRules
 {
     public const int MaxIdLength = 128;
+    public const int MaxSaleIdLength = 64;
     public const int MaxBodyBytes = 4 * 1024;
 
-    /// <summary>What <see cref="char.IsControl(char)"/> accepts, searched vectorized (runs on every buy).</summary>
-    private static readonly SearchValues<char> ControlCharacters =
-        SearchValues.Create([.. Enumerable.Range(0, 0xA0).Select(c => (char)c).Where(char.IsControl)]);
+    private const string LettersAndDigits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    private static readonly SearchValues<char> SaleIdFirstCharacters = SearchValues.Create(LettersAndDigits);
+    private static readonly SearchValues<char> SaleIdCharacters = SearchValues.Create(LettersAndDigits + "_.-");
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    private static partial Regex SaleIdPattern();
+    /// <summary>Space to '~': most ids are made of these alone and skip the per-character walk (runs on every buy).</summary>
+    private static readonly SearchValues<char> PrintableAscii =
+        SearchValues.Create([.. Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c)]);
 
+    /// <summary>Sale ids: <c>[A-Za-z0-9][A-Za-z0-9_.-]{0,63}</c>, exactly.</summary>
     public static string? CheckSaleId(string? sale) =>
         string.IsNullOrEmpty(sale) ? "is required (no default sale is configured)"
-        : SaleIdPattern().IsMatch(sale) ? null
-        : "must be 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit";
+        : sale.Length <= MaxSaleIdLength && SaleIdFirstCharacters.Contains(sale[0]) && !sale.AsSpan().ContainsAnyExcept(SaleIdCharacters) ? null
+        : $"must be 1-{MaxSaleIdLength} ASCII letters, digits, '_', '.' or '-', starting with a letter or digit";
 
-    /// <summary>User and request ids: printable, at most 128 characters (they are parts of Redis fields).</summary>
+    /// <summary>User, request and operation ids: printable text, at most 128 UTF-16 characters.</summary>
     public static string? CheckId(string? id, bool required) =>
         string.IsNullOrEmpty(id) ? (required ? "is required" : "must not be empty")
         : id.Length > MaxIdLength ? $"must be at most {MaxIdLength} characters"
-        : id.AsSpan().ContainsAny(ControlCharacters) ? "must not contain control characters"
+        : id.AsSpan().ContainsAnyExcept(PrintableAscii) ? CheckPrintableText(id)
         : null;
 
     public static string? CheckQuantity(int quantity) => quantity > 0 ? null : "must be a positive integer";
+
+    private static string? CheckPrintableText(ReadOnlySpan<char> text)
+    {
+        while (!text.IsEmpty)
+        {
+            if (Rune.DecodeFromUtf16(text, out var rune, out var length) != OperationStatus.Done)
+            {
+                return "must be valid text (no lone UTF-16 surrogates)";
+            }
+            if (Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
+            {
+                return "must not contain control characters or line breaks";
+            }
+            text = text[length..];
+        }
+        return null;
+    }
 }

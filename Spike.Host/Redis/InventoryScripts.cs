@@ -145,16 +145,31 @@ public static class InventoryScripts
         """;
 
     /// <summary>
-    /// KEYS: meta. ARGV: amount. Returns <c>{3}</c> for an unknown sale, else
-    /// <c>{2, total, held, available, limit, window, seq}</c>.
+    /// KEYS: meta, ops. ARGV: amount, maximum total, operation id ('' for none). Returns <c>{3}</c> for an
+    /// unknown sale, else <c>{status, total, held, available, limit, window, seq}</c>: status 2 added, 4 conflict
+    /// (the total would exceed the maximum; nothing added). An operation id seen before adds nothing and
+    /// answers its first status with the current counts.
     /// </summary>
     public const string AddStock = """
         if redis.call('EXISTS', KEYS[1]) == 0 then
           return {3}
         end
-        local total = redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
-        local available = redis.call('HINCRBY', KEYS[1], 'available', ARGV[1])
-        local m = redis.call('HMGET', KEYS[1], 'held', 'limit', 'window', 'seq')
-        return {2, total, tonumber(m[1]), available, tonumber(m[2]), tonumber(m[3]), tonumber(m[4] or '0')}
+        local op = ARGV[3]
+        local status = op ~= '' and redis.call('HGET', KEYS[2], op)
+        if not status then
+          -- both below 2^53, so the sum is exact
+          if tonumber(redis.call('HGET', KEYS[1], 'total')) + tonumber(ARGV[1]) > tonumber(ARGV[2]) then
+            status = '4'
+          else
+            redis.call('HINCRBY', KEYS[1], 'total', ARGV[1])
+            redis.call('HINCRBY', KEYS[1], 'available', ARGV[1])
+            status = '2'
+          end
+          if op ~= '' then
+            redis.call('HSET', KEYS[2], op, status)
+          end
+        end
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq')
+        return {tonumber(status), tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), tonumber(m[6] or '0')}
         """;
 }

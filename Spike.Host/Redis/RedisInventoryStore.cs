@@ -154,6 +154,7 @@ public sealed class RedisInventoryStore : IInventoryStore
         ArgumentException.ThrowIfNullOrEmpty(saleId);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegative(settings.Stock, nameof(settings));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.Stock, SaleLimits.MaxTotal, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PerUserLimit, 1, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PaymentWindowSeconds, 1, nameof(settings));
 
@@ -165,13 +166,18 @@ public sealed class RedisInventoryStore : IInventoryStore
     }
 
     public async Task<SaleCommandResult> AddStockAsync(
-        string saleId, long amount, CancellationToken cancellationToken = default)
+        string saleId, long amount, string? operationId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(saleId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(amount, SaleLimits.MaxTotal);
+        if (operationId is { Length: 0 })
+        {
+            throw new ArgumentException("An operation id must not be empty; pass null for none.", nameof(operationId));
+        }
 
-        var keys = new RedisKey[] { SaleKeys.Meta(saleId) };
-        var args = new RedisValue[] { amount };
+        var keys = new RedisKey[] { SaleKeys.Meta(saleId), SaleKeys.Operations(saleId) };
+        var args = new RedisValue[] { amount, SaleLimits.MaxTotal, operationId ?? string.Empty };
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.AddStock, keys, args), "adding stock", cancellationToken);
         return ToCommandResult(saleId, (RedisResult[])result!);

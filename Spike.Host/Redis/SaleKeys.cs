@@ -22,6 +22,7 @@ namespace Spike.Host.Redis;
 /// <item><c>spike:{sale}:orders</c> STREAM: one entry per reservation with the fields
 /// <see cref="OrderIdField"/>, <see cref="UserField"/>, <see cref="QuantityField"/>, <see cref="PayByField"/>,
 /// <see cref="RequestIdField"/>.</item>
+/// <item><c>spike:{sale}:ops</c> HASH: admin operation id → the status of its first add-stock call.</item>
 /// </list>
 /// Order ids are <c>&lt;sale&gt;-&lt;seq&gt;</c>.
 /// </remarks>
@@ -55,6 +56,8 @@ public static class SaleKeys
     public static string Reservations(string saleId) => Key(saleId, "res");
 
     public static string Orders(string saleId) => Key(saleId, "orders");
+
+    public static string Operations(string saleId) => Key(saleId, "ops");
 
     /// <summary>The field of the request and refusal hashes for one request: user and request id, newline-separated.</summary>
     public static string RequestKey(string userId, string requestId) => userId + "\n" + requestId;

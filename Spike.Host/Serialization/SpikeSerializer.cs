@@ -105,7 +105,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         LeaseRevokedManifest => new LeaseRevoked(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64()),
         SaleStatusChangedManifest => new SaleStatusChanged(reader.ReadString(), reader.ReadBoolean(), ReadNonNegative(reader), reader.ReadInt64()),
         ConfigureSaleManifest => new ConfigureSale(reader.ReadString(), ReadSettings(reader)),
-        AddStockManifest => new AddStock(reader.ReadString(), reader.ReadInt64()),
+        AddStockManifest => new AddStock(reader.ReadString(), reader.ReadInt64(), ReadOptional(reader, r => r.ReadString())),
         SaleCommandResultManifest => new SaleCommandResult(reader.ReadString(), ReadEnum<SaleCommandStatus>(reader), ReadOptional(reader, ReadSnapshot)),
         _ => throw new SerializationException($"Unknown manifest '{manifest}' for {nameof(SpikeSerializer)}"),
     };
@@ -170,6 +170,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
             case AddStock m:
                 writer.Write(m.SaleId);
                 writer.Write(m.Amount);
+                WriteOptional(writer, m.OperationId, (w, operationId) => w.Write(operationId));
                 break;
             case SaleCommandResult m:
                 writer.Write(m.SaleId);

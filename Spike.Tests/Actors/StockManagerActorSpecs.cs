@@ -34,6 +34,52 @@ public sealed class StockManagerActorSpecs(ITestOutputHelper output) : TestKit(o
         inventory.FishForMessage<AcquireLease>(lease => !lease.Holder.Equals(firstActor), TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData("abc\n")]
+    [InlineData("a#b")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public async Task Should_answer_unknown_sale_and_keep_its_stock_actors_when_a_sale_id_cannot_name_an_actor(string badSale)
+    {
+        var inventory = CreateTestProbe();
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), StockSettings.Default with { LeaseChunk = 4 }, new SaleBoard()));
+        var first = Buy.Create(Sale, new ReserveItem("r1", "u1", 1));
+        manager.Tell(first);
+        var lease = inventory.ExpectMsg<AcquireLease>();
+        var stockActor = lease.Holder;
+        stockActor.Tell(new LeaseGranted(Sale, lease.State.Incarnation, 1, 4, 1, Available: 4));
+        var firstBatch = inventory.FishForMessage<ReserveBatch>(_ => true, TimeSpan.FromSeconds(5));
+        stockActor.Tell(new BatchReserved(Sale, lease.State.Incarnation, 2, firstBatch.BatchId, [ItemOutcome.Reserved("s1-1", 1, 1)]));
+        await first.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5));
+
+        var bad = Buy.Create(badSale, new ReserveItem("r2", "u2", 1));
+        manager.Tell(bad);
+        manager.Tell(Buy.Create(Sale, new ReserveItem("r3", "u3", 1)));
+
+        Assert.Equal(ReserveStatus.UnknownSale, (await bad.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5))).Status);
+        // A restarted manager would have stopped its children: the next buyer would go to a new StockActor.
+        var next = inventory.FishForMessage<ReserveBatch>(_ => true, TimeSpan.FromSeconds(5));
+        Assert.Equal(stockActor, next.ReplyTo);
+    }
+
+    [Fact]
+    public async Task Should_stop_a_failing_stock_actor_and_answer_its_waiting_buyers_when_it_throws()
+    {
+        var inventory = CreateTestProbe();
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), StockSettings.Default, new SaleBoard()));
+        var waiting = Buy.Create(Sale, new ReserveItem("r1", "u1", 1));
+        manager.Tell(waiting);
+        var failing = inventory.ExpectMsg<AcquireLease>().Holder;
+        Watch(failing);
+
+        manager.Tell(Buy.Create(Sale, null!)); // a buyer without an item makes the StockActor throw
+
+        ExpectTerminated(failing, TimeSpan.FromSeconds(5));
+        Assert.Equal(ReserveStatus.Unavailable, (await waiting.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5))).Status);
+        manager.Tell(Buy.Create(Sale, new ReserveItem("r2", "u2", 1)));
+        inventory.FishForMessage<AcquireLease>(lease => !lease.Holder.Equals(failing), TimeSpan.FromSeconds(5));
+    }
+
     [Fact]
     public async Task Should_tell_waiting_buyers_to_retry_when_a_stock_actor_stops()
     {

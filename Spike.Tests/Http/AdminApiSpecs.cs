@@ -1,8 +1,11 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Spike.Actors.Inventory;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
+using StackExchange.Redis;
 
 namespace Spike.Tests.Http;
 
@@ -102,6 +105,118 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(field, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
+    }
+
+    [Fact]
+    public async Task Should_answer_400_and_create_nothing_when_the_sale_id_in_the_path_ends_with_a_newline()
+    {
+        var sale = "bad" + Guid.NewGuid().ToString("N")[..8];
+
+        using var put = await _client.SendAsync(Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}%0A", new { stock = 5 }));
+        using var add = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}%0A/stock", new { add = 1 }));
+        using var read = await _client.SendAsync(Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}%0A"));
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (put.StatusCode, add.StatusCode, read.StatusCode));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale + "\n")));
+    }
+
+    [Theory]
+    [InlineData(SaleLimits.MaxTotal + 1)]
+    [InlineData(long.MaxValue)]
+    public async Task Should_answer_400_and_create_nothing_when_stock_is_above_the_maximum(long stock)
+    {
+        var sale = "big" + Guid.NewGuid().ToString("N")[..8];
+
+        using var response = await _client.SendAsync(Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(SaleLimits.MaxTotal.ToString(CultureInfo.InvariantCulture), await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
+    }
+
+    public static TheoryData<string, string> BadAdditions => new()
+    {
+        { """{"add":1000000000001}""", "add" },
+        { """{"add":0}""", "add" },
+        { """{"add":1,"operationId":""}""", "operationId" },
+        { """{"add":1,"operationId":"op\n"}""", "operationId" },
+        { "{\"add\":1,\"operationId\":\"" + new string('o', 129) + "\"}", "operationId" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadAdditions))]
+    public async Task Should_answer_400_and_add_nothing_when_an_addition_or_its_operation_id_is_bad(string body, string field)
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+        var request = Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock");
+        request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"the problem does not name '{field}': {problem}");
+        Assert.Equal(3, (await app.AuditAsync(sale)).Total);
+    }
+
+    [Fact]
+    public async Task Should_answer_409_and_add_nothing_when_the_total_would_exceed_the_maximum()
+    {
+        var sale = await app.CreateSaleAsync(stock: SaleLimits.MaxTotal - 5);
+
+        using var above = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 6 }));
+        var aboveBody = await above.Content.ReadFromJsonAsync<JsonElement>();
+        var totalAfterRefusal = (await app.AuditAsync(sale)).Total;
+        using var upToTheMaximum = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 5 }));
+
+        Assert.Equal((HttpStatusCode.Conflict, "conflict"), (above.StatusCode, aboveBody.GetProperty("status").GetString()));
+        Assert.Contains("maximum", aboveBody.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(SaleLimits.MaxTotal - 5, totalAfterRefusal);
+        Assert.Equal(HttpStatusCode.OK, upToTheMaximum.StatusCode);
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(SaleLimits.MaxTotal, audit.Total);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_add_once_when_stock_is_added_again_with_the_same_operation_id()
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+
+        using var first = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+        using var repeat = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, repeat.StatusCode));
+        Assert.Equal(5, (await repeat.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("total").GetInt64());
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(5, audit.Total);
+        audit.AssertConsistent();
+    }
+
+    [Fact]
+    public async Task Should_answer_503_naming_the_operation_id_and_add_once_when_an_addition_times_out_and_is_retried()
+    {
+        var sale = await app.CreateSaleAsync(stock: 3);
+        var stall = app.Redis.Database.ExecuteAsync("DEBUG", "SLEEP", "3"); // the script runs after the node gave up on it
+
+        using var timedOut = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+        await Assert.ThrowsAsync<RedisTimeoutException>(() => stall); // the sleep outlasts the fixture's own timeout too
+        var retried = await Poll.UntilResultAsync<HttpStatusCode>(async () =>
+            {
+                using var retry = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
+                return retry.StatusCode == HttpStatusCode.ServiceUnavailable ? null : retry.StatusCode;
+            },
+            TimeSpan.FromSeconds(15), "the retry with the same operationId was never answered");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, timedOut.StatusCode);
+        Assert.NotNull(timedOut.Headers.RetryAfter);
+        var body = await timedOut.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("unavailable", body.GetProperty("status").GetString());
+        Assert.Contains("same operationId", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, retried);
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(5, audit.Total);
+        audit.AssertConsistent();
     }
 
     /// <summary>Back-in-stock reaches the node's StockActor through pub-sub, asynchronously: poll with a deadline.</summary>

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Akka.Actor;
+using Microsoft.Extensions.DependencyInjection;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
 
@@ -186,6 +188,51 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         using var response = await _client.GetAsync($"/buy/ticket?sale={Uri.EscapeDataString(sale)}&user=u1");
 
         await AssertBadRequestAsync(response, field);
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    public async Task Should_answer_400_and_keep_the_nodes_stock_actors_when_the_sale_id_ends_with_a_newline(string method)
+    {
+        var sale = await app.CreateSaleAsync(stock: 5);
+        Assert.Equal("reserved", (await BuyAsync($"sale={sale}&user=before")).Status);
+        var stockActor = await StockActorAsync(sale);
+
+        using var response = method == "GET"
+            ? await _client.GetAsync("/buy/ticket?sale=abc%0A&user=x")
+            : await _client.PostAsync("/buy/ticket", new StringContent("""{"sale":"abc\n","user":"x"}""", Encoding.UTF8, "application/json"));
+
+        await AssertBadRequestAsync(response, "sale");
+        Assert.Equal("reserved", (await BuyAsync($"sale={sale}&user=after")).Status);
+        Assert.Equal(stockActor, await StockActorAsync(sale));
+    }
+
+    /// <summary>The node's StockActor of the sale: a restarted StockManager would have replaced it.</summary>
+    private Task<IActorRef> StockActorAsync(string sale) =>
+        app.Services.GetRequiredService<ActorSystem>().ActorSelection($"/user/stock/{sale}").ResolveOne(TimeSpan.FromSeconds(3));
+
+    [Fact]
+    public async Task Should_answer_400_naming_the_field_when_a_query_field_is_repeated()
+    {
+        var sale = await app.CreateSaleAsync(stock: 5);
+
+        using var response = await _client.GetAsync($"/buy/ticket?sale={sale}&user=a&user=b");
+
+        await AssertBadRequestAsync(response, "user");
+        await AssertUntouchedAsync(sale, stock: 5);
+    }
+
+    [Fact]
+    public async Task Should_answer_400_naming_the_field_when_a_json_id_is_a_lone_surrogate()
+    {
+        var sale = await app.CreateSaleAsync(stock: 5);
+        var body = $$"""{"sale":"{{sale}}","user":"u\ud800"}""";
+
+        using var response = await _client.PostAsync("/buy/ticket", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await AssertBadRequestAsync(response, "user");
+        await AssertUntouchedAsync(sale, stock: 5);
     }
 
     public static TheoryData<string, string> BadBodies => new()

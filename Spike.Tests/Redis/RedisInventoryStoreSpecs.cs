@@ -245,7 +245,7 @@ public sealed class RedisInventoryStoreSpecs
     {
         var sale = await CreateSaleAsync(stock: 0);
         var first = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
-        await _store.AddStockAsync(sale, 1);
+        await _store.AddStockAsync(sale, 1, operationId: null);
 
         var retry = await _store.ReserveAsync(sale, [new ReserveItem("r1", "alice", 1)]);
         var fresh = await _store.ReserveAsync(sale, [new ReserveItem("r2", "alice", 1)]);
@@ -364,7 +364,7 @@ public sealed class RedisInventoryStoreSpecs
         var forgetful = new RedisInventoryStore(_redis.Connection, new FixedTime(Now), refusalRetention: TimeSpan.FromSeconds(1));
         var item = new ReserveItem("r1", "alice", 1);
         var refused = await forgetful.ReserveAsync(sale, [item]);
-        await _store.AddStockAsync(sale, 1);
+        await _store.AddStockAsync(sale, 1, operationId: null);
 
         await Poll.UntilAsync(
             async () => !await Db.KeyExistsAsync(SaleKeys.Refusals(sale)), TimeSpan.FromSeconds(10), "the refusals did not expire");
@@ -622,7 +622,7 @@ public sealed class RedisInventoryStoreSpecs
     {
         var sale = NewSale();
 
-        var result = await _store.AddStockAsync(sale, 5);
+        var result = await _store.AddStockAsync(sale, 5, operationId: null);
 
         Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.UnknownSale, null), result);
         Assert.False(await Db.KeyExistsAsync(SaleKeys.Meta(sale)));
@@ -634,12 +634,69 @@ public sealed class RedisInventoryStoreSpecs
         var sale = await CreateSaleAsync(stock: 1);
         await _store.ReserveAsync(sale, DistinctUsers(2));
 
-        var result = await _store.AddStockAsync(sale, 2);
+        var result = await _store.AddStockAsync(sale, 2, operationId: null);
         var after = await _store.ReserveAsync(sale, DistinctUsers(1, "late-"));
 
         Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, new SaleSnapshot(sale, 3, 1, 2, 1, Window, ReservationSeq: 1)), result);
         Assert.Equal(ReserveStatus.Reserved, after.Outcomes[0].Status);
         await AssertConsistentAsync(sale, expectedHeld: 2);
+    }
+
+    [Fact]
+    public async Task Should_add_once_when_stock_is_added_again_with_the_same_operation_id()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+
+        var first = await _store.AddStockAsync(sale, 5, "op-1");
+        var repeat = await _store.AddStockAsync(sale, 5, "op-1");
+        var other = await _store.AddStockAsync(sale, 5, "op-2");
+
+        Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Updated, new SaleSnapshot(sale, 6, 0, 6, 1, Window)), first);
+        Assert.Equal(first, repeat);
+        Assert.Equal(11, other.Sale!.Total);
+        Assert.Equal(2, await Db.HashLengthAsync(SaleKeys.Operations(sale)));
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_add_once_when_an_addition_that_timed_out_is_retried_with_its_operation_id()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+        var sleep = Db.ExecuteAsync("DEBUG", "SLEEP", "3");
+
+        var timedOut = await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.AddStockAsync(sale, 5, "op-1"));
+        await IgnoreFailureAsync(sleep);
+        var retry = await PollAsync(() => _store.AddStockAsync(sale, 5, "op-1"));
+
+        Assert.IsType<RedisTimeoutException>(timedOut.InnerException);
+        Assert.Equal((SaleCommandStatus.Updated, 6L), (retry.Status, retry.Sale!.Total));
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_answer_conflict_and_add_nothing_when_the_total_would_exceed_the_maximum()
+    {
+        var sale = await CreateSaleAsync(stock: SaleLimits.MaxTotal - 5);
+
+        var above = await _store.AddStockAsync(sale, 6, "op-above");
+        var repeat = await _store.AddStockAsync(sale, 6, "op-above");
+        var upToTheMaximum = await _store.AddStockAsync(sale, 5, operationId: null);
+
+        Assert.Equal((SaleCommandStatus.Conflict, SaleLimits.MaxTotal - 5), (above.Status, above.Sale!.Total));
+        Assert.Equal(SaleCommandStatus.Conflict, repeat.Status);
+        Assert.Equal(new SaleSnapshot(sale, SaleLimits.MaxTotal, 0, SaleLimits.MaxTotal, 1, Window), upToTheMaximum.Sale);
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_throw_out_of_range_before_calling_redis_when_stock_or_an_addition_exceeds_the_maximum()
+    {
+        var sale = NewSale();
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.ConfigureSaleAsync(sale, new SaleSettings(SaleLimits.MaxTotal + 1, 1, Window)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _store.AddStockAsync(sale, SaleLimits.MaxTotal + 1, operationId: null));
+
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Meta(sale)));
     }
 
     [Fact]
@@ -670,7 +727,7 @@ public sealed class RedisInventoryStoreSpecs
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ReserveAsync(sale, [new ReserveItem("r2", "bob", 1)]));
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.GetSaleAsync(sale));
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.GetReservationsAsync(sale));
-            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.AddStockAsync(sale, 1));
+            await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.AddStockAsync(sale, 1, operationId: null));
             await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ConfigureSaleAsync(sale, new SaleSettings(9, 1, Window)));
             elapsed.Stop();
         }
@@ -724,7 +781,7 @@ public sealed class RedisInventoryStoreSpecs
     private static RedisKey[] AllKeys(string sale) =>
     [
         SaleKeys.Meta(sale), SaleKeys.Requests(sale), SaleKeys.Refusals(sale), SaleKeys.Users(sale), SaleKeys.Reservations(sale),
-        SaleKeys.Orders(sale),
+        SaleKeys.Orders(sale), SaleKeys.Operations(sale),
     ];
 
     /// <summary>held + available == total, and held == Σ users == Σ reservation quantities == stream entries.</summary>

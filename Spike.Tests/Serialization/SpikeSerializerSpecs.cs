@@ -29,6 +29,7 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
         new SaleStatusChanged("s", SoldOut: true, PerUserLimit: 4, ReservationSeq: 1_000),
         new ConfigureSale("s", new SaleSettings(10_000, 1, 300)),
         new AddStock("s", 5),
+        new AddStock("s", 5, "op-1"),
         new SaleCommandResult("s", SaleCommandStatus.Conflict, new SaleSnapshot("s", 10, 4, 6, 1, 300, 4)),
         new SaleCommandResult("s", SaleCommandStatus.UnknownSale, null),
     };

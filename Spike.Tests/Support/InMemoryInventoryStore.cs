@@ -23,6 +23,7 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         public readonly Dictionary<string, ItemOutcome> Requests = [];
         public readonly Dictionary<string, int> Users = [];
         public readonly List<ReservationEntry> Reservations = [];
+        public readonly Dictionary<string, SaleCommandStatus> Operations = [];
     }
 
     private readonly Dictionary<string, Sale> _sales = [];
@@ -99,7 +100,7 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         }
     }
 
-    public async Task<SaleCommandResult> AddStockAsync(string saleId, long amount, CancellationToken cancellationToken = default)
+    public async Task<SaleCommandResult> AddStockAsync(string saleId, long amount, string? operationId, CancellationToken cancellationToken = default)
     {
         await WaitForGate();
         lock (_lock)
@@ -108,8 +109,19 @@ public sealed class InMemoryInventoryStore : IInventoryStore
             {
                 return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
             }
-            sale.Total += amount;
-            return new SaleCommandResult(saleId, SaleCommandStatus.Updated, ToSnapshot(saleId, sale));
+            if (operationId is null || !sale.Operations.TryGetValue(operationId, out var status))
+            {
+                status = sale.Total + amount > SaleLimits.MaxTotal ? SaleCommandStatus.Conflict : SaleCommandStatus.Updated;
+                if (status == SaleCommandStatus.Updated)
+                {
+                    sale.Total += amount;
+                }
+                if (operationId is not null)
+                {
+                    sale.Operations[operationId] = status;
+                }
+            }
+            return new SaleCommandResult(saleId, status, ToSnapshot(saleId, sale));
         }
     }
 
