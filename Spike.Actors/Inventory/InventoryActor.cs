@@ -52,6 +52,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private readonly List<ReserveBatch> _queuedBatches = [];
     private readonly Queue<PendingCommand> _queuedCommands = new();
     private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
+    /// <summary>Holders asked to release that have not answered yet: asked once, not on every call.</summary>
+    private readonly HashSet<IActorRef> _releaseAsked = [];
     private SaleState? _sale;
     private bool _loadWanted;
     private int _callsInFlight;
@@ -71,7 +73,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<ReserveBatch>(batch =>
         {
             var now = DateTime.UtcNow;
-            _leases.Report(batch.ReplyTo, batch.Holder, now);
+            Reported(batch.ReplyTo, batch.Holder, now);
             _leases.BatchArrived(batch.ReplyTo, batch.Items.Sum(i => (long)i.Quantity), now);
             _queuedBatches.Add(batch);
             RunNextStoreCall();
@@ -87,13 +89,13 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<AcquireLease>(request =>
         {
             Context.Watch(request.Holder);
-            _leases.Report(request.Holder, request.State, DateTime.UtcNow);
+            Reported(request.Holder, request.State, DateTime.UtcNow);
             _leaseWaiters[request.Holder] = request;
             ServeLeaseWaiters();
         });
         Receive<LeaseReturned>(returned =>
         {
-            _leases.Report(returned.Holder, returned.State, DateTime.UtcNow);
+            Reported(returned.Holder, returned.State, DateTime.UtcNow);
             ServeLeaseWaiters();
         });
         Receive<Terminated>(terminated =>
@@ -101,6 +103,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             // A node's StockActor stopped, or its node was downed: its allotment is free again.
             _leases.Reclaim(holder => holder.Equals(terminated.ActorRef));
             _leaseWaiters.Remove(terminated.ActorRef);
+            _releaseAsked.Remove(terminated.ActorRef);
             ServeLeaseWaiters();
         });
         Receive<SweepLeases>(_ =>
@@ -150,6 +153,16 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     {
         Timers.StartPeriodicTimer(nameof(SweepLeases), SweepLeases.Instance, _settings.LeaseSweepInterval);
         Timers.StartPeriodicTimer(nameof(RepublishStatus), RepublishStatus.Instance, _settings.StatusRepublishInterval);
+    }
+
+    /// <summary>
+    /// A holder said what it has. Any message from it also ends a pending release request: it answered,
+    /// or the request was lost and may be sent again.
+    /// </summary>
+    private void Reported(IActorRef holder, HolderState state, DateTime now)
+    {
+        _releaseAsked.Remove(holder);
+        _leases.Report(holder, state, now);
     }
 
     private void QueueCommand(ISaleCommand command)
@@ -374,7 +387,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         {
             // Everything is leased out while buyers wait: ask every holder for what it is not using —
             // starving ones too, whose allotment is too small for their own first buyer.
-            foreach (var holder in _leases.HoldersWithAllotment())
+            foreach (var holder in _leases.HoldersWithAllotment().Where(_releaseAsked.Add))
             {
                 holder.Tell(new ReleaseLease(_saleId));
             }

@@ -133,8 +133,9 @@ public sealed class LeaseBook<THolder> where THolder : notnull
     public IReadOnlyList<THolder> Idle(DateTime cutoff) =>
         _leases.Where(l => l.Value.Amount > 0 && l.Value.Pending == 0 && l.Value.LastActive < cutoff).Select(l => l.Key).ToList();
 
-    /// <summary>Holders that have allotment they might not be using.</summary>
-    public IEnumerable<THolder> HoldersWithAllotment() => _leases.Where(l => l.Value.Amount > 0).Select(l => l.Key);
+    /// <summary>Holders that have allotment they might give back (not counting what is in flight at the authority).</summary>
+    public IEnumerable<THolder> HoldersWithAllotment() =>
+        _leases.Where(l => l.Value.Reported + l.Value.UnacknowledgedSum > 0).Select(l => l.Key);
 
     private static long Send(Lease lease, long amount)
     {

@@ -111,7 +111,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             }
             Reopen();
             _ledger.Grant(granted.Granted);
-            _ledger.RefuseAbove(granted.Available);
+            _ledger.RefuseAbove(granted.Available, _perUserLimit);
             ServeWaiting();
         });
         Receive<SaleUnknown>(_ =>
@@ -240,7 +240,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             buy.Completion.TrySetResult(known);
         }
-        else if (buy.Item.Quantity > _perUserLimit)
+        else if (buy.Item.Quantity > Math.Min(_perUserLimit, SaleLimits.MaxPerUserLimit))
         {
             buy.Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
         }
@@ -318,7 +318,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
         _leaseRequested = true;
         _leaseRequestStarving = starving;
-        var needed = _ledger.FirstWaitingQuantity ?? 1;
+        // Before its first lease a node does not know the sale's limit: no buyer may pull more than the highest one.
+        var needed = Math.Min(_ledger.FirstWaitingQuantity ?? 1, Math.Min(_perUserLimit, SaleLimits.MaxPerUserLimit));
         _inventory.Tell(new AcquireLease(_saleId, Math.Max(_settings.LeaseChunk, needed), needed, starving, Self, State()));
     }
 

@@ -71,20 +71,33 @@ public sealed class StockLedger
         }
     }
 
-    /// <summary>Refuses waiting buyers who ask for more than the sale has left: a final answer, not a wait.</summary>
-    public void RefuseAbove(long available)
+    /// <summary>
+    /// Refuses waiting buyers who ask for more than the sale has left, or more than its per-user limit:
+    /// a final answer, not a wait.
+    /// </summary>
+    public void RefuseAbove(long available, int perUserLimit)
     {
-        if (_waiting.All(buy => buy.Item.Quantity <= available))
+        if (_waiting.All(buy => buy.Item.Quantity <= available && buy.Item.Quantity <= perUserLimit))
         {
             return;
         }
-        var keep = _waiting.Where(buy => buy.Item.Quantity <= available).ToList();
-        foreach (var buy in _waiting.Where(buy => buy.Item.Quantity > available))
-        {
-            buy.Completion.TrySetResult(ItemOutcome.NotEnough(available));
-        }
+        var waiting = _waiting.ToList();
         _waiting.Clear();
-        keep.ForEach(_waiting.Enqueue);
+        foreach (var buy in waiting)
+        {
+            if (buy.Item.Quantity > perUserLimit)
+            {
+                buy.Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
+            }
+            else if (buy.Item.Quantity > available)
+            {
+                buy.Completion.TrySetResult(ItemOutcome.NotEnough(available));
+            }
+            else
+            {
+                _waiting.Enqueue(buy);
+            }
+        }
     }
 
     /// <summary>Answers every waiting buyer created at or before <paramref name="cutoff"/> (or already answered): they waited long enough.</summary>

@@ -13,7 +13,6 @@ namespace Spike.Api.Endpoints;
 public static class AdminApi
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
-    private const int MaxPerUserLimit = 1_000;
     private const int MaxPaymentWindowSeconds = 86_400;
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
@@ -47,7 +46,7 @@ public static class AdminApi
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
             ?? ApiResults.Check("stock", settings.Stock is >= 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 0 and {SaleLimits.MaxTotal}")
-            ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= MaxPerUserLimit ? null : $"must be between 1 and {MaxPerUserLimit}")
+            ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= SaleLimits.MaxPerUserLimit ? null : $"must be between 1 and {SaleLimits.MaxPerUserLimit}")
             ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}");
         return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context);
     }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using Spike.Actors.Inventory;
 
 namespace Spike.Api.Endpoints;
 
@@ -40,7 +41,10 @@ public static class RequestRules
         : id.AsSpan().ContainsAnyExcept(PrintableAscii) ? CheckPrintableText(id)
         : null;
 
-    public static string? CheckQuantity(int quantity) => quantity > 0 ? null : "must be a positive integer";
+    public static string? CheckQuantity(int quantity) =>
+        quantity <= 0 ? "must be a positive integer"
+        : quantity > SaleLimits.MaxPerUserLimit ? $"must be at most {SaleLimits.MaxPerUserLimit} (the highest per-user limit a sale can have)"
+        : null;
 
     private static string? CheckPrintableText(ReadOnlySpan<char> text)
     {

@@ -358,4 +358,22 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
 
         Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { PerUserLimit: 3, SoldOut: false });
     }
+
+    [Fact]
+    public void Should_ask_a_holder_to_release_once_until_it_answers()
+    {
+        var inventory = StartInventory(10);
+        var holder = CreateTestProbe();
+        inventory.Tell(Lease(holder.Ref, 10));
+        var grant = holder.ExpectMsg<LeaseGranted>();
+        var starving = CreateTestProbe();
+
+        inventory.Tell(Lease(starving.Ref, 10));
+        inventory.Tell(Lease(starving.Ref, 10)); // asked again (its request timed out): no second release request
+        holder.ExpectMsg<ReleaseLease>();
+        holder.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        inventory.Tell(new LeaseReturned(Sale, holder.Ref, Fresh with { AckedSeq = grant.Seq, Allotment = 10 }));
+        holder.ExpectMsg<ReleaseLease>(); // it kept everything: asked again once it answered
+    }
 }
