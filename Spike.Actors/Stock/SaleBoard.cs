@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using Spike.Actors.Inventory;
 
 namespace Spike.Actors.Stock;
@@ -18,7 +19,7 @@ public sealed class SaleBoard
     /// <summary>Unknown sale ids remembered at once; beyond it expired ones, then any, are dropped (their next buyer asks again).</summary>
     public const int MaxUnknownSales = 10_000;
 
-    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, ItemOutcome>> _soldOut = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FrozenDictionary<string, ItemOutcome>> _soldOut = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _unknownUntil = new(StringComparer.Ordinal);
 
     /// <summary>The key of a reservation in a sold-out sale's table.</summary>
@@ -33,7 +34,7 @@ public sealed class SaleBoard
     {
         if (_soldOut.TryGetValue(saleId, out var reservations))
         {
-            outcome = (requestId is null ? null : reservations.GetValueOrDefault(ReservationKey(userId, requestId))) ?? ItemOutcome.SoldOut;
+            outcome = (requestId is null ? null : Find(reservations, userId, requestId)) ?? ItemOutcome.SoldOut;
             return true;
         }
         if (_unknownUntil.TryGetValue(saleId, out var until) && Environment.TickCount64 < until)
@@ -45,7 +46,19 @@ public sealed class SaleBoard
         return false;
     }
 
-    internal void SetSoldOut(string saleId, IReadOnlyDictionary<string, ItemOutcome> reservations) => _soldOut[saleId] = reservations;
+    /// <summary>The sale is sold out; <paramref name="reservations"/> are keyed by <see cref="ReservationKey"/> (ordinal).</summary>
+    internal void SetSoldOut(string saleId, FrozenDictionary<string, ItemOutcome> reservations) => _soldOut[saleId] = reservations;
+
+    /// <summary>Looks the reservation up without building its key string: every sold-out answer goes through here.</summary>
+    private static ItemOutcome? Find(FrozenDictionary<string, ItemOutcome> reservations, string userId, string requestId)
+    {
+        var length = userId.Length + 1 + requestId.Length;
+        var buffer = length <= 512 ? stackalloc char[length] : new char[length];
+        userId.AsSpan().CopyTo(buffer);
+        buffer[userId.Length] = '\n';
+        requestId.AsSpan().CopyTo(buffer[(userId.Length + 1)..]);
+        return reservations.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(buffer, out var outcome) ? outcome : null;
+    }
 
     internal void Reopen(string saleId) => _soldOut.TryRemove(saleId, out _);
 
