@@ -93,4 +93,51 @@ public sealed class StockManagerActorSpecs(ITestOutputHelper output) : TestKit(o
 
         Assert.Equal(ReserveStatus.Unavailable, (await waiting.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5))).Status);
     }
+
+    [Fact]
+    public async Task Should_keep_nothing_but_a_board_entry_for_each_sale_that_does_not_exist()
+    {
+        var inventory = CreateTestProbe();
+        var board = new SaleBoard();
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), StockSettings.Default, board));
+        var buys = Enumerable.Range(0, 50).Select(i => Buy.Create($"nope{i}", new ReserveItem("r", "u", 1))).ToArray();
+
+        foreach (var buy in buys)
+        {
+            manager.Tell(buy);
+            inventory.ExpectMsg<AcquireLease>().Holder.Tell(new SaleUnknown(buy.SaleId));
+        }
+
+        Assert.All(await Task.WhenAll(buys.Select(b => b.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5)))),
+            o => Assert.Equal(ReserveStatus.UnknownSale, o.Status));
+        await AwaitAssertAsync(async () => Assert.Empty(await ChildrenOf(manager)), TimeSpan.FromSeconds(5));
+        Assert.All(buys, b => Assert.True(board.TryAnswer(b.SaleId, "u", null, out var o) && o.Status == ReserveStatus.UnknownSale));
+    }
+
+    [Fact]
+    public void Should_stop_answering_unknown_sale_at_once_when_the_sale_is_created()
+    {
+        var inventory = CreateTestProbe();
+        var board = new SaleBoard();
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), StockSettings.Default with { UnknownSaleTtl = TimeSpan.FromHours(1) }, board));
+        manager.Tell(Buy.Create(Sale, new ReserveItem("r", "u", 1)));
+        inventory.ExpectMsg<AcquireLease>().Holder.Tell(new SaleUnknown(Sale));
+        AwaitAssert(() => Assert.True(board.TryAnswer(Sale, "u", null, out _)));
+
+        manager.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0));
+
+        AwaitAssert(() => Assert.False(board.TryAnswer(Sale, "u", null, out _)));
+    }
+
+    private async Task<IActorRef[]> ChildrenOf(IActorRef parent)
+    {
+        var probe = CreateTestProbe();
+        Sys.ActorSelection(parent.Path / "*").Tell(new Identify(null), probe.Ref);
+        var children = new List<IActorRef>();
+        while (await Task.Run(() => probe.ReceiveOne(TimeSpan.FromMilliseconds(300))) is ActorIdentity { Subject: { } child })
+        {
+            children.Add(child);
+        }
+        return [.. children];
+    }
 }
