@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Spike.Host.Redis;
 using Spike.Tests.Support;
 using StackExchange.Redis;
@@ -21,6 +23,9 @@ public sealed class SpikeAppFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
+    /// <summary>What the node logged at Error or above (through Microsoft.Extensions.Logging; Akka's own log is not routed there).</summary>
+    public ErrorLogRecorder ErrorLogs { get; } = new();
+
     public async Task InitializeAsync()
     {
         await Redis.InitializeAsync();
@@ -31,6 +36,7 @@ public sealed class SpikeAppFixture : IAsyncLifetime
             web.UseSetting("Spike:AdminToken", Admin.Token);
             web.UseSetting("Spike:Node:Port", "0");
             web.UseSetting("Spike:Buy:RequestTimeout", "00:00:03");
+            web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs));
         });
         Client = _factory.CreateClient();
         await WaitUntilReadyAsync();
