@@ -106,7 +106,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             _perUserLimit = granted.PerUserLimit;
             if (granted.SoldOut)
             {
-                BeginSoldOut();
+                if (_phase == Phase.Selling)
+                {
+                    BeginSoldOut();
+                }
                 return;
             }
             Reopen();
