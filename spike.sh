@@ -78,8 +78,8 @@ usage: ./spike.sh <command>
   status   show every process (kind, port, pid, alive, ready)
   demo     up (when needed), then a flash sale through nginx: SPIKE_DEMO_STOCK tickets, 3x as many
            unique buyers, one API node and one inventory node killed with SIGKILL halfway; audit
-  test     run every test: dotnet test Spike.sln and nginx/selftest.sh (installs redis-server, nginx,
-           wrk when missing)
+  test     run every test: nginx/selftest.sh, ops/procs-selftest.sh and dotnet test Spike.sln
+           (installs redis-server, nginx, wrk when missing)
   bench    [cluster|node] wrk benchmark of the running system (brings it up when needed).
            cluster (default when inventory nodes run): success path through nginx and directly on
            one API node, /ping through nginx, time to sell out 100,000 tickets to 300,000 buyers.
@@ -145,12 +145,62 @@ kind_match() {
   esac
 }
 
-# is_ours pid kind — the pid is alive and runs what we started
+# proc_state pid kind — what a recorded pid is now:
+#   running   alive, and its command line is that of the kind we started
+#   starting  alive, a child of this shell that has not exec'd yet: start_process forks a subshell
+#             that execs setsid -> env -> the program, and until the first exec its command line is
+#             this script's. On a loaded machine that takes a while. It is ours: give it time (the
+#             callers' deadlines still hold), and stop it like the others.
+#   dead      no such process; or a zombie (it exited, this shell has not reaped it yet); or the pid
+#             now runs something else (ours is gone and the pid was reused)
+# "Not yet exec'd" can only be told apart for the shell that started the process; another
+# invocation (status, down) only ever sees processes whose start has long finished.
+proc_state() {
+  local pid="$1" kind="$2" stat state ppid cmdline
+  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null || ! stat="$(cat 2>/dev/null "/proc/$pid/stat")"; then
+    printf dead
+    return 0
+  fi
+  # /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses
+  read -r state ppid _ <<<"${stat##*) }"
+  case "$state" in
+    Z | X | x) printf dead; return 0 ;;
+  esac
+  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
+  if [[ "$cmdline" == *"$(kind_match "$kind")"* ]]; then
+    printf running
+  elif [ "$ppid" = "$$" ]; then
+    printf starting
+  else
+    printf dead
+  fi
+}
+
+# is_ours pid kind — the pid is alive and is what we started (running, or still starting)
 is_ours() {
-  local pid="$1" kind="$2" cmdline
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmdline" == *"$(kind_match "$kind")"* ]]
+  [ "$(proc_state "$1" "$2")" != dead ]
+}
+
+# is_gone pid — the process has exited: no such pid, or a zombie. Only then may `wait` be used on it
+# (wait on a live process blocks for as long as it runs)
+is_gone() {
+  local stat
+  [ -n "$1" ] && kill -0 "$1" 2>/dev/null && stat="$(cat 2>/dev/null "/proc/$1/stat")" || return 0
+  case "$(awk '{ print $1 }' <<<"${stat##*) }")" in Z | X | x) return 0 ;; esac
+  return 1
+}
+
+# STARTED_HERE[pid] — set for the processes this shell started (start_process): only this shell can
+# collect their exit codes
+declare -A STARTED_HERE=()
+
+# exit_code_of pid — sets EXIT_CODE to the exit status of a process this shell started and that has
+# exited; empty when that is unknown (another invocation started it, or it has not exited). Never
+# blocks: `wait` only sees a pid that is gone or a zombie, and only this shell's own children.
+exit_code_of() {
+  EXIT_CODE=""
+  [ -n "${STARTED_HERE[$1]:-}" ] && is_gone "$1" || return 0
+  if wait "$1" 2>/dev/null; then EXIT_CODE=0; else EXIT_CODE=$?; fi
 }
 
 # node kinds answer /ready on their HTTP port
@@ -225,6 +275,7 @@ start_process() {
   (cd "$dir" && exec setsid "$@" >>"$log" 2>&1 </dev/null) &
   local pid=$!
   printf '%s %s %s %s %s\n' "$name" "$pid" "$kind" "$port" "$log" >>"$PROCS"
+  STARTED_HERE[$pid]=1
   LAST_PID=$pid
 }
 
@@ -297,9 +348,11 @@ start_redis() {
     --daemonize no --logfile ""
   local pid=$LAST_PID deadline=$((SECONDS + 15))
   until [ "$(redis_cli ping 2>/dev/null || true)" = "PONG" ]; do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    # (kill -0 alone would take an exited, not yet reaped redis-server for a running one)
+    if is_gone "$pid"; then
+      exit_code_of "$pid"
       tail -n 20 "$LOGS/redis.log" >&2 || true
-      die "redis-server exited at start (log: $LOGS/redis.log)"
+      die "redis-server exited${EXIT_CODE:+ with code $EXIT_CODE} at start (log: $LOGS/redis.log)"
     fi
     [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$LOGS/redis.log" >&2; die "redis did not answer PING within 15 s"; }
     sleep 0.2
@@ -411,16 +464,18 @@ wait_ready() {
     all=1
     for i in "${!P_NAME[@]}"; do
       [ "${P_KIND[$i]}" = redis ] && continue
-      if ! is_ours "${P_PID[$i]}" "${P_KIND[$i]}"; then
-        local code=""
-        wait "${P_PID[$i]}" 2>/dev/null || code=$?   # its exit code, when this shell started it
-        say "" >&2
-        say "--- last lines of ${P_LOG[$i]} ---" >&2
-        tail -n 40 "${P_LOG[$i]}" >&2 || true
-        stop_all >/dev/null
-        die "${P_NAME[$i]} (pid ${P_PID[$i]}) exited${code:+ with code $code} before it became ready (log above; everything started was stopped)"
-      fi
-      [ "$(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}")" = 200 ] || all=0
+      case "$(proc_state "${P_PID[$i]}" "${P_KIND[$i]}")" in
+        running) [ "$(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}")" = 200 ] || all=0 ;;
+        starting) all=0 ;;   # forked, not exec'd yet (a loaded machine): not ready, not dead
+        dead)
+          exit_code_of "${P_PID[$i]}"
+          say "" >&2
+          say "--- last lines of ${P_LOG[$i]} ---" >&2
+          tail -n 40 "${P_LOG[$i]}" >&2 || true
+          stop_all >/dev/null
+          die "${P_NAME[$i]} (pid ${P_PID[$i]}) exited${EXIT_CODE:+ with code $EXIT_CODE} before it became ready (log above; everything started was stopped)"
+          ;;
+      esac
     done
     [ "$all" -eq 1 ] && { say ""; return 0; }
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -692,10 +747,10 @@ cmd_deps() {
 }
 
 cmd_test() {
-  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl
+  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl python3:python3
   need_dotnet
   mkdir -p "$LOGS"
-  local log="$LOGS/test.log" rc nginx_rc nginx_summary
+  local log="$LOGS/test.log" rc nginx_rc nginx_summary procs_rc procs_summary
   # nginx/selftest.sh: the nginx config's weights, retries, added requestId and headers, checked with
   # real nginx processes (a few seconds, no .NET)
   step "nginx/selftest.sh (output also in .run/logs/nginx-selftest.log)"
@@ -704,6 +759,15 @@ cmd_test() {
   nginx_rc=${PIPESTATUS[0]}
   set -e
   nginx_summary="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$LOGS/nginx-selftest.log" | tail -n 1)"
+  say ""
+  # ops/procs-selftest.sh: this script's own process bookkeeping (wait_ready, stop_all) against a
+  # process that takes long to exec, with fake nodes (about 15 s, no .NET)
+  step "ops/procs-selftest.sh (output also in .run/logs/procs-selftest.log)"
+  set +e
+  bash "$ROOT/ops/procs-selftest.sh" "$ROOT/spike.sh" 2>&1 | tee "$LOGS/procs-selftest.log"
+  procs_rc=${PIPESTATUS[0]}
+  set -e
+  procs_summary="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$LOGS/procs-selftest.log" | tail -n 1)"
   say ""
   step "dotnet test Spike.sln -c $TEST_CONFIGURATION (output also in .run/logs/test.log)"
   set +e
@@ -729,7 +793,9 @@ cmd_test() {
     say "$passed passed, $failed failed, $skipped skipped"
   fi
   say "nginx/selftest.sh: ${nginx_summary:-no summary line} (exit code $nginx_rc)"
+  say "ops/procs-selftest.sh: ${procs_summary:-no summary line} (exit code $procs_rc)"
   [ "$rc" -ne 0 ] || rc=$nginx_rc
+  [ "$rc" -ne 0 ] || rc=$procs_rc
   return "$rc"
 }
 
@@ -1432,7 +1498,7 @@ sellout_run() {
       SELLOUT_S="$(awk -v a="$start" -v b="$now" 'BEGIN { printf "%.2f", b - a }')"
       break
     fi
-    if ! kill -0 "$wrk_pid" 2>/dev/null || awk -v a="$start" -v b="$now" -v m="$SELLOUT_MAX_SECONDS" 'BEGIN { exit !(b - a > m) }'; then
+    if is_gone "$wrk_pid" || awk -v a="$start" -v b="$now" -v m="$SELLOUT_MAX_SECONDS" 'BEGIN { exit !(b - a > m) }'; then
       w1="$(proc_ticks "$wrk_pid")"
       read -r b1 t1 q1 < <(machine_ticks)
       g1="$(all_ticks)"
