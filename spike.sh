@@ -35,7 +35,11 @@ INVENTORY_NODES="${SPIKE_INVENTORY_NODES:-2}"        # 0 = no inventory nodes: e
 INVENTORY_BASE_PORT="${SPIKE_INVENTORY_BASE_PORT:-3101}"   # /healthz and /ready of inventory node 1, 2, ...
 NGINX_PORT="${SPIKE_NGINX_PORT:-8080}"
 AKKA_BASE_PORT="${SPIKE_AKKA_BASE_PORT:-4053}"
-APPENDFSYNC="${SPIKE_REDIS_APPENDFSYNC:-everysec}"
+# When Redis fsyncs its AOF. always: before it answers, so a "reserved" answer is on disk before the
+# node sends it (the README's promise). everysec: once a second in the background; survives a crash
+# of redis-server, but the last ~1 s of answers is lost if the host dies. docs/durability.md has
+# what each costs. Checked by check_redis_fsync.
+REDIS_FSYNC="${SPIKE_REDIS_FSYNC:-always}"
 READY_TIMEOUT="${SPIKE_READY_TIMEOUT:-120}"
 BUILD_CONFIGURATION="${SPIKE_BUILD_CONFIGURATION:-Release}"
 TEST_CONFIGURATION="${SPIKE_TEST_CONFIGURATION:-Release}"
@@ -89,7 +93,7 @@ usage: ./spike.sh <command>
 environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001 3002 3003 3004"), SPIKE_API_WEIGHTS
   ("1 2 3 4"), SPIKE_INVENTORY_NODES (2; 0 = API nodes carry both roles), SPIKE_INVENTORY_BASE_PORT
   (3101), SPIKE_NGINX_PORT (8080), SPIKE_AKKA_BASE_PORT (4053), SPIKE_ADMIN_TOKEN (generated),
-  SPIKE_REDIS_APPENDFSYNC (everysec), SPIKE_READY_TIMEOUT (120 s), SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL,
+  SPIKE_REDIS_FSYNC (always | everysec), SPIKE_READY_TIMEOUT (120 s), SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL,
   SPIKE_DEMO_STOCK (10000), SPIKE_DEMO_BUYERS (3 x stock), SPIKE_DEMO_CONCURRENCY (150), SPIKE_DEMO_KILL (1),
   SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100), SPIKE_BENCH_THREADS (2),
   SPIKE_BENCH_STOCK (5000000), SPIKE_BENCH_SELLOUT_STOCK (100000), SPIKE_BENCH_SELLOUT_BUYERS (300000),
@@ -314,8 +318,39 @@ seed_nodes() {
   done
 }
 
+# check_redis_fsync — SPIKE_REDIS_FSYNC is one of the two modes whose guarantee the README states
+# ("no", the third Redis policy, leaves the fsync to the kernel: no guarantee worth stating).
+# SPIKE_REDIS_APPENDFSYNC, its old name, is refused rather than ignored: whoever set it asked for a
+# mode and should not silently get another one.
+check_redis_fsync() {
+  [ -z "${SPIKE_REDIS_APPENDFSYNC:-}" ] \
+    || die "SPIKE_REDIS_APPENDFSYNC is no longer read; set SPIKE_REDIS_FSYNC=always or SPIKE_REDIS_FSYNC=everysec instead (README: Durability)"
+  case "$REDIS_FSYNC" in
+    always | everysec) ;;
+    *) die "SPIKE_REDIS_FSYNC='$REDIS_FSYNC': use always (a reserved answer is on disk before it is sent) or everysec (up to ~1 s of answers lost if the host dies)" ;;
+  esac
+}
+
+# redis_fsync_now — the appendfsync of the running Redis (CONFIG GET), "?" when it does not answer
+redis_fsync_now() {
+  local v
+  v="$(redis_cli CONFIG GET appendfsync 2>/dev/null | sed -n 2p)"
+  printf '%s' "${v:-?}"
+}
+
+# warn_fsync_differs — `up`, `bench` and `demo` reuse a running system as it is: say so when
+# SPIKE_REDIS_FSYNC asks for another mode than the running Redis has (it takes effect at the next up)
+warn_fsync_differs() {
+  [ -n "${SPIKE_REDIS_FSYNC:-}" ] || return 0
+  local now
+  now="$(redis_fsync_now)"
+  [ "$now" = "$SPIKE_REDIS_FSYNC" ] || [ "$now" = "?" ] \
+    || warn "SPIKE_REDIS_FSYNC=$SPIKE_REDIS_FSYNC, but the running Redis has appendfsync $now; it applies from the next start (./spike.sh down && ./spike.sh up)"
+}
+
 # check_plan — the configuration makes sense before anything starts
 check_plan() {
+  check_redis_fsync
   [[ "$INVENTORY_NODES" =~ ^[0-9]+$ ]] && [ "$INVENTORY_NODES" -le 20 ] \
     || die "SPIKE_INVENTORY_NODES='$INVENTORY_NODES': use a number from 0 to 20"
   [ -n "${API_PORTS// /}" ] || die "SPIKE_API_PORTS is empty: give at least one API port"
@@ -341,10 +376,10 @@ redis_cli() { redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"; }
 
 start_redis() {
   mkdir -p "$RUN/redis"
-  step "starting redis-server on $HOST:$REDIS_PORT (AOF on, appendfsync $APPENDFSYNC, data in .run/redis)"
+  step "starting redis-server on $HOST:$REDIS_PORT (AOF on, appendfsync $REDIS_FSYNC, data in .run/redis)"
   start_process redis redis "$REDIS_PORT" "$LOGS/redis.log" "$RUN/redis" \
     redis-server --bind "$HOST" --port "$REDIS_PORT" --protected-mode yes \
-    --dir "$RUN/redis" --appendonly yes --appendfsync "$APPENDFSYNC" --save "" \
+    --dir "$RUN/redis" --appendonly yes --appendfsync "$REDIS_FSYNC" --save "" \
     --daemonize no --logfile ""
   local pid=$LAST_PID deadline=$((SECONDS + 15))
   until [ "$(redis_cli ping 2>/dev/null || true)" = "PONG" ]; do
@@ -524,7 +559,7 @@ print_summary() {
     case "${P_KIND[$i]}" in
       nginx) printf '  %-12s http://%s:%-6s pid %-8s entry point: weighted round-robin, weights %s; log %s\n' \
                "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "${API_WEIGHTS// /:}" "$RUN/nginx/error.log" ;;
-      redis) printf '  %-12s redis://%s:%-5s pid %-8s AOF on; log %s\n' "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "${P_LOG[$i]}" ;;
+      redis) printf '  %-12s redis://%s:%-5s pid %-8s AOF on, appendfsync %s; log %s\n' "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(redis_fsync_now)" "${P_LOG[$i]}" ;;
       api) printf '  %-12s http://%s:%-6s pid %-8s weight %s, akka %s, roles %s; log %s\n' \
              "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(weight_of "${P_PORT[$i]}")" "$akka" "$roles" "${P_LOG[$i]}" ;;
       inventory) printf '  %-12s http://%s:%-6s pid %-8s /healthz and /ready only, akka %s (seed), roles %s; log %s\n' \
@@ -600,6 +635,8 @@ cmd_up() {
     alive="$(alive_count)"
     if [ "$alive" -gt 0 ] && [ "$alive" -eq "${#P_PID[@]}" ]; then
       say "Spike is already up (started with the configuration in .run/state); reusing it."
+      load_state
+      warn_fsync_differs
       print_summary
       return 0
     elif [ "$alive" -gt 0 ]; then
@@ -648,6 +685,7 @@ cmd_up() {
     printf 'NGINX_PORT=%q\n' "$NGINX_PORT"
     printf 'AKKA_BASE_PORT=%q\n' "$AKKA_BASE_PORT"
     printf 'NODE_ENV=%q\n' "$NODE_ENV"
+    printf 'REDIS_FSYNC=%q\n' "$REDIS_FSYNC"
     printf 'BUILD_COMMIT=%q\n' "$(build_commit)"
   } >"$STATE"
 
@@ -720,6 +758,7 @@ cmd_status() {
       api) detail="weight $(weight_of "${P_PORT[$i]}"), akka $akka, roles $roles" ;;
       inventory) detail="akka $akka, roles $roles" ;;
       nginx) detail="weights ${API_WEIGHTS// /:} over $API_PORTS" ;;
+      redis) detail="AOF, appendfsync $(redis_fsync_now)" ;;
       *) detail="" ;;
     esac
     [[ "$seeds" == *" $akka "* ]] && detail+=", seed"
@@ -857,6 +896,7 @@ ensure_up_for() { # command name — bring the system up when it is not
     fi
   fi
   load_state
+  warn_fsync_differs
   NGINX_BASE="http://$HOST:$NGINX_PORT"
   BASE="$NGINX_BASE"
 }
@@ -1416,6 +1456,7 @@ bench_node() {
     say ""
     say "Spike bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET SDK $(dotnet --version 2>/dev/null || echo '?'), build ${BUILD_COMMIT:-?}"
     say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${BENCH_WARMUP} s warm-up; one node on $BASE, directly; every request a new user; node env: ${NODE_ENV:-none}"
+    say "Redis: AOF, appendfsync $(redis_fsync_now)"
     say ""
     printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/rest/redis/wrk/irq/other"
     printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|-----------------------------------------------"
@@ -1619,7 +1660,7 @@ bench_cluster() {
   {
     say ""
     say "Spike cluster bench $RUN_ID — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores${cpu:+ ($cpu)}, $(. /etc/os-release 2>/dev/null && printf '%s' "$PRETTY_NAME"), .NET SDK $(dotnet --version 2>/dev/null || echo '?'), build ${BUILD_COMMIT:-?}"
-    say "nginx $NGINX_BASE -> $napi API nodes ($API_PORTS, weights ${API_WEIGHTS// /:}), $ninv inventory nodes, Redis; all on this machine"
+    say "nginx $NGINX_BASE -> $napi API nodes ($API_PORTS, weights ${API_WEIGHTS// /:}), $ninv inventory nodes, Redis (AOF, appendfsync $(redis_fsync_now)); all on this machine"
     say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${CLUSTER_WARMUP} s warm-up; every request a new user; node env: ${NODE_ENV:-none}"
     say ""
     # shellcheck disable=SC2059
