@@ -76,10 +76,12 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[3])), H).serve_forever()' Spike.Api.dll "$FAKE_MARK" "$1"
     fi
   }
+  # a port that nothing listens on, below Linux's ephemeral range (32768-60999 by default): a port
+  # in that range can be taken by some outgoing connection between this check and the fake node's bind
   free_port() {
     local p
     for _ in $(seq 1 50); do
-      p=$((20000 + RANDOM % 20000))
+      p=$((20000 + RANDOM % 12000))
       port_busy "$p" || { printf '%s' "$p"; return 0; }
     done
     return 1
