@@ -7,9 +7,9 @@
 --   buy-track  the same, and remembers every request that did not get a 200 back (answered otherwise,
 --              or still in flight when wrk stopped); done() prints them as "PENDING <user>" so the
 --              caller can retry them with the same requestId and make the audit exact
---   first      GET /buy/ticket?sale=<sale>&user=<new user>   (no requestId: the crowd's first attempts,
---              which a sold-out node answers locally; a client's own requestId may be a retry, which
---              the node resolves against Redis)
+--   first      GET /buy/ticket?sale=<sale>&user=<new user>   (no requestId: the crowd's first attempts;
+--              a sold-out node answers these and requests with a requestId alike, from its copy of the
+--              sale's reservations)
 --   ping       GET /ping?user=<new user>  (same request-building work as buy: a fair HTTP ceiling)
 --
 -- done() prints one machine-readable line:
