@@ -291,7 +291,7 @@ http_code() { # url — prints the HTTP status code (000 when nothing answered)
 # Prints one line per node process, in start order: name kind http_port akka_port roles(comma separated)
 #   SPIKE_INVENTORY_NODES=N (2): inventory-1..N (headless Spike.Host, role inventory, /ready on
 #     SPIKE_INVENTORY_BASE_PORT+i), the seeds; then one API node (role api) per SPIKE_API_PORTS entry.
-#   SPIKE_INVENTORY_NODES=0: one node per API port carrying both roles (issue 2's single node); the
+#   SPIKE_INVENTORY_NODES=0: one node per API port carrying both roles; the
 #     first API node is the seed.
 # Akka remoting ports: SPIKE_AKKA_BASE_PORT, +1, +2, ... in this order.
 plan_nodes() {
@@ -1376,7 +1376,7 @@ cmd_bench() {
   fi
 }
 
-# bench_node — issue 2's benchmark of one API node, directly: success path, sold-out path, /ping
+# bench_node — the benchmark of one API node, directly: success path, sold-out path, /ping
 bench_node() {
   BASE="http://$HOST:${API_PORT_LIST[0]}"
   read_procs
