@@ -83,7 +83,7 @@ public static class BuyApi
                 ApiJsonContext.Default.ReservedResponse),
             ReserveStatus.SoldOut => ApiResults.SoldOut,
             ReserveStatus.NotEnoughLeft => TypedResults.Json(
-                new StatusResponse("not_enough_left", Detail: $"only {outcome.Remaining} tickets are left; ask for fewer", Available: outcome.Remaining),
+                new StatusResponse("not_enough_left", Detail: $"only {outcome.Remaining} {(outcome.Remaining == 1 ? "ticket is" : "tickets are")} left; ask for fewer", Available: outcome.Remaining),
                 ApiJsonContext.Default.StatusResponse, statusCode: StatusCodes.Status409Conflict),
             ReserveStatus.LimitReached => ApiResults.LimitReached,
             ReserveStatus.UnknownSale => ApiResults.UnknownSale,
