@@ -274,4 +274,21 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         Assert.Equal((stock, 0L, stock), (audit.Total, audit.Held, audit.Available));
         Assert.Equal(0, await app.Redis.Database.HashLengthAsync(Spike.Host.Redis.SaleKeys.Requests(sale)));
     }
+
+    [Fact]
+    public async Task Should_answer_not_enough_left_at_once_and_still_sell_the_rest_when_a_buyer_asks_for_more_than_remains()
+    {
+        var sale = await app.CreateSaleAsync(stock: 3, perUserLimit: 4);
+
+        var big = await BuyAsync($"sale={sale}&user=big&quantity=4&requestId=big-1");
+        var retry = await BuyAsync($"sale={sale}&user=big&quantity=4&requestId=big-1");
+        var fits = await BuyAsync($"sale={sale}&user=small&quantity=3&requestId=small-1");
+
+        Assert.Equal((HttpStatusCode.Conflict, "not_enough_left"), (big.Code, big.Status));
+        Assert.Equal((HttpStatusCode.Conflict, "not_enough_left"), (retry.Code, retry.Status));
+        Assert.Equal((HttpStatusCode.OK, "reserved"), (fits.Code, fits.Status));
+        var audit = await app.AuditAsync(sale);
+        Assert.Equal(3, audit.Held);
+        audit.AssertConsistent(perUserLimit: 4);
+    }
 }
