@@ -29,6 +29,13 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private sealed record BatchTimedOut(long BatchId);
 
+    /// <summary>A batch sent to the InventoryActor is still unanswered after <see cref="StockSettings.FallbackAfter"/>.</summary>
+    private sealed record BatchSlow(long BatchId);
+
+    private sealed record DirectBatchRan(long BatchId, ReserveBatchResult Result);
+
+    private sealed record DirectBatchFailed(long BatchId, Exception Cause);
+
     private sealed record ReservationsLoaded(SaleReservations Reservations);
 
     private sealed class LoadReservations
@@ -64,6 +71,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private long _loadedReservationSeq = -1;
     private bool _leaseRequested;
     private bool _leaseRequestStarving;
+    /// <summary>The InventoryActor did not answer in time: batches go to the store directly until it grants a lease again.</summary>
+    private bool _direct;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -82,7 +91,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             {
                 return;
             }
-            Timers.Cancel(reserved.BatchId);
+            CancelBatchTimers(reserved.BatchId);
             if (_ledger.Complete(reserved.BatchId, reserved.Outcomes) && reserved.Outcomes.Any(o => o.Status == ReserveStatus.UnknownSale))
             {
                 BecomeUnknown();
@@ -92,7 +101,45 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
         Receive<BatchTimedOut>(timedOut =>
         {
+            Timers.Cancel(SlowKey(timedOut.BatchId));
             _ledger.TimeOut(timedOut.BatchId);
+            ServeWaiting();
+        });
+        Receive<BatchSlow>(slow =>
+        {
+            // The InventoryActor may be gone (its node died, its shard is moving): Redis decides every
+            // request anyway, and the script is idempotent per request id, so the same batch may run
+            // here too; whichever answer comes first completes the buyers.
+            var items = _ledger.ItemsOf(slow.BatchId);
+            if (items.Count > 0)
+            {
+                SellDirectly($"a batch was not answered within {_settings.FallbackAfter.TotalMilliseconds} ms");
+                RunDirect(slow.BatchId, items);
+            }
+        });
+        Receive<DirectBatchRan>(ran =>
+        {
+            CancelBatchTimers(ran.BatchId);
+            if (!_ledger.Complete(ran.BatchId, ran.Result.Outcomes))
+            {
+                return;
+            }
+            if (!ran.Result.SaleKnown)
+            {
+                BecomeUnknown();
+                return;
+            }
+            if (ran.Result.Available <= 0 && _phase == Phase.Selling)
+            {
+                BeginSoldOut();
+            }
+            ServeWaiting();
+        });
+        Receive<DirectBatchFailed>(failed =>
+        {
+            _log.Warning("Selling sale {0} directly failed: {1}", _saleId, failed.Cause.Message);
+            CancelBatchTimers(failed.BatchId);
+            _ledger.TimeOut(failed.BatchId);
             ServeWaiting();
         });
 
@@ -103,6 +150,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
                 return;
             }
             LeaseAnswered();
+            LeaveDirect();
             _perUserLimit = granted.PerUserLimit;
             if (granted.SoldOut)
             {
@@ -129,9 +177,13 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
         Receive<LeaseTimedOut>(_ =>
         {
-            // The request or its answer may have been lost (a shard moving): ask again. Buyers keep
-            // waiting until their own MaxWait.
+            // The request or its answer may have been lost (a shard moving): ask again. Buyers waiting
+            // for allotment are sold directly against the store meanwhile.
             _leaseRequested = false;
+            if (_ledger.WaitingCount > 0)
+            {
+                SellDirectly($"a lease request was not answered within {_settings.LeaseTimeout.TotalMilliseconds} ms");
+            }
             RequestLease();
         });
         Receive<ReleaseLease>(_ =>
@@ -279,7 +331,55 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         foreach (var (batchId, items) in _ledger.TakeBatches(_settings.MaxBatchesInFlight, maxItems))
         {
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
-            _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self, State()));
+            if (_direct)
+            {
+                RunDirect(batchId, items);
+            }
+            else
+            {
+                Timers.StartSingleTimer(SlowKey(batchId), new BatchSlow(batchId), _settings.FallbackAfter);
+                _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self, State()));
+            }
+        }
+    }
+
+    private static string SlowKey(long batchId) => "slow-" + batchId;
+
+    private void CancelBatchTimers(long batchId)
+    {
+        Timers.Cancel(batchId);
+        Timers.Cancel(SlowKey(batchId));
+    }
+
+    private void RunDirect(long batchId, IReadOnlyList<ReserveItem> items) =>
+        _store.ReserveAsync(_saleId, items).PipeTo(Self,
+            success: result => new DirectBatchRan(batchId, result),
+            failure: cause => new DirectBatchFailed(batchId, cause));
+
+    /// <summary>
+    /// Sells against the store directly: every buyer's request goes to Redis, which decides it (no
+    /// oversell without leases), until the InventoryActor answers a lease request again.
+    /// </summary>
+    private void SellDirectly(string why)
+    {
+        if (_direct || _phase != Phase.Selling)
+        {
+            return;
+        }
+        _log.Warning("The inventory of sale {0} does not answer ({1}): selling directly against the store", _saleId, why);
+        _direct = true;
+        _ledger.Unmetered = true;
+        _ledger.Release();
+        ServeWaiting();
+    }
+
+    private void LeaveDirect()
+    {
+        if (_direct)
+        {
+            _log.Info("The inventory of sale {0} answers again: selling on leases", _saleId);
+            _direct = false;
+            _ledger.Unmetered = false;
         }
     }
 

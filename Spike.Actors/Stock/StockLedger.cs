@@ -15,10 +15,18 @@ public sealed class StockLedger
     private readonly Queue<Buy> _waiting = new();
     private readonly Dictionary<long, List<Buy>> _inFlight = [];
     private List<Buy> _next = [];
+    /// <summary>Buyers taken while <see cref="Unmetered"/>: they drew no allotment, so none goes back for them.</summary>
+    private readonly HashSet<Buy> _unmetered = new(ReferenceEqualityComparer.Instance);
     private long _lastBatchId;
 
     /// <summary>Tickets this node may still sell (not counting those in batches).</summary>
     public int Allotment { get; private set; }
+
+    /// <summary>
+    /// Buyers are taken without allotment: the node sells against the authority directly (Redis decides
+    /// every request) while the lease holder cannot answer.
+    /// </summary>
+    public bool Unmetered { get; set; }
 
     public int WaitingCount => _waiting.Count;
 
@@ -175,6 +183,7 @@ public sealed class StockLedger
             {
                 GiveBack(buys[i]);
             }
+            _unmetered.Remove(buys[i]);
             buys[i].Completion.TrySetResult(outcome);
         }
         return true;
@@ -182,6 +191,10 @@ public sealed class StockLedger
 
     /// <summary>The batch's outcome is unknown: its buyers retry with their request ids (which Redis resolves), and its tickets come back.</summary>
     public bool TimeOut(long batchId) => Complete(batchId, []);
+
+    /// <summary>The items of a batch in flight, in its order (empty when it is not in flight).</summary>
+    public IReadOnlyList<ReserveItem> ItemsOf(long batchId) =>
+        _inFlight.TryGetValue(batchId, out var buys) ? buys.ConvertAll(b => b.Item) : [];
 
     /// <summary>The actor stops: every buyer it holds is told to retry.</summary>
     public void AnswerAll(ItemOutcome outcome)
@@ -193,18 +206,32 @@ public sealed class StockLedger
         _waiting.Clear();
         _next = [];
         _inFlight.Clear();
+        _unmetered.Clear();
     }
 
     private bool TryDeduct(Buy buy)
     {
-        if (Allotment < buy.Item.Quantity)
+        if (Unmetered)
+        {
+            _unmetered.Add(buy);
+        }
+        else if (Allotment < buy.Item.Quantity)
         {
             return false;
         }
-        Allotment -= buy.Item.Quantity;
+        else
+        {
+            Allotment -= buy.Item.Quantity;
+        }
         _next.Add(buy);
         return true;
     }
 
-    private void GiveBack(Buy buy) => Allotment += buy.Item.Quantity;
+    private void GiveBack(Buy buy)
+    {
+        if (!_unmetered.Remove(buy))
+        {
+            Allotment += buy.Item.Quantity;
+        }
+    }
 }

@@ -26,6 +26,10 @@ public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<I
 /// <param name="MaxWaiting">Requests queued while allotment is being fetched; beyond it buyers get "busy".</param>
 /// <param name="MaxWait">A buyer queued for allotment longer than this is told to retry (503).</param>
 /// <param name="BatchTimeout">After this a batch's outcome is unknown: buyers are told to retry with their request id.</param>
+/// <param name="FallbackAfter">
+/// A batch the InventoryActor has not answered after this is run against the store directly, and the
+/// node sells directly until the InventoryActor answers again (its node may have died).
+/// </param>
 /// <param name="LeaseTimeout">An unanswered lease request (or a failed read of a sold-out sale's reservations) is tried again after this.</param>
 /// <param name="UnknownSaleTtl">How long "unknown sale" is answered by the front before the authority is asked again (a sale created meanwhile clears it).</param>
 /// <param name="IdleTimeout">A StockActor that saw nothing for this long stops (its lease is then reclaimed).</param>
@@ -36,6 +40,7 @@ public sealed record StockSettings(
     int MaxWaiting,
     TimeSpan MaxWait,
     TimeSpan BatchTimeout,
+    TimeSpan FallbackAfter,
     TimeSpan LeaseTimeout,
     TimeSpan UnknownSaleTtl,
     TimeSpan IdleTimeout)
@@ -47,6 +52,7 @@ public sealed record StockSettings(
         MaxWaiting: 10_000,
         MaxWait: TimeSpan.FromSeconds(5),
         BatchTimeout: TimeSpan.FromSeconds(5),
+        FallbackAfter: TimeSpan.FromSeconds(1),
         LeaseTimeout: TimeSpan.FromSeconds(1),
         UnknownSaleTtl: TimeSpan.FromSeconds(1),
         IdleTimeout: TimeSpan.FromMinutes(5));

@@ -13,7 +13,14 @@ public sealed class LeaseFlowSpecs(ITestOutputHelper output) : TestKit(output: o
     private const string Sale = "s1";
     private readonly InMemoryInventoryStore _store = new();
 
-    private static readonly StockSettings Stock = StockSettings.Default with { LeaseChunk = 1, MaxWait = TimeSpan.FromSeconds(10), LeaseTimeout = TimeSpan.FromMilliseconds(300) };
+    /// <summary>The InventoryActor is alive throughout: the node never falls back to selling directly.</summary>
+    private static readonly StockSettings Stock = StockSettings.Default with
+    {
+        LeaseChunk = 1,
+        MaxWait = TimeSpan.FromSeconds(10),
+        LeaseTimeout = TimeSpan.FromSeconds(5),
+        FallbackAfter = TimeSpan.FromSeconds(30),
+    };
 
     private (IActorRef Inventory, IActorRef[] Nodes) Start(long stock, int limit, StockSettings? settings = null, InventorySettings? inventorySettings = null)
     {

@@ -17,6 +17,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         LeaseChunk = 100,
         MaxBatchesInFlight = 1,
         BatchTimeout = TimeSpan.FromSeconds(30),
+        FallbackAfter = TimeSpan.FromSeconds(30),
         LeaseTimeout = TimeSpan.FromSeconds(30),
     };
 
@@ -183,18 +184,18 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     }
 
     [Fact]
-    public async Task Should_ask_again_for_an_unanswered_lease_and_keep_its_buyer_waiting_until_max_wait()
+    public async Task Should_ask_again_for_an_unanswered_lease_and_sell_its_waiting_buyer_directly_meanwhile()
     {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300));
         var (stock, inventory) = Start(Settings with { LeaseTimeout = TimeSpan.FromMilliseconds(200), MaxWait = TimeSpan.FromSeconds(30) });
         var buy = NewBuy("u1");
 
         stock.Tell(buy);
         inventory.Probe.ExpectMsg<AcquireLease>(); // lost
-        inventory.Probe.ExpectMsg<AcquireLease>(TimeSpan.FromSeconds(3)); // asked again
 
-        Assert.False(buy.IsAnswered);
-        inventory.Grant(5);
-        Assert.Equal("u1", Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).UserId);
+        Assert.Equal(ReserveStatus.Reserved, (await OutcomeOf(buy)).Status);
+        inventory.Probe.ExpectMsg<AcquireLease>(TimeSpan.FromSeconds(3)); // asked again
+        Assert.Equal(1, _store.Snapshot(Sale)!.Held);
     }
 
     [Fact]
@@ -385,5 +386,32 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         Assert.Equal(ReserveStatus.UnknownSale, (await OutcomeOf(buy)).Status);
         Assert.True(_board.TryAnswer(Sale, "u2", null, out var fromBoard));
         Assert.Equal(ReserveStatus.UnknownSale, fromBoard.Status);
+    }
+
+    [Fact]
+    public async Task Should_sell_directly_against_the_store_while_the_inventory_does_not_answer_and_go_back_to_leases_when_it_does()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(100, 1, 300));
+        var (stock, inventory) = StartWithLease(10, Settings with { FallbackAfter = TimeSpan.FromMilliseconds(200) }, ignoreTopUps: true);
+        var first = NewBuy("u1");
+
+        stock.Tell(first);
+        var unanswered = inventory.Probe.ExpectMsg<ReserveBatch>(); // its node died: never answered
+
+        Assert.Equal(ReserveStatus.Reserved, (await OutcomeOf(first)).Status);
+        var direct = Enumerable.Range(2, 5).Select(i => NewBuy($"u{i}")).ToArray();
+        foreach (var buy in direct)
+        {
+            stock.Tell(buy);
+        }
+        Assert.All(await Task.WhenAll(direct.Select(OutcomeOf)), o => Assert.Equal(ReserveStatus.Reserved, o.Status));
+        inventory.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // none of them went to the silent inventory
+
+        inventory.Grant(10); // a new InventoryActor answers
+        stock.Tell(NewBuy("u9"));
+
+        Assert.Equal("u9", Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).UserId);
+        Assert.Equal(6, _store.Snapshot(Sale)!.Held);
+        Assert.Equal("u1", Assert.Single(unanswered.Items).UserId);
     }
 }
