@@ -28,7 +28,8 @@ stops after --max-seconds. It only talks to loopback addresses.
 
 Output: a progress line every --progress seconds on stdout, then a summary file (--summary) of
 "key value" lines for the caller's audit (buyers' final outcomes "outcome_<x>", HTTP statuses
-"status_<code>", sold-out time "soldout_s", ...) plus one line per answering API node:
+"status_<code>", sold-out time "soldout_s", the longest time between two reserved answers
+"longest_reserved_gap_s", ...) plus one line per answering API node:
 "node <address> <answers before> <reserved before> <answers after> <reserved after> <picked before>
 <picked after>" (before/after the halfway mark, by the time each request was sent; "answers": the node
 answered, the last address of X-Spike-Upstream; "picked": nginx's weighted choice, the first address,
@@ -72,6 +73,8 @@ class Stats:
         self.halfway_reserved = None
         self.soldout_time = None       # first poll with available == 0 (seconds since t0)
         self.last_reserved_time = None
+        self.longest_gap = 0.0         # longest time between two reserved answers (seconds)
+        self.longest_gap_end = None    # when that gap ended (seconds since t0)
 
     def node(self, upstream):
         n = self.nodes.get(upstream)
@@ -204,7 +207,10 @@ async def buyer(args, stats, conn, n):
                 if status == 200 and outcome == "reserved":
                     node[1] += 1
                     stats.reserved += 1
-                    stats.last_reserved_time = time.monotonic() - stats.t0
+                    now = time.monotonic() - stats.t0
+                    if stats.last_reserved_time is not None and now - stats.last_reserved_time > stats.longest_gap:
+                        stats.longest_gap, stats.longest_gap_end = now - stats.last_reserved_time, now
+                    stats.last_reserved_time = now
                     if user in stats.reserved_users:
                         stats.duplicate_reserved += 1
                     stats.reserved_users.add(user)
@@ -314,6 +320,8 @@ async def main():
         ("duplicate_reserved", stats.duplicate_reserved),
         ("soldout_s", f"{stats.soldout_time:.3f}" if stats.soldout_time is not None else "none"),
         ("last_reserved_s", f"{stats.last_reserved_time:.3f}" if stats.last_reserved_time is not None else "none"),
+        ("longest_reserved_gap_s", f"{stats.longest_gap:.3f}"),
+        ("longest_reserved_gap_end_s", f"{stats.longest_gap_end:.3f}" if stats.longest_gap_end is not None else "none"),
         ("halfway_s", f"{stats.halfway_time:.3f}" if stats.halfway_time is not None else "none"),
         ("halfway_reserved", stats.halfway_reserved if stats.halfway_reserved is not None else "none"),
         ("answers_per_s", f"{stats.answers / max(elapsed, 1e-6):.0f}"),
