@@ -19,7 +19,8 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
 {
     private static readonly int[] Weights = [1, 2, 3, 4];
 
-    private sealed record Answer(string User, string Status, string? OrderId, string? Upstream);
+    /// <param name="At">When the final answer arrived (UTC, the clock the nodes' logs use).</param>
+    private sealed record Answer(string User, string Status, string? OrderId, string? Upstream, DateTime At);
 
     [Fact]
     public async Task Should_sell_every_ticket_exactly_once_when_an_api_node_and_an_inventory_node_are_killed_mid_sale()
@@ -30,6 +31,7 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
         var sale = await cluster.CreateSaleAsync(stock);
         var finished = 0;
         var killed = new TaskCompletionSource();
+        var killedAt = DateTime.MaxValue;
         var apiVictim = cluster.ApiNodes[^1];
         var inventoryVictim = cluster.InventoryNodes[0]; // the first seed, and the oldest: it hosts the shard coordinator
 
@@ -40,8 +42,9 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
             try
             {
                 var answer = await BuyUntilFinalAsync(cluster, sale, $"user{i}", $"req{i}");
-                if (Interlocked.Increment(ref finished) == buyers / 3)
+                if (Interlocked.Increment(ref finished) == stock / 2) // half the tickets are still for sale
                 {
+                    killedAt = DateTime.UtcNow;
                     apiVictim.Kill();
                     inventoryVictim.Kill();
                     killed.SetResult();
@@ -73,6 +76,32 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
         }
         var late = await cluster.Nginx.GetAsync($"/buy/ticket?sale={sale}&user=late");
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+
+        // The sale went on while the dead inventory node's shards could not move: its removal from the
+        // cluster (which any move waits for) came after reserved answers that followed the kill.
+        var inventorySurvivor = cluster.InventoryNodes.Single(n => n != inventoryVictim);
+        var removedAt = await LoggedAtAsync(inventorySurvivor.Log, $"Member removed [akka.tcp://spike@127.0.0.1:{inventoryVictim.AkkaPort}]");
+        var soldMeanwhile = reserved.Count(a => a.At > killedAt && a.At < removedAt);
+        output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}, removed at {removedAt:HH:mm:ss.fff}, {soldMeanwhile} reserved answers in between");
+        Assert.True(soldMeanwhile > 0, $"no reserved answer between the kill ({killedAt:O}) and the removal ({removedAt:O})");
+    }
+
+    /// <summary>
+    /// The time of the first line of a node's log that contains <paramref name="text"/> (Akka's "[LEVEL][date time]"
+    /// prefix), waiting for it up to a minute: the sale may be over before the cluster has removed a dead node.
+    /// </summary>
+    private static async Task<DateTime> LoggedAtAsync(string log, string text)
+    {
+        string? line = null;
+        await Poll.UntilAsync(async () =>
+        {
+            using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            line = (await reader.ReadToEndAsync()).Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            return line is not null;
+        }, TimeSpan.FromSeconds(60), $"'{text}' did not appear in {log}");
+        var stamp = line!.Split(']')[1].TrimStart('[');
+        return DateTime.ParseExact(stamp, "MM/dd/yyyy HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
     }
 
     [Fact]
@@ -128,7 +157,7 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
                     var json = await response.Content.ReadFromJsonAsync<JsonElement>();
                     var upstream = response.Headers.TryGetValues("X-Spike-Upstream", out var values) ? values.Last() : null;
                     return new Answer(user, json.GetProperty("status").GetString()!,
-                        json.TryGetProperty("orderId", out var orderId) ? orderId.GetString() : null, upstream);
+                        json.TryGetProperty("orderId", out var orderId) ? orderId.GetString() : null, upstream, DateTime.UtcNow);
                 }
                 if (response.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway
                     or HttpStatusCode.GatewayTimeout or HttpStatusCode.TooManyRequests))
