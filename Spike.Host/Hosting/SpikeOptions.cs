@@ -65,6 +65,12 @@ public sealed class BuyOptions
 
     public TimeSpan LeaseIdleTimeout { get; set; } = InventorySettings.Default.LeaseIdleTimeout;
 
+    /// <summary>
+    /// A batch the sale's InventoryActor has not answered after this is run against Redis by the node itself,
+    /// which sells directly until the InventoryActor answers again (its node may have died).
+    /// </summary>
+    public TimeSpan FallbackAfter { get; set; } = StockSettings.Default.FallbackAfter;
+
     /// <summary>The longest an HTTP buyer waits before getting "unavailable, retry with the same request id".</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -81,6 +87,7 @@ public sealed class BuyOptions
         MaxWaiting = MaxWaiting,
         MaxBatchesInFlight = MaxBatchesInFlight,
         MaxWait = RequestTimeout,
+        FallbackAfter = FallbackAfter,
     };
 
     public InventorySettings ToInventorySettings() => InventorySettings.Default with
