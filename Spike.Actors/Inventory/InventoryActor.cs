@@ -273,13 +273,12 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     private void OnBatchesRan(BatchesRan ran)
     {
-        var results = new Dictionary<ReserveItem, ItemOutcome>(ReferenceEqualityComparer.Instance);
-        for (var i = 0; i < ran.Call.Items.Count; i++)
-        {
-            results[ran.Call.Items[i]] = ran.Result.Outcomes[i];
-        }
-        // An item left out of the call (past its deadline) was not run: its buyer retries.
-        AnswerBatches(ran.Call.Batches, item => results.GetValueOrDefault(item) ?? ItemOutcome.Unavailable);
+        // The call ran the batches' items in order, less those past their deadline: those were not run,
+        // and their buyers retry.
+        var run = 0;
+        AnswerBatches(ran.Call.Batches, item => run < ran.Call.Items.Count && ReferenceEquals(ran.Call.Items[run], item)
+            ? ran.Result.Outcomes[run++]
+            : ItemOutcome.Unavailable);
 
         if (!ran.Result.SaleKnown)
         {
@@ -299,7 +298,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         StoreCallDone();
     }
 
-    /// <summary>Answers each batch's sender; the lease book learns what was sold and what goes back to the node.</summary>
+    /// <summary>
+    /// Answers each batch's sender, asking <paramref name="outcomeOf"/> for every item in order; the lease book
+    /// learns what was sold and what goes back to the node.
+    /// </summary>
     private void AnswerBatches(IReadOnlyList<ReserveBatch> batches, Func<ReserveItem, ItemOutcome> outcomeOf)
     {
         var now = DateTime.UtcNow;
