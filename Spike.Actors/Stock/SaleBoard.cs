@@ -22,8 +22,8 @@ public sealed class SaleBoard
     private readonly ConcurrentDictionary<string, FrozenDictionary<string, ItemOutcome>> _soldOut = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _unknownUntil = new(StringComparer.Ordinal);
 
-    /// <summary>The key of a reservation in a sold-out sale's table.</summary>
-    public static string ReservationKey(string userId, string requestId) => userId + "\n" + requestId;
+    /// <summary>Between user and request id in a reservation's key: ids cannot hold line breaks.</summary>
+    private const char KeySeparator = '\n';
 
     /// <summary>
     /// The answer for this request when the front can give it alone: the buyer's reservation or sold out
@@ -46,8 +46,16 @@ public sealed class SaleBoard
         return false;
     }
 
-    /// <summary>The sale is sold out; <paramref name="reservations"/> are keyed by <see cref="ReservationKey"/> (ordinal).</summary>
-    internal void SetSoldOut(string saleId, FrozenDictionary<string, ItemOutcome> reservations) => _soldOut[saleId] = reservations;
+    /// <summary>The sale is sold out; these are all its reservations (one request id twice: the first counts).</summary>
+    internal void SetSoldOut(string saleId, IEnumerable<ReservationEntry> reservations)
+    {
+        var table = new Dictionary<string, ItemOutcome>(StringComparer.Ordinal);
+        foreach (var entry in reservations)
+        {
+            table.TryAdd(entry.UserId + KeySeparator + entry.RequestId, entry.Outcome);
+        }
+        _soldOut[saleId] = table.ToFrozenDictionary(StringComparer.Ordinal);
+    }
 
     /// <summary>Looks the reservation up without building its key string: every sold-out answer goes through here.</summary>
     private static ItemOutcome? Find(FrozenDictionary<string, ItemOutcome> reservations, string userId, string requestId)
@@ -55,7 +63,7 @@ public sealed class SaleBoard
         var length = userId.Length + 1 + requestId.Length;
         var buffer = length <= 512 ? stackalloc char[length] : new char[length];
         userId.AsSpan().CopyTo(buffer);
-        buffer[userId.Length] = '\n';
+        buffer[userId.Length] = KeySeparator;
         requestId.AsSpan().CopyTo(buffer[(userId.Length + 1)..]);
         return reservations.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(buffer, out var outcome) ? outcome : null;
     }

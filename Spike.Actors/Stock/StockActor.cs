@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using Akka.Actor;
 using Akka.Event;
 using Spike.Actors.Inventory;
@@ -228,10 +227,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             }
             _phase = Phase.SoldOut;
             _loadedReservationSeq = loaded.Reservations.ReservationSeq;
-            var reservations = loaded.Reservations.Entries
-                .DistinctBy(e => SaleBoard.ReservationKey(e.UserId, e.RequestId))
-                .ToFrozenDictionary(e => SaleBoard.ReservationKey(e.UserId, e.RequestId), e => e.Outcome, StringComparer.Ordinal);
-            _board.SetSoldOut(_saleId, reservations);
+            _board.SetSoldOut(_saleId, loaded.Reservations.Entries);
             _ledger.AnswerWaiting(AnswerSoldOut);
         });
         Receive<Status.Failure>(failure =>
