@@ -65,7 +65,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// <summary>This instance's identity towards the lease book: a restarted actor starts with nothing.</summary>
     private readonly long _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
     private long _ackedSeq;
-    private int _perUserLimit = int.MaxValue;
+    /// <summary>Until the first lease says the sale's own: the highest any sale may have.</summary>
+    private int _perUserLimit = SaleLimits.MaxPerUserLimit;
     private Phase _phase = Phase.Selling;
     private long _loadedReservationSeq = -1;
     private bool _leaseRequested;
@@ -86,24 +87,13 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Receive<Buy>(OnBuy);
         Receive<BatchReserved>(reserved =>
         {
-            if (!Accept(reserved))
+            if (Accept(reserved))
             {
-                return;
+                BatchAnswered(reserved.BatchId, reserved.Outcomes);
             }
-            CancelBatchTimers(reserved.BatchId);
-            if (_ledger.Complete(reserved.BatchId, reserved.Outcomes) && reserved.Outcomes.Any(o => o.Status == ReserveStatus.UnknownSale))
-            {
-                BecomeUnknown();
-                return;
-            }
-            ServeWaiting();
         });
-        Receive<BatchTimedOut>(timedOut =>
-        {
-            Timers.Cancel(SlowKey(timedOut.BatchId));
-            _ledger.TimeOut(timedOut.BatchId);
-            ServeWaiting();
-        });
+        // The outcome is unknown: the buyers retry with their request ids, which Redis resolves.
+        Receive<BatchTimedOut>(timedOut => BatchAnswered(timedOut.BatchId, []));
         Receive<BatchSlow>(slow =>
         {
             // The InventoryActor may be gone (its node died, its shard is moving): Redis decides every
@@ -118,28 +108,16 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
         Receive<DirectBatchRan>(ran =>
         {
-            CancelBatchTimers(ran.BatchId);
-            if (!_ledger.Complete(ran.BatchId, ran.Result.Outcomes))
+            if (ran.Result.SaleKnown && ran.Result.Available <= 0 && _phase == Phase.Selling)
             {
-                return;
+                BeginSoldOut(); // no InventoryActor broadcasts it
             }
-            if (!ran.Result.SaleKnown)
-            {
-                BecomeUnknown();
-                return;
-            }
-            if (ran.Result.Available <= 0 && _phase == Phase.Selling)
-            {
-                BeginSoldOut();
-            }
-            ServeWaiting();
+            BatchAnswered(ran.BatchId, ran.Result.Outcomes);
         });
         Receive<DirectBatchFailed>(failed =>
         {
             _log.Warning("Selling sale {0} directly failed: {1}", _saleId, failed.Cause.Message);
-            CancelBatchTimers(failed.BatchId);
-            _ledger.TimeOut(failed.BatchId);
-            ServeWaiting();
+            BatchAnswered(failed.BatchId, []);
         });
 
         Receive<LeaseGranted>(granted =>
@@ -287,11 +265,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             buy.Completion.TrySetResult(AnswerSoldOut(buy));
         }
-        else if (_board.TryAnswer(_saleId, buy.Item.UserId, buy.Item.RequestId, out var known))
-        {
-            buy.Completion.TrySetResult(known);
-        }
-        else if (buy.Item.Quantity > Math.Min(_perUserLimit, SaleLimits.MaxPerUserLimit))
+        else if (buy.Item.Quantity > _perUserLimit)
         {
             buy.Completion.TrySetResult(ItemOutcome.QuantityAboveLimit);
         }
@@ -299,6 +273,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             FlushBatches();
             TopUpWhenLow();
+        }
+        else if (_board.TryAnswer(_saleId, buy.Item.UserId, buy.Item.RequestId, out var known))
+        {
+            buy.Completion.TrySetResult(known); // the sale does not exist, and the buyer was on its way here meanwhile
         }
         else if (_ledger.WaitingCount >= _settings.MaxWaiting)
         {
@@ -341,10 +319,20 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private static string SlowKey(long batchId) => "slow-" + batchId;
 
-    private void CancelBatchTimers(long batchId)
+    /// <summary>
+    /// A batch's outcomes came (from the InventoryActor or the store directly), or none will (empty: its
+    /// buyers are told to retry). A late second answer finds the batch gone and changes nothing.
+    /// </summary>
+    private void BatchAnswered(long batchId, IReadOnlyList<ItemOutcome> outcomes)
     {
         Timers.Cancel(batchId);
         Timers.Cancel(SlowKey(batchId));
+        if (_ledger.Complete(batchId, outcomes) && outcomes.Any(o => o.Status == ReserveStatus.UnknownSale))
+        {
+            BecomeUnknown();
+            return;
+        }
+        ServeWaiting();
     }
 
     private void RunDirect(long batchId, IReadOnlyList<ReserveItem> items) =>
@@ -417,8 +405,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(nameof(LeaseTimedOut), LeaseTimedOut.Instance, _settings.LeaseTimeout);
         _leaseRequested = true;
         _leaseRequestStarving = starving;
-        // Before its first lease a node does not know the sale's limit: no buyer may pull more than the highest one.
-        var needed = Math.Min(_ledger.FirstWaitingQuantity ?? 1, Math.Min(_perUserLimit, SaleLimits.MaxPerUserLimit));
+        var needed = _ledger.FirstWaitingQuantity ?? 1;
         _inventory.Tell(new AcquireLease(_saleId, Math.Max(_settings.LeaseChunk, needed), needed, starving, Self, State()));
     }
 

@@ -168,7 +168,8 @@ public sealed class StockLedger
 
     /// <summary>
     /// Answers a batch's buyers from its outcomes and takes back what <see cref="ItemOutcome.ReturnsAllotment"/>.
-    /// False when the batch is not in flight (it timed out: its buyers were answered and its tickets came back then).
+    /// No outcomes: the batch's outcome is unknown (timed out), its buyers retry with their request ids and its
+    /// tickets come back. False when the batch is not in flight (answered already: a late second answer).
     /// </summary>
     public bool Complete(long batchId, IReadOnlyList<ItemOutcome> outcomes)
     {
@@ -188,9 +189,6 @@ public sealed class StockLedger
         }
         return true;
     }
-
-    /// <summary>The batch's outcome is unknown: its buyers retry with their request ids (which Redis resolves), and its tickets come back.</summary>
-    public bool TimeOut(long batchId) => Complete(batchId, []);
 
     /// <summary>The items of a batch in flight, in its order (empty when it is not in flight).</summary>
     public IReadOnlyList<ReserveItem> ItemsOf(long batchId) =>

@@ -112,7 +112,7 @@ public sealed class StockLedgerSpecs
         ledger.TryTake(buy);
         var (batchId, _) = ledger.TakeBatches(1, 10).Single();
 
-        Assert.True(ledger.TimeOut(batchId));
+        Assert.True(ledger.Complete(batchId, [])); // timed out: no outcomes
         Assert.False(ledger.Complete(batchId, [ItemOutcome.Reserved("s-1", 0, 1)]));
 
         Assert.Equal(ItemOutcome.Unavailable, OutcomeOf(buy));
