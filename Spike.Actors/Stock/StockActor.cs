@@ -71,8 +71,6 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private long _loadedReservationSeq = -1;
     private bool _leaseRequested;
     private bool _leaseRequestStarving;
-    /// <summary>The InventoryActor did not answer in time: batches go to the store directly until it grants a lease again.</summary>
-    private bool _direct;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -305,9 +303,9 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         foreach (var (batchId, items) in _ledger.TakeBatches(_settings.MaxBatchesInFlight, maxItems))
         {
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
-            if (_direct)
+            if (_ledger.Unmetered)
             {
-                RunDirect(batchId, items);
+                RunDirect(batchId, items); // the InventoryActor does not answer: see SellDirectly
             }
             else
             {
@@ -346,12 +344,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// </summary>
     private void SellDirectly(string why)
     {
-        if (_direct || _phase != Phase.Selling)
+        if (_ledger.Unmetered || _phase != Phase.Selling)
         {
             return;
         }
         _log.Warning("The inventory of sale {0} does not answer ({1}): selling directly against the store", _saleId, why);
-        _direct = true;
         _ledger.Unmetered = true;
         _ledger.Release();
         ServeWaiting();
@@ -359,10 +356,9 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private void LeaveDirect()
     {
-        if (_direct)
+        if (_ledger.Unmetered)
         {
             _log.Info("The inventory of sale {0} answers again: selling on leases", _saleId);
-            _direct = false;
             _ledger.Unmetered = false;
         }
     }
