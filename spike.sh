@@ -902,6 +902,27 @@ ensure_up_for() { # command name — bring the system up when it is not
 }
 
 # ---- demo: a flash sale through nginx with two nodes killed halfway -------------------------------
+# wait_nginx_routes_all — nginx picks every API node again. A node that was killed and restarted
+# (the previous demo's victims) is left out by nginx for fail_timeout after its old keepalive
+# connections fail; a sale started meanwhile would skew the shares the demo judges. One round of
+# requests (twice the sum of the weights) in which every node answers ends the wait.
+wait_nginx_routes_all() {
+  local w per_round=0 deadline=$((SECONDS + 30)) seen port
+  for w in "${API_WEIGHT_LIST[@]}"; do per_round=$((per_round + w)); done
+  per_round=$((2 * per_round))
+  while :; do
+    seen="$(for _ in $(seq 1 "$per_round"); do
+      curl -s -o /dev/null -D - --max-time 5 "$NGINX_BASE/ping" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]pike-[Uu]pstream: \([^,]*\).*/\1/p'
+    done | sort -u)"
+    local missing=""
+    for port in "${API_PORT_LIST[@]}"; do
+      grep -qx "$HOST:$port" <<<"$seen" || missing+=" $port"
+    done
+    [ -z "$missing" ] && return 0
+    [ "$SECONDS" -lt "$deadline" ] || { warn "nginx still leaves out API node(s)$missing after 30 s; the shares may be skewed"; return 0; }
+  done
+}
+
 # pick_victims — sets VICTIMS (indexes into P_*): the API node with the highest weight (the last of
 # equals) and the first inventory node (the first seed, the oldest member: it hosts the shard
 # coordinator), as long as a majority of the nodes survives (keep-majority) and something is left
@@ -945,6 +966,7 @@ cmd_demo() {
   ensure_pkgs curl:curl redis-cli:redis-tools python3:python3
   STARTED_BY_US=0
   ensure_up_for demo
+  wait_nginx_routes_all
   [[ "$DEMO_STOCK" =~ ^[0-9]+$ ]] && [ "$DEMO_STOCK" -ge 1 ] || die "SPIKE_DEMO_STOCK='$DEMO_STOCK': use a positive number"
   local buyers="${DEMO_BUYERS:-$((3 * DEMO_STOCK))}"
   [[ "$buyers" =~ ^[0-9]+$ ]] && [ "$buyers" -ge 1 ] || die "SPIKE_DEMO_BUYERS='$buyers': use a positive number"
