@@ -8,7 +8,6 @@ builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInf
 
 var app = builder.Build();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
 app.MapHealthApi();
 app.MapBuyApi();
 app.MapAdminApi();

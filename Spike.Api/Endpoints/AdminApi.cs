@@ -111,7 +111,7 @@ public static class AdminApi
     /// A PUT sets absolute values, so its plain retry is safe. An addition may have run even though no
     /// answer came: only its operation id lets the retry add once.
     /// </summary>
-    private static JsonHttpResult<StatusResponse> Unavailable(ISaleCommand command, HttpContext context) =>
+    private static JsonAnswer<StatusResponse> Unavailable(ISaleCommand command, HttpContext context) =>
         command is AddStock add
             ? ApiResults.RetryLater(context, StatusCodes.Status503ServiceUnavailable, new StatusResponse("unavailable", Detail: add.OperationId is null
                 ? "outcome unknown or store down; the stock may have been added: send an operationId and retry with the same one, or read the sale before adding again"

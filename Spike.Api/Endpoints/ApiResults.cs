@@ -5,10 +5,10 @@ namespace Spike.Api.Endpoints;
 /// <summary>The answers shared by the endpoints; fixed ones are built once.</summary>
 public static class ApiResults
 {
-    public static readonly JsonHttpResult<StatusResponse> SoldOut = Status("sold_out", StatusCodes.Status409Conflict);
-    public static readonly JsonHttpResult<StatusResponse> LimitReached = Status("limit_reached", StatusCodes.Status409Conflict);
-    public static readonly JsonHttpResult<StatusResponse> UnknownSale = Status("unknown_sale", StatusCodes.Status404NotFound);
-    public static readonly JsonHttpResult<StatusResponse> Unavailable = Status("unavailable", StatusCodes.Status503ServiceUnavailable);
+    public static readonly JsonAnswer<StatusResponse> SoldOut = Status("sold_out", StatusCodes.Status409Conflict);
+    public static readonly JsonAnswer<StatusResponse> LimitReached = Status("limit_reached", StatusCodes.Status409Conflict);
+    public static readonly JsonAnswer<StatusResponse> UnknownSale = Status("unknown_sale", StatusCodes.Status404NotFound);
+    public static readonly JsonAnswer<StatusResponse> Unavailable = Status("unavailable", StatusCodes.Status503ServiceUnavailable);
 
     /// <summary>400 problem+json naming the bad field.</summary>
     public static ValidationProblem Invalid(string field, string message) =>
@@ -20,12 +20,12 @@ public static class ApiResults
     public static ValidationProblem? Check(string field, string? error) => error is null ? null : Invalid(field, error);
 
     /// <summary>429 or 503 with Retry-After: the client retries, with the same request id.</summary>
-    public static JsonHttpResult<StatusResponse> RetryLater(HttpContext context, int statusCode, StatusResponse response)
+    public static JsonAnswer<StatusResponse> RetryLater(HttpContext context, int statusCode, StatusResponse response)
     {
         context.Response.Headers.RetryAfter = "1";
-        return TypedResults.Json(response, ApiJsonContext.Default.StatusResponse, statusCode: statusCode);
+        return JsonAnswer.Of(statusCode, response, ApiJsonContext.Default.StatusResponse);
     }
 
-    private static JsonHttpResult<StatusResponse> Status(string status, int statusCode) =>
-        TypedResults.Json(new StatusResponse(status), ApiJsonContext.Default.StatusResponse, statusCode: statusCode);
+    private static JsonAnswer<StatusResponse> Status(string status, int statusCode) =>
+        JsonAnswer.Fixed(statusCode, new StatusResponse(status), ApiJsonContext.Default.StatusResponse);
 }
