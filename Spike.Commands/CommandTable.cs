@@ -19,7 +19,7 @@ public static class CommandTable
         "one actor path per line");
 
     public static readonly CommandSpec ClusterShow = new(["cluster", "show"], [], [],
-        "every member: address | [roles] | status | [unreachable] | app-version, then Count: N nodes");
+        "a line per member (address, [roles], status, unreachable, app version), then Count: N nodes");
 
     public static readonly CommandSpec ClusterStatus = new(["cluster", "status"], [], [], "this node's member line");
 
@@ -41,16 +41,16 @@ public static class CommandTable
         "the shard types on this node: a region, or only a proxy");
 
     public static readonly CommandSpec ShardingRegionStats = new(["cluster-sharding", "region-stats"], [], [TypeOption],
-        "per region: address | [roles] | status | [unreachable] | [coordinator] | shards: N | entities: M");
+        "a line per region (address, [roles], status, unreachable, [coordinator], shards, entities)");
 
     public static readonly CommandSpec ShardingShardStats = new(["cluster-sharding", "shard-stats"], [], [TypeOption],
-        "per shard: shard: id | region address | entities: N");
+        "a line per shard (id, region address, entities), then the count");
 
     public static readonly CommandSpec ShardingLocate = new(["cluster-sharding", "locate"], [],
         [TypeOption, new("-e", "--entity", "entity-id", "the entity to find", Required: true)],
         "where an entity's shard lives and whether the entity runs");
 
-    public static readonly CommandSpec SaleList = new(["sale", "list"], [], [], "every sale in Redis: id | total | held | available");
+    public static readonly CommandSpec SaleList = new(["sale", "list"], [], [], "every sale in Redis with its total, held and available");
 
     public static readonly CommandSpec SaleShow = new(["sale", "show"], [new("sale-id", "the sale")], [], "one sale's counts and terms");
 

@@ -89,6 +89,8 @@ public sealed class CommandTableSpecs
     {
         Assert.Equal(CommandTable.All.Count, CommandTable.All.Select(s => s.Name).Distinct().Count());
         Assert.All(CommandTable.All, spec => Assert.Same(spec, CommandTable.Parse(ValidLine(spec)).Command?.Spec));
+        // the interactive CLI draws " | " columns as a table: help lines must stay plain lines
+        Assert.All(CommandTable.All, spec => Assert.DoesNotContain(" | ", spec.Description, StringComparison.Ordinal));
     }
 
     [Theory]
