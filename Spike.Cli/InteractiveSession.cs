@@ -14,7 +14,7 @@ internal sealed class InteractiveSession(NodeEndpoint node, string token)
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        AnsiConsole.MarkupLineInterpolated($"[bold]spike cli[/] {node}: 'help' lists the commands, Tab completes, Up/Down recall, 'exit' or Ctrl+D quits");
+        AnsiConsole.MarkupLineInterpolated($"[bold]spike cli[/] {node}: 'help', Tab completes, Up/Down recall, 'exit' quits");
         var editor = new LineEditor(Complete);
         var prompt = $"{node}> ";
         while (!cancellationToken.IsCancellationRequested)
