@@ -27,7 +27,7 @@ public sealed class CommandHost(IOptions<SpikeOptions> options, ICommandRunner r
     /// <summary>How long commands in flight may finish when the node stops (a <c>cluster leave</c> ends by stopping it).</summary>
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
-    private readonly SemaphoreSlim _slots = new(MaxConnections);
+    private int _open;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -95,8 +95,9 @@ public sealed class CommandHost(IOptions<SpikeOptions> options, ICommandRunner r
     {
         var remote = socket.RemoteEndPoint?.ToString() ?? "?";
         await using var stream = new NetworkStream(socket, ownsSocket: true);
-        if (!await _slots.WaitAsync(TimeSpan.Zero))
+        if (Interlocked.Increment(ref _open) > MaxConnections)
         {
+            Interlocked.Decrement(ref _open);
             logger.LogDebug("Command host dropped a connection from {Remote}: {Max} already open", remote, MaxConnections);
             return;
         }
@@ -128,13 +129,7 @@ public sealed class CommandHost(IOptions<SpikeOptions> options, ICommandRunner r
         }
         finally
         {
-            _slots.Release();
+            Interlocked.Decrement(ref _open);
         }
-    }
-
-    public override void Dispose()
-    {
-        _slots.Dispose();
-        base.Dispose();
     }
 }
