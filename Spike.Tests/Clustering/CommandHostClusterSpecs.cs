@@ -61,7 +61,7 @@ public sealed partial class CommandHostClusterSpecs(RedisServerFixture redis, IT
             var regionStats = await RunAsync(node, "cluster-sharding region-stats -r inventory");
             var regions = regionStats.Output.Select(line => RegionStatsLine().Match(line)).ToArray();
             Assert.All(regions, r => Assert.True(r.Success, $"not a region-stats line: '{r.Value}'\n{regionStats}"));
-            Assert.Equal([inventory0.AkkaAddress, inventory1.AkkaAddress], regions.Select(r => r.Groups["address"].Value).Order());
+            Assert.Equal(new[] { inventory0.AkkaAddress, inventory1.AkkaAddress }.Order(), regions.Select(r => r.Groups["address"].Value).Order());
             Assert.Single(regions, r => r.Groups["coordinator"].Success);
             Assert.True(regions.Sum(r => int.Parse(r.Groups["entities"].Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1,
                 $"the sale's InventoryActor is not counted\n{regionStats}");
