@@ -2,13 +2,12 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Spike.Host.Hosting;
 
 namespace Spike.Host.Commands;
 
 /// <summary>What the command handlers inspect: this node's actor system, cluster and sharding.</summary>
-public sealed class CommandNode(IServiceProvider services, IOptions<SpikeOptions> options)
+public sealed class CommandNode(IServiceProvider services)
 {
     /// <summary>How long a query waits for actors (a region, the coordinator) to answer.</summary>
     public static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(5);
@@ -23,8 +22,6 @@ public sealed class CommandNode(IServiceProvider services, IOptions<SpikeOptions
     public ActorSystem System => services.GetRequiredService<ActorSystem>();
 
     public Cluster Cluster => Cluster.Get(System);
-
-    public SpikeOptions Options => options.Value;
 
     public static IEnumerable<string> ShardTypes => ShardTypeRoles.Keys;
 
