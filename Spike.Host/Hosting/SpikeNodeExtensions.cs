@@ -14,6 +14,7 @@ using Microsoft.Extensions.Hosting;
 using Spike.Actors;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Host.Commands;
 using Spike.Host.Redis;
 using Spike.Host.Serialization;
 using StackExchange.Redis;
@@ -29,7 +30,8 @@ public static class SpikeNodeExtensions
 
     /// <summary>
     /// Everything a Spike node runs, whatever its roles: Redis, the actor system joined to the cluster,
-    /// the inventory shard region (or a proxy), the node's StockActors, serialization and health checks.
+    /// the inventory shard region (or a proxy), the node's StockActors, serialization, health checks and the
+    /// command host.
     /// </summary>
     public static TBuilder AddSpikeNode<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -44,6 +46,8 @@ public static class SpikeNodeExtensions
 
         builder.Services.AddSingleton<SaleBoard>();
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
+        // After AddAkka: hosted services start in order, so the actor system is up before the first command.
+        builder.Services.AddCommandHost();
         return builder;
     }
 

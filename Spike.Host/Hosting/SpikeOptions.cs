@@ -1,5 +1,6 @@
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Commands;
 using Spike.Host.Redis;
 
 namespace Spike.Host.Hosting;
@@ -21,6 +22,8 @@ public sealed class SpikeOptions
     public NodeOptions Node { get; set; } = new();
 
     public BuyOptions Buy { get; set; } = new();
+
+    public CommandHostOptions CommandHost { get; set; } = new();
 }
 
 public sealed class NodeOptions
@@ -97,4 +100,20 @@ public sealed class BuyOptions
         MinItemsToPipeline = MinItemsToPipeline,
         LeaseIdleTimeout = LeaseIdleTimeout,
     };
+}
+
+/// <summary>
+/// The node's command host (cluster inspection for <c>spike cli</c>). It opens only with a token: a node has no
+/// default one, so it is off until the operator sets <c>Spike__CommandHost__Token</c>.
+/// </summary>
+public sealed class CommandHostOptions
+{
+    /// <summary>The address to listen on; loopback, so only this machine's operators reach it.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>9110 by default, as Petabridge.Cmd; launchers give node i port 9110 + i. 0 turns the host off.</summary>
+    public int Port { get; set; } = NodeEndpoint.BasePort;
+
+    /// <summary>What a client must present. Never logged.</summary>
+    public string? Token { get; set; }
 }

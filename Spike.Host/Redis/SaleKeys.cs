@@ -47,6 +47,21 @@ public static class SaleKeys
 
     public static string Meta(string saleId) => Key(saleId, "meta");
 
+    /// <summary>A SCAN pattern matching every sale's meta key (Redis globs treat braces literally).</summary>
+    public const string MetaPattern = Prefix + "{*}:meta";
+
+    /// <summary>The sale id of a key that <see cref="MetaPattern"/> matched.</summary>
+    public static string SaleIdOfMeta(string metaKey)
+    {
+        ArgumentNullException.ThrowIfNull(metaKey);
+        const string start = Prefix + "{";
+        const string end = "}:meta";
+        return metaKey.StartsWith(start, StringComparison.Ordinal) && metaKey.EndsWith(end, StringComparison.Ordinal)
+            && metaKey.Length > start.Length + end.Length
+            ? metaKey[start.Length..^end.Length]
+            : throw new ArgumentException($"'{metaKey}' is not a sale's meta key", nameof(metaKey));
+    }
+
     public static string Requests(string saleId) => Key(saleId, "req");
 
     public static string Refusals(string saleId) => Key(saleId, "refusals");

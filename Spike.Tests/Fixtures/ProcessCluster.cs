@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Spike.Commands;
 using Spike.Tests.Support;
 
 namespace Spike.Tests.Fixtures;
@@ -14,6 +15,9 @@ namespace Spike.Tests.Fixtures;
 public sealed class ProcessCluster : IAsyncDisposable
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(90);
+
+    /// <summary>The command host token every node is started with.</summary>
+    public const string CommandToken = "test-command-token";
 
     private readonly string _runDirectory = Directory.CreateTempSubdirectory("spike-cluster-").FullName;
     private readonly List<Process> _processes = [];
@@ -78,13 +82,16 @@ public sealed class ProcessCluster : IAsyncDisposable
         env["Spike__Node__Hostname"] = "127.0.0.1";
         env["Spike__Node__Port"] = akkaPort.ToString(CultureInfo.InvariantCulture);
         env["Spike__Node__Roles__0"] = role;
+        var commandPort = FreePort.Next();
+        env["Spike__CommandHost__Port"] = commandPort.ToString(CultureInfo.InvariantCulture);
+        env["Spike__CommandHost__Token"] = CommandToken;
         for (var i = 0; i < seeds.Length; i++)
         {
             env[$"Spike__Node__SeedNodes__{i}"] = seeds[i];
         }
         var log = Path.Combine(_runDirectory, $"{role}-{httpPort}.log");
         var process = StartLogged(info, log);
-        return new ClusterNode(role, httpPort, akkaPort, weight, process, log);
+        return new ClusterNode(role, httpPort, akkaPort, commandPort, weight, process, log);
     }
 
     private async Task StartNginxAsync()
@@ -200,11 +207,20 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 }
 
-public sealed record ClusterNode(string Role, int HttpPort, int AkkaPort, int Weight, Process Process, string Log)
+public sealed record ClusterNode(string Role, int HttpPort, int AkkaPort, int CommandPort, int Weight, Process Process, string Log)
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     public string Url => $"http://127.0.0.1:{HttpPort}";
+
+    /// <summary>The node's cluster address, as members are listed.</summary>
+    public string AkkaAddress => $"akka.tcp://spike@127.0.0.1:{AkkaPort}";
+
+    public NodeEndpoint CommandHost => new("127.0.0.1", CommandPort);
+
+    /// <summary>Runs a command on the node's command host with the cluster's token.</summary>
+    public Task<CommandResult> RunCommandAsync(string commandLine) =>
+        CommandClient.RunToEndAsync(CommandHost, ProcessCluster.CommandToken, commandLine);
 
     /// <summary>SIGKILL: no leave, no hand-off; the cluster finds out through the failure detector.</summary>
     public void Kill() => Process.Kill();

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Spike.Cli;
+
+// One root command, one subcommand per verb of the tool: a new verb is a new Create() added here.
+var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluster")
+{
+    CliCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

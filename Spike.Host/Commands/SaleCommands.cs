@@ -1,0 +1,55 @@
+using Spike.Actors.Inventory;
+using Spike.Commands;
+using Spike.Host.Redis;
+
+namespace Spike.Host.Commands;
+
+/// <summary>Every sale Redis holds, with the counts the admin API's <c>GET /admin/sales/{id}</c> answers.</summary>
+public sealed class SaleListCommand(SaleCatalog catalog, IInventoryStore store) : ICommandHandler
+{
+    private const int MaxSales = 1000;
+
+    public CommandSpec Spec => CommandTable.SaleList;
+
+    public async Task<int> RunAsync(ParsedCommand command, CommandOutput output, CancellationToken cancellationToken)
+    {
+        var ids = await catalog.ListSaleIdsAsync(MaxSales + 1, cancellationToken);
+        var shown = 0;
+        foreach (var id in ids.Take(MaxSales))
+        {
+            // a sale deleted between the scan and the read is simply not shown
+            if (await store.GetSaleAsync(id, cancellationToken) is { } sale)
+            {
+                await output.LineAsync($"{sale.Id} | total: {sale.Total} | held: {sale.Held} | available: {sale.Available}");
+                shown++;
+            }
+        }
+        await output.LineAsync(ids.Count > MaxSales ? $"Count: first {shown} sales (there are more)" : $"Count: {shown} sales");
+        return CommandExitCodes.Ok;
+    }
+}
+
+public sealed class SaleShowCommand(IInventoryStore store) : ICommandHandler
+{
+    public CommandSpec Spec => CommandTable.SaleShow;
+
+    public async Task<int> RunAsync(ParsedCommand command, CommandOutput output, CancellationToken cancellationToken)
+    {
+        var id = command.Argument("sale-id");
+        if (await store.GetSaleAsync(id, cancellationToken) is not { } sale)
+        {
+            await output.ErrorAsync($"unknown sale '{id}'");
+            return CommandExitCodes.Failed;
+        }
+        await output.LinesAsync([
+            $"sale: {sale.Id}",
+            $"total: {sale.Total}",
+            $"held: {sale.Held}",
+            $"available: {sale.Available}",
+            $"per-user limit: {sale.PerUserLimit}",
+            $"payment window: {sale.PaymentWindowSeconds} s",
+            $"reservations made: {sale.ReservationSeq}",
+        ]);
+        return CommandExitCodes.Ok;
+    }
+}
