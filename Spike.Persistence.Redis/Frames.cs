@@ -63,13 +63,14 @@ internal static class EventFrame
         var writerGuid = reader.ReadString();
         var manifest = reader.ReadString();
         var serializerManifest = reader.ReadString();
-        var tags = new string[reader.Read7BitEncodedInt()];
+        var tags = new string[FrameFormat.ReadCount(reader)];
         for (var i = 0; i < tags.Length; i++)
         {
             tags[i] = reader.ReadString();
         }
 
         var payload = FrameFormat.ReadBytes(reader);
+        FrameFormat.ExpectEnd(reader, "event");
         return new StoredEvent(persistenceId, sequenceNr, writerGuid, manifest, timestamp, tags,
             new SerializedPayload(serializerId, serializerManifest, payload));
     }
@@ -109,10 +110,15 @@ internal static class SnapshotFrame
         var serializerId = reader.ReadInt32();
         var serializerManifest = reader.ReadString();
         var payload = FrameFormat.ReadBytes(reader);
+        FrameFormat.ExpectEnd(reader, "snapshot");
         return new StoredSnapshot(sequenceNr, timestamp, new SerializedPayload(serializerId, serializerManifest, payload));
     }
 }
 
+/// <summary>
+/// Strict reading: a count or length beyond the bytes left, or bytes after the payload, is an
+/// <see cref="InvalidDataException"/>, never a huge allocation or a half-read frame.
+/// </summary>
 internal static class FrameFormat
 {
     public static void ExpectVersion(BinaryReader reader, byte expected, string kind)
@@ -124,15 +130,27 @@ internal static class FrameFormat
         }
     }
 
-    public static byte[] ReadBytes(BinaryReader reader)
+    /// <summary>A count of items that take at least a byte each.</summary>
+    public static int ReadCount(BinaryReader reader)
     {
-        var length = reader.Read7BitEncodedInt();
-        var bytes = reader.ReadBytes(length);
-        if (bytes.Length != length)
+        var count = reader.Read7BitEncodedInt();
+        if (count < 0 || count > BytesLeft(reader))
         {
-            throw new EndOfStreamException($"The frame ends {length - bytes.Length} bytes short of its payload.");
+            throw new InvalidDataException($"A frame declares {count} items but has {BytesLeft(reader)} bytes left.");
         }
 
-        return bytes;
+        return count;
     }
+
+    public static byte[] ReadBytes(BinaryReader reader) => reader.ReadBytes(ReadCount(reader));
+
+    public static void ExpectEnd(BinaryReader reader, string kind)
+    {
+        if (BytesLeft(reader) != 0)
+        {
+            throw new InvalidDataException($"The {kind} frame has {BytesLeft(reader)} bytes after its payload.");
+        }
+    }
+
+    private static long BytesLeft(BinaryReader reader) => reader.BaseStream.Length - reader.BaseStream.Position;
 }

@@ -14,6 +14,9 @@ namespace Spike.Persistence.Redis;
 /// <item><c>&lt;prefix&gt;snapshot:{pid}</c> ZSET: score = sequence number, member = one snapshot frame
 /// (<see cref="SnapshotFrame"/>); at most one member per sequence number.</item>
 /// </list>
+/// Redis hashes the text between the first <c>{</c> and the next <c>}</c>, so an id with braces still keeps its keys
+/// together; only an id that starts with <c>}</c> gives an empty tag (the whole key is hashed) and spreads its keys
+/// over slots, which matters on a Redis Cluster alone.
 /// Tags are stored inside each event frame; there is no per-tag index, because it would live in another slot and an
 /// append could then no longer be one single-slot script.
 /// </remarks>

@@ -41,7 +41,7 @@ public sealed class RedisJournal : AsyncWriteJournal
     protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(
         IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
-        var database = await _connection.DatabaseAsync().WaitAsync(cancellationToken);
+        var database = _connection.Database;
         var writes = messages.ToList();
         var rejections = new Exception?[writes.Count];
         var appends = new List<(AtomicWrite Write, Task<RedisResult> Call)>(writes.Count);
@@ -83,7 +83,7 @@ public sealed class RedisJournal : AsyncWriteJournal
         IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
         Action<IPersistentRepresentation> recoveryCallback)
     {
-        var database = await _connection.DatabaseAsync();
+        var database = _connection.Database;
         var key = PersistenceKeys.Events(_settings.KeyPrefix, persistenceId);
         var from = fromSequenceNr;
         var remaining = max;
@@ -112,7 +112,7 @@ public sealed class RedisJournal : AsyncWriteJournal
     public override async Task<long> ReadHighestSequenceNrAsync(
         string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
-        var database = await _connection.DatabaseAsync().WaitAsync(cancellationToken);
+        var database = _connection.Database;
         var highest = await database.StringGetAsync(PersistenceKeys.HighestSequenceNr(_settings.KeyPrefix, persistenceId))
             .WaitAsync(cancellationToken);
         return highest.IsNull ? 0 : (long)highest;
@@ -121,7 +121,7 @@ public sealed class RedisJournal : AsyncWriteJournal
     protected override async Task DeleteMessagesToAsync(
         string persistenceId, long toSequenceNr, CancellationToken cancellationToken)
     {
-        var database = await _connection.DatabaseAsync().WaitAsync(cancellationToken);
+        var database = _connection.Database;
         // the highest sequence number stays where it is: a recovered actor must never reuse a deleted number
         await database.SortedSetRemoveRangeByScoreAsync(
                 PersistenceKeys.Events(_settings.KeyPrefix, persistenceId), double.NegativeInfinity, toSequenceNr)
@@ -141,6 +141,7 @@ public sealed class RedisJournal : AsyncWriteJournal
         var arguments = new RedisValue[2 + events.Count * 2];
         arguments[0] = write.LowestSequenceNr.ToString(CultureInfo.InvariantCulture);
         arguments[1] = write.HighestSequenceNr.ToString(CultureInfo.InvariantCulture);
+        // the journal stamps the time: Akka hands events over without one
         var storedAt = DateTime.UtcNow.Ticks;
         for (var i = 0; i < events.Count; i++)
         {
@@ -150,7 +151,7 @@ public sealed class RedisJournal : AsyncWriteJournal
                 : (persistent.Payload, []);
             var stored = new StoredEvent(
                 persistent.PersistenceId, persistent.SequenceNr, persistent.WriterGuid, persistent.Manifest,
-                persistent.Timestamp != 0 ? persistent.Timestamp : storedAt, tags, _serializer.Serialize(payload));
+                storedAt, tags, _serializer.Serialize(payload));
             arguments[2 + i * 2] = persistent.SequenceNr;
             arguments[3 + i * 2] = EventFrame.Encode(stored);
         }

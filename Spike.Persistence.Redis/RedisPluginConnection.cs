@@ -7,25 +7,23 @@ namespace Spike.Persistence.Redis;
 /// and disposed when it stops. It does not reuse an <see cref="IConnectionMultiplexer"/> registered in DI: the
 /// plugin is created by Akka from HOCON, and owning its connection keeps its lifetime that of the actor.
 /// </summary>
+/// <remarks>
+/// It connects synchronously, so every call the actor makes is issued from its receive, in the order of its messages
+/// (awaiting a connect first would let the calls queued behind it resume in any order). With Redis down, starting
+/// waits for the first attempt (<c>connectTimeout</c>) and goes on; the multiplexer keeps reconnecting.
+/// </remarks>
 internal sealed class RedisPluginConnection : IDisposable
 {
-    private readonly Task<ConnectionMultiplexer> _connecting;
-    private readonly int _database;
+    private readonly ConnectionMultiplexer _multiplexer;
 
     public RedisPluginConnection(RedisPluginSettings settings)
     {
         var options = settings.ConnectionOptions();
-        _database = settings.DatabaseNumber(options);
-        // asynchronous, so a plugin actor never blocks its thread while Redis is slow to answer
-        _connecting = ConnectionMultiplexer.ConnectAsync(options);
+        _multiplexer = ConnectionMultiplexer.Connect(options);
+        Database = _multiplexer.GetDatabase(settings.DatabaseNumber(options));
     }
 
-    public async Task<IDatabase> DatabaseAsync() => (await _connecting).GetDatabase(_database);
+    public IDatabase Database { get; }
 
-    public void Dispose() =>
-        _connecting.ContinueWith(
-            static connecting => connecting.Result.Dispose(),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+    public void Dispose() => _multiplexer.Dispose();
 }

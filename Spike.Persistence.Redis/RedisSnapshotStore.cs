@@ -30,7 +30,7 @@ public sealed class RedisSnapshotStore : SnapshotStore
     protected override async Task<SelectedSnapshot?> LoadAsync(
         string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
     {
-        var database = await _connection.DatabaseAsync().WaitAsync(cancellationToken);
+        var database = _connection.Database;
         var key = PersistenceKeys.Snapshots(_settings.KeyPrefix, persistenceId);
         var below = criteria.MaxSequenceNr;
         // newest first, one at a time: the newest usually matches, and a snapshot can be large
@@ -61,7 +61,7 @@ public sealed class RedisSnapshotStore : SnapshotStore
     protected override async Task SaveAsync(SnapshotMetadata metadata, object snapshot, CancellationToken cancellationToken)
     {
         var frame = SnapshotFrame.Encode(new StoredSnapshot(metadata.SequenceNr, metadata.Timestamp, _serializer.Serialize(snapshot)));
-        var database = await _connection.DatabaseAsync().WaitAsync(cancellationToken);
+        var database = _connection.Database;
         await database.ScriptEvaluateAsync(
                 PersistenceScripts.SaveSnapshot,
                 [PersistenceKeys.Snapshots(_settings.KeyPrefix, metadata.PersistenceId)],
@@ -95,7 +95,7 @@ public sealed class RedisSnapshotStore : SnapshotStore
     private async Task DeleteMatchingAsync(
         string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
     {
-        var database = await _connection.DatabaseAsync().WaitAsync(cancellationToken);
+        var database = _connection.Database;
         var key = PersistenceKeys.Snapshots(_settings.KeyPrefix, persistenceId);
         if (criteria.MaxTimeStamp == DateTime.MaxValue && (criteria.MinTimestamp ?? DateTime.MinValue) == DateTime.MinValue)
         {
