@@ -52,10 +52,8 @@ internal static class EventFrame
         return buffer.ToArray();
     }
 
-    public static StoredEvent Decode(byte[] frame)
+    public static StoredEvent Decode(byte[] frame) => FrameFormat.Read(frame, Version, "event", reader =>
     {
-        using var reader = new BinaryReader(new MemoryStream(frame, writable: false), Encoding.UTF8);
-        FrameFormat.ExpectVersion(reader, Version, "event");
         var sequenceNr = reader.ReadInt64();
         var timestamp = reader.ReadInt64();
         var serializerId = reader.ReadInt32();
@@ -70,10 +68,9 @@ internal static class EventFrame
         }
 
         var payload = FrameFormat.ReadBytes(reader);
-        FrameFormat.ExpectEnd(reader, "event");
         return new StoredEvent(persistenceId, sequenceNr, writerGuid, manifest, timestamp, tags,
             new SerializedPayload(serializerId, serializerManifest, payload));
-    }
+    });
 }
 
 /// <summary>
@@ -101,32 +98,46 @@ internal static class SnapshotFrame
         return buffer.ToArray();
     }
 
-    public static StoredSnapshot Decode(byte[] frame)
+    public static StoredSnapshot Decode(byte[] frame) => FrameFormat.Read(frame, Version, "snapshot", reader =>
     {
-        using var reader = new BinaryReader(new MemoryStream(frame, writable: false), Encoding.UTF8);
-        FrameFormat.ExpectVersion(reader, Version, "snapshot");
         var sequenceNr = reader.ReadInt64();
         var timestamp = new DateTime(reader.ReadInt64(), DateTimeKind.Utc);
         var serializerId = reader.ReadInt32();
         var serializerManifest = reader.ReadString();
         var payload = FrameFormat.ReadBytes(reader);
-        FrameFormat.ExpectEnd(reader, "snapshot");
         return new StoredSnapshot(sequenceNr, timestamp, new SerializedPayload(serializerId, serializerManifest, payload));
-    }
+    });
 }
 
 /// <summary>
-/// Strict reading: a count or length beyond the bytes left, or bytes after the payload, is an
-/// <see cref="InvalidDataException"/>, never a huge allocation or a half-read frame.
+/// Strict reading: an unknown version, a frame cut short, a count or length beyond the bytes left, or bytes after the
+/// payload is an <see cref="InvalidDataException"/>, never a huge allocation or a half-read frame.
 /// </summary>
 internal static class FrameFormat
 {
-    public static void ExpectVersion(BinaryReader reader, byte expected, string kind)
+    /// <summary>Checks the version, reads the rest with <paramref name="readBody"/>, and checks nothing follows.</summary>
+    public static T Read<T>(byte[] frame, byte version, string kind, Func<BinaryReader, T> readBody)
     {
-        var version = reader.ReadByte();
-        if (version != expected)
+        using var reader = new BinaryReader(new MemoryStream(frame, writable: false), Encoding.UTF8);
+        try
         {
-            throw new InvalidDataException($"Unknown {kind} frame version {version} (this build reads {expected}).");
+            var found = reader.ReadByte();
+            if (found != version)
+            {
+                throw new InvalidDataException($"Unknown {kind} frame version {found} (this build reads {version}).");
+            }
+
+            var body = readBody(reader);
+            if (BytesLeft(reader) != 0)
+            {
+                throw new InvalidDataException($"The {kind} frame has {BytesLeft(reader)} bytes after its payload.");
+            }
+
+            return body;
+        }
+        catch (EndOfStreamException cutShort)
+        {
+            throw new InvalidDataException($"The {kind} frame is cut short.", cutShort);
         }
     }
 
@@ -143,14 +154,6 @@ internal static class FrameFormat
     }
 
     public static byte[] ReadBytes(BinaryReader reader) => reader.ReadBytes(ReadCount(reader));
-
-    public static void ExpectEnd(BinaryReader reader, string kind)
-    {
-        if (BytesLeft(reader) != 0)
-        {
-            throw new InvalidDataException($"The {kind} frame has {BytesLeft(reader)} bytes after its payload.");
-        }
-    }
 
     private static long BytesLeft(BinaryReader reader) => reader.BaseStream.Length - reader.BaseStream.Position;
 }
