@@ -17,8 +17,9 @@ namespace Spike.Persistence.Redis;
 /// <remarks>
 /// Outcomes of a write call: a write whose payload cannot be serialized is rejected in its own slot (nothing of it is
 /// stored, the actor goes on); a Redis failure faults the call (the actors stop: the outcome is unknown, recovery
-/// tells); a write refused for its sequence numbers faults the call with <see cref="SequenceNumberConflictException"/>
-/// after every other write of the call was made.
+/// tells); a write refused for its sequence numbers faults the call with <see cref="SequenceNumberConflictException"/>,
+/// so its writer stops instead of going on with a state the journal does not hold. The call's other writes are stored
+/// all the same; their actors stop too (Akka reports a faulted call as failed for every write) and recover them.
 /// </remarks>
 [SuppressMessage("Reliability", "CA1001:Types that own disposable fields should be disposable",
     Justification = "An actor is not disposed by its owner: Akka ends its life, and PostStop disposes the connection.")]
@@ -61,9 +62,12 @@ public sealed class RedisJournal : AsyncWriteJournal
             }
 
             // not awaited one by one: the calls go out pipelined, in order, on one connection
-            appends.Add((write, database.ScriptEvaluateAsync(PersistenceScripts.Append,
-                [PersistenceKeys.Events(_settings.KeyPrefix, write.PersistenceId), PersistenceKeys.HighestSequenceNr(_settings.KeyPrefix, write.PersistenceId)],
-                arguments)));
+            RedisKey[] keys =
+            [
+                PersistenceKeys.Events(_settings.KeyPrefix, write.PersistenceId),
+                PersistenceKeys.HighestSequenceNr(_settings.KeyPrefix, write.PersistenceId),
+            ];
+            appends.Add((write, database.ScriptEvaluateAsync(PersistenceScripts.Append, keys, arguments)));
         }
 
         await Task.WhenAll(appends.Select(append => append.Call)).WaitAsync(cancellationToken);
