@@ -99,7 +99,9 @@ public sealed class StockManagerActorSpecs(ITestOutputHelper output) : TestKit(o
     {
         var inventory = CreateTestProbe();
         var board = new SaleBoard();
-        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), StockSettings.Default, board));
+        // Entries must outlive the test, which a loaded machine can stretch past the default second.
+        var settings = StockSettings.Default with { UnknownSaleTtl = TimeSpan.FromHours(1) };
+        var manager = Sys.ActorOf(StockManagerActor.Props(inventory.Ref, new InMemoryInventoryStore(), settings, board));
         var buys = Enumerable.Range(0, 50).Select(i => Buy.Create($"nope{i}", new ReserveItem("r", "u", 1))).ToArray();
 
         foreach (var buy in buys)
