@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Spike.Actors.Inventory;
@@ -54,12 +53,6 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         public static readonly ExpireWaiting Instance = new();
     }
 
-    /// <summary><see cref="StockSettings.BatchInterval"/> has passed since the last batch left.</summary>
-    private sealed class BatchDue
-    {
-        public static readonly BatchDue Instance = new();
-    }
-
     private static readonly TimeSpan ExpiryCheckInterval = TimeSpan.FromMilliseconds(250);
 
     private readonly string _saleId;
@@ -77,8 +70,6 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private Phase _phase = Phase.Selling;
     private long _loadedReservationSeq = -1;
     private bool _leaseRequested;
-    private long _lastBatchAt;
-    private bool _batchDueScheduled;
     private bool _leaseRequestStarving;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -92,11 +83,6 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         _board = board;
 
         Receive<Buy>(OnBuy);
-        Receive<BatchDue>(_ =>
-        {
-            _batchDueScheduled = false;
-            FlushBatches();
-        });
         Receive<BatchReserved>(reserved =>
         {
             if (Accept(reserved))
@@ -314,15 +300,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private void FlushBatches()
     {
         var maxItems = Math.Min(_settings.MaxBatchSize, WireLimits.MaxItemsPerBatch(_saleId));
-        var untilDue = _settings.BatchInterval - Stopwatch.GetElapsedTime(_lastBatchAt);
-        if (_ledger.NextCount < maxItems && untilDue > TimeSpan.Zero)
-        {
-            ScheduleBatchDue(untilDue);
-            return;
-        }
         foreach (var (batchId, items) in _ledger.TakeBatches(_settings.MaxBatchesInFlight, maxItems))
         {
-            _lastBatchAt = Stopwatch.GetTimestamp();
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
             if (_ledger.Unmetered)
             {
@@ -337,21 +316,6 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     }
 
     private static string SlowKey(long batchId) => "slow-" + batchId;
-
-    /// <summary>
-    /// Akka's scheduler turns every 100 ms (hocon: scheduler.tick-duration), far coarser than a batch
-    /// interval: a .NET timer wakes the actor instead.
-    /// </summary>
-    private void ScheduleBatchDue(TimeSpan delay)
-    {
-        if (_batchDueScheduled || _ledger.NextCount == 0)
-        {
-            return;
-        }
-        _batchDueScheduled = true;
-        var self = Self;
-        _ = Task.Delay(delay).ContinueWith(_ => self.Tell(BatchDue.Instance), TaskScheduler.Default);
-    }
 
     /// <summary>
     /// A batch's outcomes came (from the InventoryActor or the store directly), or none will (empty: its

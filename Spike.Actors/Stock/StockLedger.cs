@@ -32,9 +32,6 @@ public sealed class StockLedger
 
     public int BatchesInFlight => _inFlight.Count;
 
-    /// <summary>Buyers deducted and queued for the next batch.</summary>
-    public int NextCount => _next.Count;
-
     /// <summary>Quantity of the first buyer waiting for allotment, if any.</summary>
     public int? FirstWaitingQuantity => _waiting.TryPeek(out var first) ? first.Item.Quantity : null;
 

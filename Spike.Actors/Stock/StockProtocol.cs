@@ -11,15 +11,10 @@ namespace Spike.Actors.Stock;
 /// deadline is skipped, so nothing is deducted for a buyer who has been answered.
 /// <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
 /// </summary>
-/// <remarks>
-/// The completion runs its continuation on the completing thread (the actor's): the HTTP handler then
-/// writes its answer there, a few microseconds, instead of waking a thread-pool worker per buyer. Nothing
-/// awaiting it may block or call back into the actor synchronously.
-/// </remarks>
 public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<ItemOutcome> Completion, long CreatedAt)
 {
     public static Buy Create(string saleId, ReserveItem item) =>
-        new(saleId, item, new TaskCompletionSource<ItemOutcome>(), Environment.TickCount64);
+        new(saleId, item, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Environment.TickCount64);
 
     /// <summary>The buyer has its answer (or stopped waiting for one).</summary>
     public bool IsAnswered => Completion.Task.IsCompleted;
@@ -28,11 +23,6 @@ public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<I
 /// <param name="LeaseChunk">Allotment asked for at a time; a top-up is asked when a quarter is left.</param>
 /// <param name="MaxBatchSize">Requests per batch message (also capped by <see cref="WireLimits"/>).</param>
 /// <param name="MaxBatchesInFlight">Batches awaiting their outcome; requests arriving meanwhile form the next batch.</param>
-/// <param name="BatchInterval">
-/// A batch that is not full leaves at most this long after the previous one; buyers arriving meanwhile join
-/// it, so a batch's fixed cost (a message each way, its timers, a Redis call) is shared by more of them. The
-/// first buyer after a quiet spell leaves at once.
-/// </param>
 /// <param name="MaxWaiting">Requests queued while allotment is being fetched; beyond it buyers get "busy".</param>
 /// <param name="MaxWait">A buyer queued for allotment longer than this is told to retry (503).</param>
 /// <param name="BatchTimeout">After this a batch's outcome is unknown: buyers are told to retry with their request id.</param>
@@ -47,7 +37,6 @@ public sealed record StockSettings(
     int LeaseChunk,
     int MaxBatchSize,
     int MaxBatchesInFlight,
-    TimeSpan BatchInterval,
     int MaxWaiting,
     TimeSpan MaxWait,
     TimeSpan BatchTimeout,
@@ -60,7 +49,6 @@ public sealed record StockSettings(
         LeaseChunk: 512,
         MaxBatchSize: 512,
         MaxBatchesInFlight: 2,
-        BatchInterval: TimeSpan.FromMilliseconds(2),
         MaxWaiting: 10_000,
         MaxWait: TimeSpan.FromSeconds(5),
         BatchTimeout: TimeSpan.FromSeconds(5),

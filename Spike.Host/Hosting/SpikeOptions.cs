@@ -60,8 +60,6 @@ public sealed class BuyOptions
 
     public int MaxBatchesInFlight { get; set; } = StockSettings.Default.MaxBatchesInFlight;
 
-    public TimeSpan BatchInterval { get; set; } = StockSettings.Default.BatchInterval;
-
     public int MaxCallsInFlight { get; set; } = InventorySettings.Default.MaxCallsInFlight;
 
     public int MinItemsToPipeline { get; set; } = InventorySettings.Default.MinItemsToPipeline;
@@ -91,7 +89,6 @@ public sealed class BuyOptions
         MaxBatchSize = MaxBatchSize,
         MaxWaiting = MaxWaiting,
         MaxBatchesInFlight = MaxBatchesInFlight,
-        BatchInterval = BatchInterval,
         MaxWait = RequestTimeout,
         FallbackAfter = FallbackAfter,
     };
