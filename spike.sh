@@ -51,6 +51,12 @@ BENCH_THREADS="${SPIKE_BENCH_THREADS:-2}"
 BENCH_STOCK="${SPIKE_BENCH_STOCK:-5000000}"
 BENCH_REPLAY_MAX="${SPIKE_BENCH_REPLAY_MAX:-20000}"
 BENCH_KEEP_DATA="${SPIKE_BENCH_KEEP_DATA:-0}"
+# The anchors bench runs beside Spike (see "bench anchors" below): their ports, and where the article's
+# Go server's source is (the bench skips that anchor, saying so, when it is not there).
+NODE_ANCHOR_PORT="${SPIKE_NODE_ANCHOR_PORT:-3201}"
+GO_ANCHOR_SRC="${SPIKE_GO_ANCHOR_SRC:-$ROOT/../shared/anchors/seed-go}"
+GO_ANCHOR_PORT_OFFSET="${SPIKE_GO_ANCHOR_PORT_OFFSET:-300}"   # a Go server per API port, on that port + this
+GO_ANCHOR_NGINX_PORT="${SPIKE_GO_ANCHOR_NGINX_PORT:-8081}"
 LOG_LEVEL="${SPIKE_LOG_LEVEL:-}"          # optional override of the node's default log level
 # Extra KEY=VALUE settings (space separated) for every node process. The default stops the .NET thread
 # pool's idle workers from spinning before they sleep: with six .NET processes on two cores the
@@ -105,10 +111,12 @@ EOF
 has_cmd() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]; }
 
 # ensure_pkgs command:package ... — installs the missing ones with apt-get when root, else explains.
+# A /path instead of a command names a file the package installs (a library).
 ensure_pkgs() {
-  local missing=() pair
+  local missing=() pair want
   for pair in "$@"; do
-    has_cmd "${pair%%:*}" || missing+=("${pair#*:}")
+    want="${pair%%:*}"
+    if [[ "$want" == /* ]]; then [ -e "$want" ]; else has_cmd "$want"; fi || missing+=("${pair#*:}")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -403,10 +411,10 @@ build_nodes() {
   [ "$INVENTORY_NODES" -eq 0 ] || publish_project Spike.Host host
 }
 
-# publish_project project dir — dotnet publish into .run/publish/<dir>
+# publish_project project dir [project file] — dotnet publish into .run/publish/<dir>
 publish_project() {
   step "building $1 ($BUILD_CONFIGURATION) into .run/publish/$2 (log: .run/logs/build.log)"
-  if ! (cd "$ROOT" && dotnet publish "$1/$1.csproj" -c "$BUILD_CONFIGURATION" \
+  if ! (cd "$ROOT" && dotnet publish "${3:-$1/$1.csproj}" -c "$BUILD_CONFIGURATION" \
         -o "$PUBLISH/$2" --nologo) >>"$LOGS/build.log" 2>&1; then
     grep -E 'error|Error' "$LOGS/build.log" | sort -u | tail -n 20 >&2 || true
     tail -n 5 "$LOGS/build.log" >&2
@@ -1384,6 +1392,103 @@ timing_verdict() {
   if noisy $runs; then printf NOISY; else verdict "$@"; fi
 }
 
+# ---- bench anchors -------------------------------------------------------------------------------
+# The systems Spike is measured against, started by the bench beside the running system and stopped
+# when it ends, on the same Redis with keys of their own:
+#   node:  bench/Anchors (Spike.Anchors) on SPIKE_NODE_ANCHOR_PORT: GET /ping answers constant JSON (a
+#          bare Kestrel endpoint), GET /buy/ticket runs Spike's own reserve script for one buyer per
+#          request through the same store code (no actors, no batching).
+#   cluster: the article's Go server (SPIKE_GO_ANCHOR_SRC), one per API port (+ SPIKE_GO_ANCHOR_PORT_OFFSET)
+#          with the API ports' weights, behind an nginx rendered from the same template on
+#          SPIKE_GO_ANCHOR_NGINX_PORT.
+ANCHOR_DIR="$RUN/anchors"
+ANCHOR_PIDS=()
+
+# anchor_start log dir command... — a process of the bench (own session, so anchor_stop ends it whole)
+anchor_start() {
+  local log="$1" dir="$2"
+  shift 2
+  (cd "$dir" && exec setsid "$@" >"$log" 2>&1 </dev/null) &
+  ANCHOR_PIDS+=("$!")
+  LAST_PID=$!
+}
+
+anchor_stop() {
+  local pid
+  for pid in "${ANCHOR_PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${ANCHOR_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  ANCHOR_PIDS=()
+}
+
+# anchor_wait url name — until the url answers 200 (30 s)
+anchor_wait() {
+  local deadline=$((SECONDS + 30))
+  until [ "$(http_code "$1")" = 200 ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { anchor_stop; die "the $2 anchor did not answer $1 within 30 s (log in .run/anchors/)"; }
+    sleep 0.2
+  done
+}
+
+anchor_port_free() { # port what
+  ! port_busy "$1" || die "port $1 ($2) is in use; set ${3}"
+}
+
+# start_node_anchor — Spike.Anchors; sets NODE_ANCHOR_PID
+start_node_anchor() {
+  anchor_port_free "$NODE_ANCHOR_PORT" "the node anchor" SPIKE_NODE_ANCHOR_PORT
+  publish_project Spike.Anchors anchors bench/Anchors/Spike.Anchors.csproj
+  mkdir -p "$ANCHOR_DIR"
+  local envs=("ASPNETCORE_URLS=http://$HOST:$NODE_ANCHOR_PORT" "Redis=$HOST:$REDIS_PORT") extra
+  for extra in $NODE_ENV; do envs+=("$extra"); done   # the same runtime settings as Spike's nodes
+  anchor_start "$ANCHOR_DIR/node.log" "$PUBLISH/anchors" env "${envs[@]}" dotnet Spike.Anchors.dll
+  NODE_ANCHOR_PID=$LAST_PID
+  anchor_wait "http://$HOST:$NODE_ANCHOR_PORT/ping" node
+}
+
+# start_go_anchor — builds and starts the Go servers and their nginx; sets GO_ANCHOR_PIDS (servers and
+# nginx, comma separated) and GO_ANCHOR_NGINX_PIDS, or GO_ANCHOR_SKIP with the reason it cannot run
+start_go_anchor() {
+  GO_ANCHOR_PIDS="" GO_ANCHOR_NGINX_PIDS="" GO_ANCHOR_SKIP=""
+  if [ ! -f "$GO_ANCHOR_SRC/main.go" ]; then
+    GO_ANCHOR_SKIP="no $GO_ANCHOR_SRC/main.go (SPIKE_GO_ANCHOR_SRC)"
+    return 0
+  fi
+  ensure_pkgs go:golang-go /usr/share/gocode/src/github.com/gomodule/redigo:golang-github-gomodule-redigo-dev
+  mkdir -p "$ANCHOR_DIR/gopath/src"
+  ln -sfn /usr/share/gocode/src/github.com "$ANCHOR_DIR/gopath/src/github.com"
+  step "building the Go anchor from $GO_ANCHOR_SRC into .run/anchors/seed-spike"
+  (cd "$GO_ANCHOR_SRC" && GOPATH="$ANCHOR_DIR/gopath" GO111MODULE=off go build -o "$ANCHOR_DIR/seed-spike" main.go) \
+    >"$ANCHOR_DIR/go-build.log" 2>&1 || { cat "$ANCHOR_DIR/go-build.log" >&2; die "go build of the Go anchor failed"; }
+  local port go_ports=""
+  for port in $API_PORTS; do go_ports+="${go_ports:+ }$((port + GO_ANCHOR_PORT_OFFSET))"; done
+  for port in $go_ports; do anchor_port_free "$port" "a Go anchor server" SPIKE_GO_ANCHOR_PORT_OFFSET; done
+  anchor_port_free "$GO_ANCHOR_NGINX_PORT" "the Go anchor's nginx" SPIKE_GO_ANCHOR_NGINX_PORT
+  # the article's sold count, far above what a run sells (its local stock likewise)
+  redis_cli HSET ticket_hash_key ticket_total_nums 1000000000 ticket_sold_nums 0 >/dev/null
+  for port in $go_ports; do
+    anchor_start "$ANCHOR_DIR/go-$port.log" "$ANCHOR_DIR" "$ANCHOR_DIR/seed-spike" -port "$port" -local-stock 1000000000 -redis "$HOST:$REDIS_PORT"
+    GO_ANCHOR_PIDS+="${GO_ANCHOR_PIDS:+,}$LAST_PID"
+  done
+  local bin dir="$ANCHOR_DIR/nginx"
+  bin="$(nginx_bin)" || die "nginx is not installed (sudo apt-get install -y nginx)"
+  mkdir -p "$dir"
+  PATH="$(dirname "$bin"):$PATH" SPIKE_NGINX_PORT="$GO_ANCHOR_NGINX_PORT" SPIKE_API_PORTS="$go_ports" SPIKE_API_WEIGHTS="$API_WEIGHTS" \
+    SPIKE_API_HOST="$HOST" SPIKE_NGINX_DAEMON=off "$ROOT/nginx/render.sh" --test "$dir/nginx.conf" "$dir" >"$ANCHOR_DIR/nginx-render.log" 2>&1 \
+    || { cat "$ANCHOR_DIR/nginx-render.log" >&2; anchor_stop; die "nginx/render.sh failed for the Go anchor"; }
+  anchor_start "$ANCHOR_DIR/nginx.log" "$dir" "$bin" -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log"
+  for port in $go_ports; do anchor_wait "http://$HOST:$port/buy/ticket" "Go"; done
+  anchor_wait "http://$HOST:$GO_ANCHOR_NGINX_PORT/buy/ticket" "Go (nginx)"
+  GO_ANCHOR_NGINX_PIDS="$(nginx_pids "$LAST_PID")"
+}
+
+# cpu_ms_per_ticket label — CPU of the server processes (every group but wrk, irq and other) during a
+# run, in ms per 200 answer
+cpu_ms_per_ticket() {
+  grep '^CPU ' "$BENCH_DIR/$1.out" | awk -v s="$(result "$1" seconds)" -v n="$(result "$1" s200)" '
+    { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] != "wrk" && kv[1] != "irq" && kv[1] != "other") c += kv[2] } }
+    END { if (n > 0) printf "%.3f", c * s * 1000 / n; else print "n/a" }'
+}
+
 cmd_bench() {
   local mode="${1:-}"
   case "$mode" in
@@ -1391,6 +1496,7 @@ cmd_bench() {
     *) die "unknown bench mode '$mode' (cluster | node)" ;;
   esac
   ensure_pkgs wrk:wrk curl:curl redis-cli:redis-tools
+  trap anchor_stop EXIT
   STARTED_BY_US=0
   ensure_up_for bench
   if [ -z "$mode" ]; then
@@ -1467,14 +1573,26 @@ bench_node() {
   sleep 1
   wrk_run c ping - "$BENCH_SECONDS"
 
+  step "anchors on $HOST:$NODE_ANCHOR_PORT (bench/Anchors): (l) one Lua call per request, (k) bare Kestrel"
+  start_node_anchor
+  local node_groups=("${CPU_GROUPS[@]}") sale_l="$RUN_ID-l"
+  CPU_GROUPS=("node=$NODE_ANCHOR_PID" "rest=$rest,$NODE_PID" "redis=$REDIS_PID")   # the anchor in the node's column
+  create_sale "$sale_l" "$BENCH_STOCK"
+  wrk_run warm-l buy "$sale_l" "$BENCH_WARMUP" "http://$HOST:$NODE_ANCHOR_PORT"
+  wrk_run l buy "$sale_l" "$BENCH_SECONDS" "http://$HOST:$NODE_ANCHOR_PORT"
+  wrk_run k ping - "$BENCH_SECONDS" "http://$HOST:$NODE_ANCHOR_PORT"
+  anchor_stop
+  CPU_GROUPS=("${node_groups[@]}")
+
   local hwm="n/a"
   [ -n "$node_pid" ] && hwm="$(awk '/VmHWM/{printf "%d MB", $2/1024}' "/proc/$node_pid/status" 2>/dev/null || echo n/a)"
 
   # ---- the table ----
-  local rps_a rps_b rps_c rps_d
+  local rps_a rps_b rps_c rps_d rps_l rps_k
   rps_a="$(result a rps)" rps_b="$(result b rps)" rps_c="$(result c rps)" rps_d="$(result d rps)"
-  local ac bc dc calls_per all_per
-  ac="$(ratio "$rps_a" "$rps_c")" bc="$(ratio "$rps_b" "$rps_c")" dc="$(ratio "$rps_d" "$rps_c")"
+  rps_l="$(result l rps)" rps_k="$(result k rps)"
+  local ac al bk dk calls_per all_per
+  ac="$(ratio "$rps_a" "$rps_c")" al="$(ratio "$rps_a" "$rps_l")" bk="$(ratio "$rps_b" "$rps_k")" dk="$(ratio "$rps_d" "$rps_k")"
   calls_per="$(awk -v d=$((ev1 - ev0)) -v h="$a_held" 'BEGIN { if (h > 0) printf "%.4f", d / h; else print "n/a" }')"
   all_per="$(awk -v d=$((all1 - all0)) -v h="$a_held" 'BEGIN { if (h > 0) printf "%.4f", d / h; else print "n/a" }')"
   local cpu
@@ -1490,8 +1608,11 @@ bench_node() {
     printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/rest/redis/wrk/irq/other"
     printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|-----------------------------------------------"
     local l name
-    for l in a b d c; do
-      case $l in a) name="(a) success path" ;; b) name="(b) sold-out path" ;; d) name="(d) sold out, own ids" ;; c) name="(c) GET /ping ceiling" ;; esac
+    for l in a b d c l k; do
+      case $l in
+        a) name="(a) success path" ;; b) name="(b) sold-out path" ;; d) name="(d) sold out, own ids" ;; c) name="(c) GET /ping ceiling" ;;
+        l) name="(l) anchor: Lua per request" ;; k) name="(k) anchor: bare Kestrel" ;;
+      esac
       printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' "$name" \
         "$(fmt_int "$(result $l rps)")" "$(result $l p50_ms)" "$(result $l p99_ms)" \
         "$(result $l s200)" "$(result $l s409)" "$(result $l s429)" "$(result $l s503)" "$(other_codes $l)" "$(errors_of $l)" \
@@ -1500,9 +1621,10 @@ bench_node() {
     say ""
     printf '| %-44s | %-26s | %-10s | %-6s |\n' check measured target result
     printf '|%s|\n' "----------------------------------------------|----------------------------|------------|--------"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "a/c (success path vs HTTP ceiling)" "$ac" ">= 0.65" "$(timing_verdict "a c" ge "$ac" 0.65)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "b/c (sold-out path vs HTTP ceiling)" "$bc" ">= 0.85" "$(timing_verdict "b c" ge "$bc" 0.85)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "d/c (sold out with requestIds vs ceiling)" "$dc" ">= 0.85" "$(timing_verdict "d c" ge "$dc" 0.85)"
+    printf '| %-44s | %-26s | %-10s | %-6s |\n' "a/l (success path vs one Lua call a request)" "$al" ">= 1.2" "$(timing_verdict "a l" ge "$al" 1.2)"
+    printf '| %-44s | %-26s | %-10s | %-6s |\n' "b/k (sold-out path vs bare Kestrel)" "$bk" ">= 0.85" "$(timing_verdict "b k" ge "$bk" 0.85)"
+    printf '| %-44s | %-26s | %-10s | %-6s |\n' "d/k (sold out with requestIds vs bare Kestrel)" "$dk" ">= 0.85" "$(timing_verdict "d k" ge "$dk" 0.85)"
+    printf '| %-44s | %-26s | %-10s | %-6s |\n' "a/c (success path vs Spike's /ping)" "$ac" "info" "-"
     printf '| %-44s | %-26s | %-10s | %-6s |\n' "p99 latency (a)" "$(result a p99_ms) ms" "<= 10 ms" "$(timing_verdict a le "$(result a p99_ms)" 10)"
     printf '| %-44s | %-26s | %-10s | %-6s |\n' "p99 latency (b)" "$(result b p99_ms) ms" "<= 10 ms" "$(timing_verdict b le "$(result b p99_ms)" 10)"
     printf '| %-44s | %-26s | %-10s | %-6s |\n' "Redis script calls per reserved ticket (a)" "$calls_per ($((ev1 - ev0)) / $a_held)" "<= 0.2" "$(verdict le "$calls_per" 0.2)"
@@ -1515,11 +1637,12 @@ bench_node() {
     printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (b, d): held == 1 + reserved answers" "$b_held == 1 + $(result b s200) + $(result d s200)" "equal" "$(verdict test "$b_held" = $((1 + $(result b s200) + $(result d s200))))"
     printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (b): held + available == total" "$b_held + $b_avail == $b_total" "equal" "$(verdict test $((b_held + b_avail)) = "$b_total")"
     say ""
-    for l in a b d c; do
+    for l in a b d c l k; do
       if noisy $l; then
         say "NOTE: other processes used $(cpu_of $l other) CPU cores during run ($l): its numbers are disturbed (NOISY); rerun on a quiet machine."
       fi
     done
+    say "(l), (k): the node's CPU column is the anchor process (bench/Anchors), measured in the same run"
     say "reserved answers (a) = $a_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N requests retried with their requestId after wrk stopped (not answered 200 during the run or cut off in flight; $REPLAY_UNRESOLVED unresolved)"
   } | tee "$table"
 
@@ -1645,6 +1768,20 @@ bench_cluster() {
   sleep 1
   wrk_run p ping - "$BENCH_SECONDS" "$NGINX_BASE"
 
+  step "(g) the article's Go server, one per API port with the same weights, behind its own nginx ($HOST:$GO_ANCHOR_NGINX_PORT)"
+  start_go_anchor
+  if [ -n "$GO_ANCHOR_SKIP" ]; then
+    say "    skipped: $GO_ANCHOR_SKIP"
+  else
+    local spike_groups=("${CPU_GROUPS[@]}")
+    CPU_GROUPS=("api=$GO_ANCHOR_PIDS" "inventory=" "nginx=$GO_ANCHOR_NGINX_PIDS" "redis=$redis")   # the Go servers in the API column
+    wrk_run warm-g buy anchor "$BENCH_WARMUP" "http://$HOST:$GO_ANCHOR_NGINX_PORT"
+    wrk_run g buy anchor "$BENCH_SECONDS" "http://$HOST:$GO_ANCHOR_NGINX_PORT"
+    anchor_stop
+    redis_cli DEL ticket_hash_key >/dev/null
+    CPU_GROUPS=("${spike_groups[@]}")
+  fi
+
   step "(s) sell-out: $(fmt_n "$SELLOUT_STOCK") tickets, up to $(fmt_n "$SELLOUT_BUYERS") unique buyers through nginx (at most ${SELLOUT_MAX_SECONDS} s)"
   local sev0 sev1
   read -r sev0 _ < <(redis_stat_calls)
@@ -1696,11 +1833,14 @@ bench_cluster() {
     # shellcheck disable=SC2059
     printf "$fmt" run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: api/inventory/nginx/redis/wrk/irq/other"
     printf '|%s|\n' "----------------------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|----------------------------------------------"
-    for l in n d p; do
+    local rows="n d p"
+    [ -n "$GO_ANCHOR_SKIP" ] || rows+=" g"
+    for l in $rows; do
       case $l in
         n) name="(n) success path, through nginx" ;;
         d) name="(d) success path, $direct_name directly" ;;
         p) name="(p) GET /ping, through nginx" ;;
+        g) name="(g) anchor: Go server, through nginx" ;;
       esac
       # shellcheck disable=SC2059
       printf "$fmt" "$name" \
@@ -1722,7 +1862,17 @@ bench_cluster() {
     say ""
     printf '| %-50s | %-30s | %-11s | %-6s |\n' check measured target result
     printf '|%s|\n' "----------------------------------------------------|--------------------------------|-------------|--------"
-    printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(p): success path vs /ping, through nginx" "$(ratio "$(result n rps)" "$(result p rps)")" "info" "-"
+    local np ng
+    np="$(ratio "$(result n rps)" "$(result p rps)")" ng="$(ratio "$(result n rps)" "$(result g rps)")"
+    if [ -n "$GO_ANCHOR_SKIP" ]; then
+      printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(g): Spike vs the article's Go server" "skipped" ">= 1.2" "-"
+    else
+      printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(g): Spike vs the article's Go server" "$ng" ">= 1.2" "$(timing_verdict "n g" ge "$ng" 1.2)"
+    fi
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(p): success path vs /ping, through nginx" "$np" ">= 0.7" "$(timing_verdict "n p" ge "$np" 0.7)"
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "p99 latency (n)" "$(result n p99_ms) ms" "<= 50 ms" "$(timing_verdict n le "$(result n p99_ms)" 50)"
+    printf '| %-50s | %-30s | %-11s | %-6s |\n' "CPU ms per reserved ticket (n), server processes" "$(cpu_ms_per_ticket n)" "info" "-"
+    [ -n "$GO_ANCHOR_SKIP" ] || printf '| %-50s | %-30s | %-11s | %-6s |\n' "CPU ms per ticket (g), Go servers + nginx + Redis" "$(cpu_ms_per_ticket g)" "info" "-"
     printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(d): $napi nodes behind nginx vs one node" "$(ratio "$(result n rps)" "$(result d rps)")" "info" "-"
     printf '| %-50s | %-30s | %-11s | %-6s |\n' "Redis script calls per reserved ticket (n)" "$calls_per ($((ev1 - ev0)) / $n_held)" "<= 0.2" "$(verdict le "$calls_per" 0.2)"
     printf '| %-50s | %-30s | %-11s | %-6s |\n' "Redis commands run per ticket, incl. in Lua (n)" "$all_per" "info" "-"
@@ -1744,11 +1894,12 @@ bench_cluster() {
     audit_row "audit (s): no user over the limit (1)" "max $s_max_user, $s_over above" "$([ "$s_max_user" -le 1 ] && [ "$s_over" = 0 ] && echo 1)" "<= 1"
     audit_row "audit (s): reservations == order entries == held" "$n_res == $n_stream == $s_held" "$([ "$n_res" = "$s_held" ] && [ "$n_stream" = "$s_held" ] && echo 1)"
     say ""
-    for l in n d p s; do
+    for l in n d p s $([ -n "$GO_ANCHOR_SKIP" ] || echo g); do
       if noisy $l; then
         say "NOTE: other processes used $(cpu_of $l other) CPU cores during run ($l): its numbers are disturbed (NOISY); rerun on a quiet machine."
       fi
     done
+    [ -n "$GO_ANCHOR_SKIP" ] || say "(g): the API column is the Go servers, the nginx column their own nginx; same Redis, measured in the same run"
     say "reserved answers (n) = $(result n s200) 200s seen by wrk + $n_r200 of $n_rn requests retried with their requestId after wrk stopped ($n_unres unresolved); (d) = $(result d s200) + $d_r200 of $d_rn ($d_unres unresolved)"
     say "reserved answers (s) = $s_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N buys answered 429/503 and retried with their requestId; $s_unanswered buys unanswered when wrk stopped, $REPLAY_UNRESOLVED unresolved after the retries"
     [ "$ok" -eq 1 ] && printf 'AUDIT PASS\n' || printf 'AUDIT FAIL\n'

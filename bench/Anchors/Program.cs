@@ -4,7 +4,7 @@ using Spike.Host.Redis;
 using StackExchange.Redis;
 
 // The bench's reference points for one node, measured beside Spike in the same run:
-//   GET /json        a constant JSON answer: what Kestrel alone costs (the HTTP ceiling of one process).
+//   GET /ping        a constant JSON answer: what Kestrel alone costs (the HTTP ceiling of one process).
 //   GET /buy/ticket  one Lua call per request: Spike's own reserve script for a single buyer, run by the
 //                    same store code, with no actors and no batching (the per-request design Spike's
 //                    batching is meant to beat). Same guarantees per ticket: idempotency, per-user
@@ -18,7 +18,7 @@ builder.Services.AddSingleton<IInventoryStore>(services => new RedisInventorySto
 
 var app = builder.Build();
 var constant = Encoding.UTF8.GetBytes("""{"status":"ok"}""");
-app.MapGet("/json", (HttpContext context) =>
+app.MapGet("/ping", (HttpContext context) =>
 {
     context.Response.ContentType = "application/json";
     return context.Response.Body.WriteAsync(constant).AsTask();
