@@ -5,5 +5,6 @@ using Spike.Cli;
 var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluster")
 {
     CliCommand.Create(),
+    AuditCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
