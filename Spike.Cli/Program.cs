@@ -6,5 +6,6 @@ var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluste
 {
     CliCommand.Create(),
     AuditCommand.Create(),
+    TopologyCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
