@@ -24,6 +24,7 @@ LOGS="$RUN/logs"
 PROCS="$RUN/procs"          # one line per process started by `up`: name pid kind port log
 STATE="$RUN/state"          # the configuration the running system was started with
 TOKEN_FILE="$RUN/admin-token"
+CMD_TOKEN_FILE="$RUN/cmd-token"   # the nodes' command host token (./spike.sh cli)
 PUBLISH="$RUN/publish"
 HOST=127.0.0.1
 
@@ -35,6 +36,7 @@ INVENTORY_NODES="${SPIKE_INVENTORY_NODES:-2}"        # 0 = no inventory nodes: e
 INVENTORY_BASE_PORT="${SPIKE_INVENTORY_BASE_PORT:-3101}"   # /healthz and /ready of inventory node 1, 2, ...
 NGINX_PORT="${SPIKE_NGINX_PORT:-8080}"
 AKKA_BASE_PORT="${SPIKE_AKKA_BASE_PORT:-4053}"
+COMMAND_BASE_PORT="${SPIKE_COMMAND_BASE_PORT:-9110}"   # command host of node i: this + i
 # When Redis fsyncs its AOF. always: before it answers, so a "reserved" answer is on disk before the
 # node sends it (the README's promise). everysec: once a second in the background; survives a crash
 # of redis-server, but the last ~1 s of answers is lost if the host dies. docs/durability.md has
@@ -85,7 +87,9 @@ usage: ./spike.sh <command>
            wait until every one is ready; print URLs, token and pids. On a partly running system
            (a node was killed), restart the dead nodes.
   down     stop everything 'up' started (pids from .run/procs)
-  status   show every process (kind, port, pid, alive, ready)
+  status   show every process (kind, port, pid, alive, ready; each node's index and command host port)
+  cli      <node> [command...]: the spike tool's cli against a node's command host (node: its index in
+           status, or its name), e.g. ./spike.sh cli 0 cluster show; no command: interactive
   demo     up (when needed), then a flash sale through nginx: SPIKE_DEMO_STOCK tickets, 3x as many
            unique buyers, one API node and one inventory node killed with SIGKILL halfway; audit
   test     run every test: nginx/selftest.sh, ops/procs-selftest.sh and dotnet test Spike.sln
@@ -98,7 +102,8 @@ usage: ./spike.sh <command>
 
 environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001 3002 3003 3004"), SPIKE_API_WEIGHTS
   ("1 2 3 4"), SPIKE_INVENTORY_NODES (2; 0 = API nodes carry both roles), SPIKE_INVENTORY_BASE_PORT
-  (3101), SPIKE_NGINX_PORT (8080), SPIKE_AKKA_BASE_PORT (4053), SPIKE_ADMIN_TOKEN (generated),
+  (3101), SPIKE_NGINX_PORT (8080), SPIKE_AKKA_BASE_PORT (4053), SPIKE_COMMAND_BASE_PORT (9110),
+  SPIKE_ADMIN_TOKEN (generated), SPIKE_CMD_TOKEN (generated),
   SPIKE_REDIS_FSYNC (always | everysec), SPIKE_READY_TIMEOUT (120 s), SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL,
   SPIKE_DEMO_STOCK (10000), SPIKE_DEMO_BUYERS (3 x stock), SPIKE_DEMO_CONCURRENCY (150), SPIKE_DEMO_KILL (1),
   SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100), SPIKE_BENCH_THREADS (2),
@@ -263,6 +268,11 @@ load_state() {
   else
     ADMIN_TOKEN="${SPIKE_ADMIN_TOKEN:-}"
   fi
+  if [ -f "$CMD_TOKEN_FILE" ] && [ -z "${SPIKE_CMD_TOKEN:-}" ]; then
+    CMD_TOKEN="$(cat "$CMD_TOKEN_FILE")"
+  else
+    CMD_TOKEN="${SPIKE_CMD_TOKEN:-}"
+  fi
   read -r -a API_PORT_LIST <<<"$API_PORTS"
   default_weights
   read -r -a API_WEIGHT_LIST <<<"$API_WEIGHTS"
@@ -296,34 +306,38 @@ http_code() { # url — prints the HTTP status code (000 when nothing answered)
 }
 
 # ---- the node plan -------------------------------------------------------------------------------
-# Prints one line per node process, in start order: name kind http_port akka_port roles(comma separated)
+# The plan comes from the spike tool (Spike.Cli, `spike topology`, defined once in Spike.Commands/Topology.cs),
+# given this script's settings. Prints one line per node process, in start order:
+#   name kind http_port akka_port roles(comma separated) command_port weight seed|-
 #   SPIKE_INVENTORY_NODES=N (2): inventory-1..N (headless Spike.Host, role inventory, /ready on
 #     SPIKE_INVENTORY_BASE_PORT+i), the seeds; then one API node (role api) per SPIKE_API_PORTS entry.
 #   SPIKE_INVENTORY_NODES=0: one node per API port carrying both roles; the
 #     first API node is the seed.
-# Akka remoting ports: SPIKE_AKKA_BASE_PORT, +1, +2, ... in this order.
+# Akka remoting ports: SPIKE_AKKA_BASE_PORT, +1, +2, ... in this order; command hosts SPIKE_COMMAND_BASE_PORT + i.
+# `plan_nodes --format env --node NAME` prints the exact KEY=VALUE environment of that node instead.
 plan_nodes() {
-  local i=0 j port
-  for ((j = 1; j <= INVENTORY_NODES; j++)); do
-    printf 'inventory-%s inventory %s %s inventory\n' "$j" "$((INVENTORY_BASE_PORT + j - 1))" "$((AKKA_BASE_PORT + i))"
-    i=$((i + 1))
-  done
-  local roles=api
-  [ "$INVENTORY_NODES" -eq 0 ] && roles=api,inventory
-  for port in $API_PORTS; do
-    printf 'api-%s api %s %s %s\n' "$port" "$port" "$((AKKA_BASE_PORT + i))" "$roles"
-    i=$((i + 1))
-  done
+  SPIKE_INVENTORY_NODES="$INVENTORY_NODES" SPIKE_API_PORTS="$API_PORTS" SPIKE_API_WEIGHTS="$API_WEIGHTS" \
+  SPIKE_INVENTORY_BASE_PORT="$INVENTORY_BASE_PORT" SPIKE_AKKA_BASE_PORT="$AKKA_BASE_PORT" \
+  SPIKE_COMMAND_BASE_PORT="$COMMAND_BASE_PORT" SPIKE_NGINX_PORT="$NGINX_PORT" SPIKE_REDIS_PORT="$REDIS_PORT" \
+  SPIKE_NODE_ENV="$NODE_ENV" SPIKE_ADMIN_TOKEN="${ADMIN_TOKEN:-}" SPIKE_CMD_TOKEN="${CMD_TOKEN:-}" \
+  SPIKE_DEFAULT_SALE="${SPIKE_DEFAULT_SALE:-}" SPIKE_LOG_LEVEL="$LOG_LEVEL" \
+    spike_tool topology "$@"
 }
 
 # seed_nodes — the seed node addresses, one per line: every inventory node (the first one first),
 # or the first API node when there are none. The same list goes to every node.
 seed_nodes() {
-  local n=$INVENTORY_NODES j
-  [ "$n" -gt 0 ] || n=1
-  for ((j = 0; j < n; j++)); do
-    printf 'akka.tcp://spike@%s:%s\n' "$HOST" "$((AKKA_BASE_PORT + j))"
-  done
+  plan_nodes | awk -v host="$HOST" '$8 == "seed" { printf "akka.tcp://spike@%s:%s\n", host, $4 }'
+}
+
+# spike_tool args... — the spike tool (Spike.Cli) published in .run/publish/cli, published first when missing
+SPIKE_TOOL="$PUBLISH/cli/spike.dll"
+spike_tool() {
+  if [ ! -f "$SPIKE_TOOL" ]; then
+    mkdir -p "$LOGS"
+    publish_project Spike.Cli cli >&2
+  fi
+  dotnet "$SPIKE_TOOL" "$@"
 }
 
 # check_redis_fsync — SPIKE_REDIS_FSYNC is one of the two modes whose guarantee the README states
@@ -363,7 +377,7 @@ check_plan() {
     || die "SPIKE_INVENTORY_NODES='$INVENTORY_NODES': use a number from 0 to 20"
   [ -n "${API_PORTS// /}" ] || die "SPIKE_API_PORTS is empty: give at least one API port"
   local p
-  for p in $API_PORTS $NGINX_PORT $REDIS_PORT $INVENTORY_BASE_PORT $AKKA_BASE_PORT; do
+  for p in $API_PORTS $NGINX_PORT $REDIS_PORT $INVENTORY_BASE_PORT $AKKA_BASE_PORT $COMMAND_BASE_PORT; do
     [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "'$p' is not a port number (check the SPIKE_*_PORT(S) variables)"
   done
   default_weights
@@ -371,8 +385,10 @@ check_plan() {
   np="$(wc -w <<<"$API_PORTS")" nw="$(wc -w <<<"$API_WEIGHTS")"
   [ "$np" -eq "$nw" ] || die "SPIKE_API_PORTS has $np entries ($API_PORTS) but SPIKE_API_WEIGHTS has $nw ($API_WEIGHTS); give one weight per port"
   local dup
-  dup="$( { plan_nodes | awk '{ print $3; print $4 }'; echo "$NGINX_PORT"; echo "$REDIS_PORT"; } | sort | uniq -d | tr '\n' ' ')"
-  [ -z "$dup" ] || die "port(s) used twice by this configuration: $dup(HTTP ports, inventory ports, Akka ports from SPIKE_AKKA_BASE_PORT, nginx, redis)"
+  local plan
+  plan="$(plan_nodes)" || die "the node plan (spike topology) refused this configuration (message above)"
+  dup="$( { awk '{ print $3; print $4; print $6 }' <<<"$plan"; echo "$NGINX_PORT"; echo "$REDIS_PORT"; } | sort | uniq -d | tr '\n' ' ')"
+  [ -z "$dup" ] || die "port(s) used twice by this configuration: $dup(HTTP ports, inventory ports, Akka ports from SPIKE_AKKA_BASE_PORT, command hosts from SPIKE_COMMAND_BASE_PORT, nginx, redis)"
 }
 
 nginx_bin() {
@@ -405,7 +421,6 @@ start_redis() {
 # ---- build --------------------------------------------------------------------------------------
 build_nodes() {
   need_dotnet
-  : >"$LOGS/build.log"
   publish_project Spike.Api api
   # the headless inventory node (Spike.Host), only when the plan has inventory nodes
   [ "$INVENTORY_NODES" -eq 0 ] || publish_project Spike.Host host
@@ -430,51 +445,25 @@ build_commit() {
   printf '%s' "$c"
 }
 
-# start_node name kind http_port akka_port roles
+# start_node name kind http_port akka_port roles command_port ... — a plan_nodes line; the node's
+# environment is the plan's (plan_nodes --format env)
 start_node() {
-  local name="$1" kind="$2" port="$3" akka="$4" roles="$5"
-  local envs=(
-    "ASPNETCORE_ENVIRONMENT=Production"
-    "DOTNET_NOLOGO=1"
-    "Spike__Redis=$HOST:$REDIS_PORT"
-    "Spike__AdminToken=$ADMIN_TOKEN"
-    "Spike__Node__Hostname=$HOST"
-    "Spike__Node__Port=$akka"
-  )
-  local i=0 role seed
-  while read -r seed; do
-    envs+=("Spike__Node__SeedNodes__$i=$seed")
-    i=$((i + 1))
-  done < <(seed_nodes)
-  i=0
-  IFS=, read -r -a role_list <<<"$roles"
-  for role in "${role_list[@]}"; do
-    envs+=("Spike__Node__Roles__$i=$role")
-    i=$((i + 1))
-  done
-  [ -n "${SPIKE_DEFAULT_SALE:-}" ] && envs+=("Spike__DefaultSale=$SPIKE_DEFAULT_SALE")
-  [ -n "$LOG_LEVEL" ] && envs+=("Logging__LogLevel__Default=$LOG_LEVEL")
-  # extra KEY=VALUE settings for every node (runtime knobs, Spike__Buy__..., experiments)
-  local extra
-  for extra in $NODE_ENV; do
-    [[ "$extra" == [A-Za-z_]*=* ]] || die "SPIKE_NODE_ENV entry '$extra' is not KEY=VALUE"
-    envs+=("$extra")
-  done
+  local name="$1" kind="$2" port="$3" akka="$4" roles="$5" cmd="$6" envs
+  mapfile -t envs < <(plan_nodes --format env --node "$name")
+  [ "${#envs[@]}" -gt 0 ] || die "no environment for $name from the node plan (spike topology; message above)"
   case "$kind" in
     api)
-      envs+=("ASPNETCORE_URLS=http://$HOST:$port")
       start_process "$name" api "$port" "$LOGS/$name.log" "$PUBLISH/api" \
         env "${envs[@]}" dotnet Spike.Api.dll
       ;;
     inventory)
       # headless: HTTP only for /healthz and /ready
-      envs+=("ASPNETCORE_URLS=http://$HOST:$port")
       start_process "$name" inventory "$port" "$LOGS/$name.log" "$PUBLISH/host" \
         env "${envs[@]}" dotnet Spike.Host.dll
       ;;
     *) die "unknown node kind $kind" ;;
   esac
-  say "    $name: pid $LAST_PID, http $HOST:$port, akka $HOST:$akka, roles $roles"
+  say "    $name: pid $LAST_PID, http $HOST:$port, akka $HOST:$akka, roles $roles, command host $HOST:$cmd"
 }
 
 # start_nginx — renders nginx/spike.conf.template (nginx/render.sh, checked with nginx -t) and
@@ -536,12 +525,15 @@ wait_ready() {
   done
 }
 
-# read_plan — PLAN_LINE[name] = the plan_nodes line of each node (for akka ports, roles and restarts)
+# read_plan — PLAN_LINE[name] = the plan_nodes line of each node (for akka ports, roles and restarts),
+# PLAN_INDEX[name] = its place in the plan (what ./spike.sh cli takes)
 read_plan() {
-  declare -gA PLAN_LINE=()
-  local line
+  declare -gA PLAN_LINE=() PLAN_INDEX=()
+  local line n=0
   while read -r line; do
-    PLAN_LINE[${line%% *}]="$line"
+    PLAN_LINE[${line%%[[:space:]]*}]="$line"
+    PLAN_INDEX[${line%%[[:space:]]*}]=$n
+    n=$((n + 1))
   done < <(plan_nodes)
 }
 
@@ -558,27 +550,28 @@ print_summary() {
   load_state
   read_procs
   read_plan
-  local i name akka roles
+  local i name akka roles cmd
   say ""
   say "Spike is up: $(wc -w <<<"$API_PORTS") API node(s) behind nginx, $INVENTORY_NODES inventory node(s), Redis."
   for i in "${!P_NAME[@]}"; do
     name="${P_NAME[$i]}"
-    read -r _ _ _ akka roles <<<"${PLAN_LINE[$name]:-- - - - -}"
+    read -r _ _ _ akka roles cmd _ <<<"${PLAN_LINE[$name]:-- - - - - -}"
     case "${P_KIND[$i]}" in
       nginx) printf '  %-12s http://%s:%-6s pid %-8s entry point: weighted round-robin, weights %s; log %s\n' \
                "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "${API_WEIGHTS// /:}" "$RUN/nginx/error.log" ;;
       redis) printf '  %-12s redis://%s:%-5s pid %-8s AOF on, appendfsync %s; log %s\n' "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(redis_fsync_now)" "${P_LOG[$i]}" ;;
-      api) printf '  %-12s http://%s:%-6s pid %-8s weight %s, akka %s, roles %s; log %s\n' \
-             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(weight_of "${P_PORT[$i]}")" "$akka" "$roles" "${P_LOG[$i]}" ;;
-      inventory) printf '  %-12s http://%s:%-6s pid %-8s /healthz and /ready only, akka %s (seed), roles %s; log %s\n' \
-             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$akka" "$roles" "${P_LOG[$i]}" ;;
+      api) printf '  %-12s http://%s:%-6s pid %-8s weight %s, akka %s, roles %s, cmd %s; log %s\n' \
+             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(weight_of "${P_PORT[$i]}")" "$akka" "$roles" "$cmd" "${P_LOG[$i]}" ;;
+      inventory) printf '  %-12s http://%s:%-6s pid %-8s /healthz and /ready only, akka %s (seed), roles %s, cmd %s; log %s\n' \
+             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$akka" "$roles" "$cmd" "${P_LOG[$i]}" ;;
       *) printf '  %-12s %s:%s pid %s log %s\n' "$name" "${P_KIND[$i]}" "${P_PORT[$i]}" "${P_PID[$i]}" "${P_LOG[$i]}" ;;
     esac
   done
   say "  admin token  $ADMIN_TOKEN   (also in .run/admin-token)"
+  say "  command hosts: ./spike.sh cli <node> [command]  (token in .run/cmd-token; node: its name or index, see ./spike.sh status)"
   say ""
   say "  try:  curl -i 'http://$HOST:$NGINX_PORT/buy/ticket?sale=demo&user=alice&requestId=alice-1'"
-  say "        ./spike.sh status | ./spike.sh demo | ./spike.sh bench | ./spike.sh down"
+  say "        ./spike.sh status | ./spike.sh cli 0 cluster show | ./spike.sh demo | ./spike.sh bench | ./spike.sh down"
 }
 
 # restart_dead — restarts the recorded nodes (and nginx) that are no longer running, on their ports
@@ -627,7 +620,7 @@ restart_dead() {
 # that status lists them as up does and down stops them in reverse start order
 sort_procs() {
   local rank="redis" line
-  while read -r line; do rank+=" ${line%% *}"; done < <(plan_nodes)
+  while read -r line; do rank+=" ${line%%[[:space:]]*}"; done < <(plan_nodes)
   rank+=" nginx"
   awk -v rank="$rank" 'BEGIN { n = split(rank, R, " "); for (i = 1; i <= n; i++) r[R[i]] = i }
     { printf "%05d %s\n", ($1 in r) ? r[$1] : 99999, $0 }' "$PROCS" | sort -s -n -k1,1 | cut -d' ' -f2- >"$PROCS.tmp"
@@ -658,15 +651,19 @@ cmd_up() {
 
   ensure_pkgs redis-server:redis-server redis-cli:redis-tools curl:curl nginx:nginx
   need_dotnet
+  # the spike tool first: it plans the nodes (check_plan on)
+  : >"$LOGS/build.log"
+  publish_project Spike.Cli cli
   check_plan
 
   # refuse ports that something else holds, before starting anything
   local port line busy=() name
   port_busy "$REDIS_PORT" && busy+=("$REDIS_PORT (redis; set SPIKE_REDIS_PORT)")
   port_busy "$NGINX_PORT" && busy+=("$NGINX_PORT (nginx; set SPIKE_NGINX_PORT)")
-  while read -r name _ port akka _; do
+  while read -r name _ port akka _ cmd _; do
     port_busy "$port" && busy+=("$port (http of $name; set SPIKE_API_PORTS / SPIKE_INVENTORY_BASE_PORT)")
     port_busy "$akka" && busy+=("$akka (akka remoting of $name; set SPIKE_AKKA_BASE_PORT)")
+    port_busy "$cmd" && busy+=("$cmd (command host of $name; set SPIKE_COMMAND_BASE_PORT)")
   done < <(plan_nodes)
   [ "${#busy[@]}" -eq 0 ] || die "ports already in use on $HOST: ${busy[*]}"
 
@@ -680,6 +677,16 @@ cmd_up() {
     say "generated admin token (saved in .run/admin-token)"
   fi
   (umask 077 && printf '%s' "$ADMIN_TOKEN" >"$TOKEN_FILE")
+  # command host token (./spike.sh cli): the same way
+  if [ -n "${SPIKE_CMD_TOKEN:-}" ]; then
+    CMD_TOKEN="$SPIKE_CMD_TOKEN"
+  elif [ -s "$CMD_TOKEN_FILE" ]; then
+    CMD_TOKEN="$(cat "$CMD_TOKEN_FILE")"
+  else
+    CMD_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    say "generated command host token (saved in .run/cmd-token)"
+  fi
+  (umask 077 && printf '%s' "$CMD_TOKEN" >"$CMD_TOKEN_FILE")
 
   build_nodes
 
@@ -692,6 +699,7 @@ cmd_up() {
     printf 'INVENTORY_BASE_PORT=%q\n' "$INVENTORY_BASE_PORT"
     printf 'NGINX_PORT=%q\n' "$NGINX_PORT"
     printf 'AKKA_BASE_PORT=%q\n' "$AKKA_BASE_PORT"
+    printf 'COMMAND_BASE_PORT=%q\n' "$COMMAND_BASE_PORT"
     printf 'NODE_ENV=%q\n' "$NODE_ENV"
     printf 'REDIS_FSYNC=%q\n' "$REDIS_FSYNC"
     printf 'BUILD_COMMIT=%q\n' "$(build_commit)"
@@ -756,15 +764,15 @@ cmd_status() {
   load_state
   read_procs
   read_plan
-  local i pid rss ready alive ok=1 akka roles detail seeds
+  local i pid rss ready alive ok=1 akka roles cmd detail seeds
   seeds=" $(seed_nodes | sed 's/.*://' | tr '\n' ' ')"
   printf '%-12s %-10s %-6s %-8s %-6s %-6s %-8s %s\n' NAME KIND PORT PID ALIVE READY RSS DETAIL
   for i in "${!P_NAME[@]}"; do
     pid="${P_PID[$i]}" ready=- rss=- alive=NO
-    read -r _ _ _ akka roles <<<"${PLAN_LINE[${P_NAME[$i]}]:-- - - - -}"
+    read -r _ _ _ akka roles cmd _ <<<"${PLAN_LINE[${P_NAME[$i]}]:-- - - - - -}"
     case "${P_KIND[$i]}" in
-      api) detail="weight $(weight_of "${P_PORT[$i]}"), akka $akka, roles $roles" ;;
-      inventory) detail="akka $akka, roles $roles" ;;
+      api) detail="node ${PLAN_INDEX[${P_NAME[$i]}]:-?}, cmd $cmd, weight $(weight_of "${P_PORT[$i]}"), akka $akka, roles $roles" ;;
+      inventory) detail="node ${PLAN_INDEX[${P_NAME[$i]}]:-?}, cmd $cmd, akka $akka, roles $roles" ;;
       nginx) detail="weights ${API_WEIGHTS// /:} over $API_PORTS" ;;
       redis) detail="AOF, appendfsync $(redis_fsync_now)" ;;
       *) detail="" ;;
@@ -786,6 +794,24 @@ cmd_status() {
     say "NOT all up and ready (logs in .run/logs; ./spike.sh up restarts processes that died)"
     return 1
   fi
+}
+
+# cmd_cli node [command...] — `spike cli` against a node's command host with the cluster's token (.run/cmd-token);
+# node: its index in the plan ("node i" in status) or its name. Without a command: an interactive session.
+cmd_cli() {
+  [ $# -ge 1 ] || die "usage: ./spike.sh cli <node index or name> [command...]   (./spike.sh status lists the nodes)"
+  [ -f "$PROCS" ] || die "Spike is not up (no .run/procs): ./spike.sh up"
+  load_state
+  read_plan
+  local node="$1" name cmd
+  shift
+  for name in "${!PLAN_LINE[@]}"; do
+    if [ "$name" = "$node" ] || [ "${PLAN_INDEX[$name]}" = "$node" ]; then
+      read -r _ _ _ _ _ cmd _ <<<"${PLAN_LINE[$name]}"
+      SPIKE_CMD_TOKEN="$CMD_TOKEN" exec dotnet "$SPIKE_TOOL" cli "$HOST:$cmd" "$@"
+    fi
+  done
+  die "no node '$node' in the plan (nodes: $(plan_nodes | awk '{ printf "%s%d=%s", sep, NR - 1, $1; sep = " " }'))"
 }
 
 cmd_deps() {
@@ -1028,31 +1054,22 @@ cmd_demo() {
   [ -s "$FLASH_SUMMARY" ] || die "the flash client (bench/flash.py) wrote no summary (exit code $rc)"
 
   # ---- audit ----
-  sale_counts "$sale"
-  local reserved reserved_users unfinished gave_up unexpected soldout_s
-  reserved="$(summary_value reserved)" reserved_users="$(summary_value reserved_users)"
+  # the sale's invariants from Redis, with the reserved answers the buyers got (spike audit, Spike.Sales/SaleAudit.cs)
+  local reserved unfinished gave_up unexpected soldout_s sale_audit audit_rc=0
+  reserved="$(summary_value reserved)"
   unfinished="$(summary_value unfinished)" gave_up="$(summary_value outcome_gave_up)"
   unexpected="$(awk '$1 ~ /^outcome_unexpected/ { n += $2 } END { print n + 0 }' "$FLASH_SUMMARY")"
   soldout_s="$(summary_value soldout_s)"
-  local users_key="spike:{$sale}:users" res_key="spike:{$sale}:res" orders_key="spike:{$sale}:orders"
-  local max_user over_limit n_res n_stream in_redis
-  read -r max_user over_limit < <(redis_cli HVALS "$users_key" | awk '{ if ($1 + 0 > m) m = $1 + 0; if ($1 + 0 > 1) o++ } END { print m + 0, o + 0 }')
-  n_res="$(redis_cli HLEN "$res_key")" n_stream="$(redis_cli XLEN "$orders_key")"
-  in_redis="$(sed "s/^/HEXISTS $res_key /" "$dir/orders" | redis_cli | grep -c '^1$' || true)"
+  sale_audit="$(spike_tool audit "$sale" --redis "$HOST:$REDIS_PORT" --answers "$dir/orders" --expect-sold-out 2>&1)" || audit_rc=$?
 
   say ""
   step "requests served and tickets sold per API node (from X-Spike-Upstream)"
   demo_node_table "$killed_at"
   say ""
-  step "audit of '$sale' (counts from GET /admin/sales/$sale, users from Redis)"
+  step "audit of '$sale' (spike audit: the sale in Redis and the $reserved reserved answers), then the demo's own checks"
   local ok=1 late late_code
-  audit_line "total sold == stock" "$S_HELD == $DEMO_STOCK" "$([ "$S_HELD" = "$DEMO_STOCK" ] && echo 1)" || ok=0
-  audit_line "no user over the limit (1)" "max $max_user per user, $over_limit above" "$([ "$max_user" -le 1 ] && [ "$over_limit" = 0 ] && echo 1)" || ok=0
-  audit_line "held + available == total" "$S_HELD + $S_AVAIL == $S_TOTAL" "$([ $((S_HELD + S_AVAIL)) = "$S_TOTAL" ] && echo 1)" || ok=0
-  audit_line "reserved answers == held" "$reserved == $S_HELD" "$([ "$reserved" = "$S_HELD" ] && echo 1)" || ok=0
-  audit_line "one reserved answer per buyer" "$reserved_users buyers, $reserved answers" "$([ "$reserved_users" = "$reserved" ] && echo 1)" || ok=0
-  audit_line "every reserved answer in Redis" "$in_redis of $reserved order ids" "$([ "$in_redis" = "$reserved" ] && echo 1)" || ok=0
-  audit_line "reservations == order entries == held" "$n_res == $n_stream == $S_HELD" "$([ "$n_res" = "$S_HELD" ] && [ "$n_stream" = "$S_HELD" ] && echo 1)" || ok=0
+  sed 's/^/    /' <<<"$sale_audit"
+  [ "$audit_rc" -eq 0 ] || ok=0
   audit_line "every buyer got a final answer" "$((buyers - unfinished - gave_up)) of $buyers ($unexpected unexpected)" "$([ "$unfinished" = 0 ] && [ "$gave_up" = 0 ] && [ "$unexpected" = 0 ] && echo 1)" || ok=0
   demo_share_audit "$killed_at" || ok=0
   late="$(api GET "/buy/ticket?sale=$sale&user=$sale-late&requestId=r$sale-late")"
@@ -1917,6 +1934,7 @@ main() {
     up) cmd_up "$@" ;;
     down) cmd_down "$@" ;;
     status) cmd_status "$@" ;;
+    cli) cmd_cli "$@" ;;
     demo) cmd_demo "$@" ;;
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;

@@ -5,5 +5,7 @@ using Spike.Cli;
 var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluster")
 {
     CliCommand.Create(),
+    AuditCommand.Create(),
+    TopologyCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

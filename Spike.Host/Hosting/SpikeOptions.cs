@@ -28,8 +28,8 @@ public sealed class SpikeOptions
 
 public sealed class NodeOptions
 {
-    public const string ApiRole = "api";
-    public const string InventoryRole = "inventory";
+    public const string ApiRole = NodeRoles.Api;
+    public const string InventoryRole = NodeRoles.Inventory;
 
     public string Hostname { get; set; } = "127.0.0.1";
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spike.Actors.Inventory;
+using Spike.Sales;
 using StackExchange.Redis;
 
 namespace Spike.Host.Redis;

@@ -1,4 +1,5 @@
 using Spike.Actors.Inventory;
+using Spike.Sales;
 using StackExchange.Redis;
 
 namespace Spike.Host.Redis;

@@ -4,7 +4,9 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Spike.Commands;
 using Spike.Host.Hosting;
+using Spike.Sales;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
 
@@ -34,20 +36,31 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
         }
     }
 
-    private async Task<InProcessNode[]> StartAsync(params string[][] roles)
+    /// <summary>The inventory nodes (the seeds) first, then the API nodes, every port a free one.</summary>
+    private async Task<InProcessNode[]> StartAsync(int inventoryNodes, int apiNodes)
     {
-        var ports = roles.Select(_ => FreePort.Next()).ToArray();
+        var count = inventoryNodes + apiNodes;
+        var topology = Topology.Plan(new TopologySettings
+        {
+            InventoryNodes = inventoryNodes,
+            InventoryPorts = Ports(inventoryNodes),
+            ApiPorts = Ports(apiNodes),
+            AkkaPorts = Ports(count),
+            CommandPorts = Ports(count),
+            NginxPort = FreePort.Next(),
+            Redis = redis.ConnectionString,
+            AdminToken = Admin.Token,
+        });
         var settings = new Dictionary<string, string> { ["Spike:Buy:LeaseChunk"] = "100", ["Spike:Buy:RequestTimeout"] = "00:00:03" };
-        var nodes = roles.Select((r, i) => new InProcessNode(redis.ConnectionString, ports[i], ports[0], r, settings)).ToArray();
+        var nodes = topology.Nodes.Select(n => new InProcessNode(n, settings)).ToArray();
         _nodes.AddRange(nodes);
-        // The seed first: the cluster forms around it.
+        // The first seed first: the cluster forms around it.
         await nodes[0].WaitUntilReadyAsync(FormationTimeout);
         await Task.WhenAll(nodes.Skip(1).Select(n => n.WaitUntilReadyAsync(FormationTimeout)));
         return nodes;
     }
 
-    private static readonly string[] Inventory = [NodeOptions.InventoryRole];
-    private static readonly string[] Api = [NodeOptions.ApiRole];
+    private static int[] Ports(int count) => [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
 
     private static Task<string> CreateSaleAsync(InProcessNode node, long stock) => Admin.CreateSaleAsync(node.Client, stock, prefix: "c");
 
@@ -74,13 +87,13 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
     {
         var audit = await SaleAudit.ReadAsync(redis.Database, sale);
         audit.AssertConsistent();
-        return audit.Held;
+        return audit.Counts.Held;
     }
 
     [Fact]
     public async Task Should_sell_a_downed_nodes_allotment_through_the_surviving_node()
     {
-        var (inventory, doomed, survivor) = await StartAsync(Inventory, Api, Api) is var n ? (n[0], n[1], n[2]) : default;
+        var (inventory, doomed, survivor) = await StartAsync(inventoryNodes: 1, apiNodes: 2) is var n ? (n[0], n[1], n[2]) : default;
         var sale = await CreateSaleAsync(inventory, stock: 10);
         Assert.Equal("reserved", (await BuyAsync(doomed, sale, "u0")).Status); // its lease now holds the other 9
 
@@ -96,7 +109,7 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
     [Fact]
     public async Task Should_tell_every_node_when_the_sale_sells_out()
     {
-        var (inventory, first, second) = await StartAsync(Inventory, Api, Api) is var n ? (n[0], n[1], n[2]) : default;
+        var (inventory, first, second) = await StartAsync(inventoryNodes: 1, apiNodes: 2) is var n ? (n[0], n[1], n[2]) : default;
         var sale = await CreateSaleAsync(inventory, stock: 2);
         Assert.Equal("reserved", (await BuyAsync(first, sale, "a")).Status);
 
@@ -111,7 +124,7 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
     [Fact]
     public async Task Should_resolve_a_batch_in_flight_on_a_dying_inventory_node_through_its_request_id()
     {
-        var nodes = await StartAsync(Inventory, Inventory, Api);
+        var nodes = await StartAsync(inventoryNodes: 2, apiNodes: 1);
         var api = nodes[2];
         var sale = await CreateSaleAsync(api, stock: 5);
         Assert.Equal("reserved", (await BuyAsync(api, sale, "warmup")).Status);
@@ -154,7 +167,7 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
     [Fact]
     public async Task Should_sell_everything_and_answer_every_buyer_when_buyers_of_one_to_four_race_on_two_nodes()
     {
-        var (inventory, first, second) = await StartAsync(Inventory, Api, Api) is var n ? (n[0], n[1], n[2]) : default;
+        var (inventory, first, second) = await StartAsync(inventoryNodes: 1, apiNodes: 2) is var n ? (n[0], n[1], n[2]) : default;
         const int stock = 57;
         var sale = await Admin.CreateSaleAsync(inventory.Client, stock, perUserLimit: 4, prefix: "q");
         var nodes = new[] { first, second };
@@ -169,8 +182,8 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
         Assert.All(answers, a => Assert.True(a.Status is "reserved" or "sold_out" or "not_enough_left", a.Status));
         Assert.Equal(stock, answers.Where(a => a.Status == "reserved").Sum(a => a.Quantity));
         var audit = await SaleAudit.ReadAsync(redis.Database, sale);
-        audit.AssertConsistent(perUserLimit: 4);
-        Assert.Equal(stock, audit.Held);
+        audit.AssertConsistent();
+        Assert.Equal(stock, audit.Counts.Held);
     }
 
     private static async Task<(string Status, int Quantity)> BuyUntilFinalAsync(InProcessNode node, string sale, string user, int quantity)

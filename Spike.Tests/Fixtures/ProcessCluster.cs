@@ -31,7 +31,10 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public List<ClusterNode> ApiNodes { get; } = [];
 
-    public int NginxPort { get; private set; }
+    /// <summary>The plan the nodes were started from.</summary>
+    public Topology Topology { get; private set; } = null!;
+
+    public int NginxPort => Topology.Settings.NginxPort;
 
     public HttpClient Nginx { get; private set; } = null!;
 
@@ -52,53 +55,52 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     private async Task StartNodesAsync(int inventoryNodes, int[] weights)
     {
-        var inventoryPorts = Enumerable.Range(0, inventoryNodes).Select(_ => (Http: FreePort.Next(), Akka: FreePort.Next())).ToArray();
-        var seeds = inventoryPorts.Select(p => $"akka.tcp://spike@127.0.0.1:{p.Akka}").ToArray();
-        foreach (var (http, akka) in inventoryPorts)
+        var count = inventoryNodes + weights.Length;
+        Topology = Topology.Plan(new TopologySettings
         {
-            InventoryNodes.Add(StartNode("Spike.Host", "inventory", http, akka, seeds, weight: 0));
-        }
-        foreach (var weight in weights)
+            InventoryNodes = inventoryNodes,
+            InventoryPorts = Ports(inventoryNodes),
+            ApiPorts = Ports(weights.Length),
+            ApiWeights = weights,
+            AkkaPorts = Ports(count),
+            CommandPorts = Ports(count),
+            NginxPort = FreePort.Next(),
+            Redis = Redis.ConnectionString,
+            AdminToken = Admin.Token,
+            CommandToken = CommandToken,
+        });
+        foreach (var node in Topology.Nodes)
         {
-            ApiNodes.Add(StartNode("Spike.Api", "api", FreePort.Next(), FreePort.Next(), seeds, weight));
+            (node.Kind == NodeRoles.Inventory ? InventoryNodes : ApiNodes).Add(StartNode(node));
         }
         await Task.WhenAll(InventoryNodes.Concat(ApiNodes).Select(n => n.WaitUntilReadyAsync(ReadyTimeout)));
         await StartNginxAsync();
     }
 
-    private ClusterNode StartNode(string project, string role, int httpPort, int akkaPort, string[] seeds, int weight)
+    private static int[] Ports(int count) => [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];
+
+    private ClusterNode StartNode(TopologyNode node)
     {
+        var project = node.Kind == NodeRoles.Inventory ? "Spike.Host" : "Spike.Api";
         var info = new ProcessStartInfo("dotnet", Path.Combine(BuildOutput(project), project + ".dll"))
         {
             WorkingDirectory = BuildOutput(project),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        var env = info.Environment;
-        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}";
-        env["ASPNETCORE_ENVIRONMENT"] = "Production";
-        env["Spike__Redis"] = Redis.ConnectionString;
-        env["Spike__AdminToken"] = Admin.Token;
-        env["Spike__Node__Hostname"] = "127.0.0.1";
-        env["Spike__Node__Port"] = akkaPort.ToString(CultureInfo.InvariantCulture);
-        env["Spike__Node__Roles__0"] = role;
-        var commandPort = FreePort.Next();
-        env["Spike__CommandHost__Port"] = commandPort.ToString(CultureInfo.InvariantCulture);
-        env["Spike__CommandHost__Token"] = CommandToken;
-        for (var i = 0; i < seeds.Length; i++)
+        foreach (var (key, value) in node.Environment)
         {
-            env[$"Spike__Node__SeedNodes__{i}"] = seeds[i];
+            info.Environment[key] = value;
         }
-        var log = Path.Combine(_runDirectory, $"{role}-{httpPort}.log");
+        var log = Path.Combine(_runDirectory, $"{node.Name}.log");
         var process = StartLogged(info, log);
-        return new ClusterNode(role, httpPort, akkaPort, commandPort, weight, process, log);
+        return new ClusterNode(node.Kind, node.HttpPort, node.AkkaPort, node.CommandPort, node.Weight, process, log);
     }
 
     private async Task StartNginxAsync()
     {
-        NginxPort = FreePort.Next();
         var config = Path.Combine(_runDirectory, "nginx", "nginx.conf");
-        var render = new ProcessStartInfo("bash", [Path.Combine(RepositoryRoot, "nginx", "render.sh"), "--test", config, Path.Combine(_runDirectory, "nginx")])
+        var render = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, "nginx", "render.sh"), "--test", config, Path.Combine(_runDirectory, "nginx")])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -182,25 +184,11 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    private static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Spike.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Spike.sln not found above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>The project's own output for the configuration the tests were built in (building the tests builds it).</summary>
     private static string BuildOutput(string project)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Configuration>/net10.0/
-        var output = Path.Combine(RepositoryRoot, project, "bin", configuration, "net10.0");
+        var output = Path.Combine(Repository.Root, project, "bin", configuration, "net10.0");
         return File.Exists(Path.Combine(output, project + ".dll"))
             ? output
             : throw new InvalidOperationException($"{project} is not built at {output}");

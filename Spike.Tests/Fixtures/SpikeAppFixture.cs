@@ -3,9 +3,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Spike.Host.Redis;
+using Spike.Sales;
 using Spike.Tests.Support;
-using StackExchange.Redis;
 
 namespace Spike.Tests.Fixtures;
 
@@ -68,42 +67,8 @@ public sealed class SpikeAppFixture : IAsyncLifetime
     public Task<string> CreateSaleAsync(long stock, int perUserLimit = 1) => Admin.CreateSaleAsync(Client, stock, perUserLimit);
 
     /// <summary>What Redis holds for the sale, read directly: the audit every test checks.</summary>
-    public Task<SaleAudit> AuditAsync(string sale) => SaleAudit.ReadAsync(Redis.Database, sale);
-}
-
-/// <param name="Reservations">Reservation records (orders); one may hold several tickets.</param>
-/// <param name="ReservedTickets">Tickets the reservation records hold.</param>
-/// <param name="TicketsByUser">Tickets the per-user counts add up to.</param>
-public sealed record SaleAudit(
-    long Total, long Held, long Available, long Reservations, long ReservedTickets, long OrderStreamEntries, long TicketsByUser, long MaxHeldByOneUser)
-{
-    /// <summary>What Redis holds for the sale, read directly.</summary>
-    public static async Task<SaleAudit> ReadAsync(IDatabase db, string sale)
-    {
-        var meta = (await db.HashGetAllAsync(SaleKeys.Meta(sale))).ToDictionary(e => e.Name.ToString(), e => (long)e.Value);
-        var users = await db.HashGetAllAsync(SaleKeys.Users(sale));
-        var reservations = await db.HashGetAllAsync(SaleKeys.Reservations(sale));
-        return new SaleAudit(
-            Total: meta.GetValueOrDefault(SaleKeys.TotalField),
-            Held: meta.GetValueOrDefault(SaleKeys.HeldField),
-            Available: meta.GetValueOrDefault(SaleKeys.AvailableField),
-            Reservations: reservations.Length,
-            ReservedTickets: reservations.Sum(r => (long)ReservationRecord.Parse(r.Value!).Quantity),
-            OrderStreamEntries: await db.StreamLengthAsync(SaleKeys.Orders(sale)),
-            TicketsByUser: users.Sum(u => (long)u.Value),
-            MaxHeldByOneUser: users.Length == 0 ? 0 : users.Max(u => (long)u.Value));
-    }
-
-    /// <summary>Invariants 1, 3, 4 and 7: no oversell, per-user limit, every reservation recorded once, held + available == total.</summary>
-    public void AssertConsistent(int perUserLimit = 1)
-    {
-        Assert.True(Held <= Total, $"oversold: held {Held} > total {Total}");
-        Assert.Equal(Total, Held + Available);
-        Assert.Equal(Held, ReservedTickets);
-        Assert.Equal(Held, TicketsByUser);
-        Assert.Equal(Reservations, OrderStreamEntries);
-        Assert.True(MaxHeldByOneUser <= perUserLimit, $"a user holds {MaxHeldByOneUser} > limit {perUserLimit}");
-    }
+    public Task<SaleAudit> AuditAsync(string sale, SaleAuditOptions? options = null) =>
+        SaleAudit.ReadAsync(Redis.Database, sale, options: options);
 }
 
 [CollectionDefinition(Name)]

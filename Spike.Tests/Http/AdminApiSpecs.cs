@@ -29,7 +29,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         using var response = await _client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta("noauth")));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Sales.SaleKeys.Meta("noauth")));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Equal(HttpStatusCode.OK, restock.StatusCode);
         await AwaitReservedAsync($"/buy/ticket?sale={sale}&user=second&requestId=again");
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(2, audit.Held);
+        Assert.Equal(2, audit.Counts.Held);
         audit.AssertConsistent();
     }
 
@@ -75,7 +75,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var audit = await app.AuditAsync(sale);
-        Assert.Equal((2L, 2L), (audit.Total, audit.Held));
+        Assert.Equal((2L, 2L), (audit.Counts.Total, audit.Counts.Held));
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(field, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Sales.SaleKeys.Meta(sale)));
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         using var read = await _client.SendAsync(Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}%0A"));
 
         Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (put.StatusCode, add.StatusCode, read.StatusCode));
-        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale + "\n")));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Sales.SaleKeys.Meta(sale + "\n")));
     }
 
     [Theory]
@@ -131,7 +131,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(SaleLimits.MaxTotal.ToString(CultureInfo.InvariantCulture), await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta(sale)));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Sales.SaleKeys.Meta(sale)));
     }
 
     public static TheoryData<string, string> BadAdditions => new()
@@ -156,7 +156,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"the problem does not name '{field}': {problem}");
-        Assert.Equal(3, (await app.AuditAsync(sale)).Total);
+        Assert.Equal(3, (await app.AuditAsync(sale)).Counts.Total);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
 
         using var above = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 6 }));
         var aboveBody = await above.Content.ReadFromJsonAsync<JsonElement>();
-        var totalAfterRefusal = (await app.AuditAsync(sale)).Total;
+        var totalAfterRefusal = (await app.AuditAsync(sale)).Counts.Total;
         using var upToTheMaximum = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 5 }));
 
         Assert.Equal((HttpStatusCode.Conflict, "conflict"), (above.StatusCode, aboveBody.GetProperty("status").GetString()));
@@ -174,7 +174,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Equal(SaleLimits.MaxTotal - 5, totalAfterRefusal);
         Assert.Equal(HttpStatusCode.OK, upToTheMaximum.StatusCode);
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(SaleLimits.MaxTotal, audit.Total);
+        Assert.Equal(SaleLimits.MaxTotal, audit.Counts.Total);
         audit.AssertConsistent();
     }
 
@@ -189,7 +189,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, repeat.StatusCode));
         Assert.Equal(5, (await repeat.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("total").GetInt64());
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(5, audit.Total);
+        Assert.Equal(5, audit.Counts.Total);
         audit.AssertConsistent();
     }
 
@@ -215,7 +215,7 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
         Assert.Contains("same operationId", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, retried);
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(5, audit.Total);
+        Assert.Equal(5, audit.Counts.Total);
         audit.AssertConsistent();
     }
 

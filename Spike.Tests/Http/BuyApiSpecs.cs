@@ -39,7 +39,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         Assert.Single(answers, a => a.Code == HttpStatusCode.OK && a.Status == "reserved");
         Assert.Equal(199, answers.Count(a => a.Code == HttpStatusCode.Conflict && a.Status == "sold_out"));
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(1, audit.Held);
+        Assert.Equal(1, audit.Counts.Held);
         audit.AssertConsistent();
     }
 
@@ -57,7 +57,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         Assert.Equal(100, reserved.Select(a => a.OrderId).Distinct().Count());
         Assert.All(answers.Except(reserved), a => Assert.True(a.Status is "sold_out" or "limit_reached", a.Status));
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(100, audit.Held);
+        Assert.Equal(100, audit.Counts.Held);
         audit.AssertConsistent();
     }
 
@@ -71,7 +71,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
 
         Assert.Equal("reserved", first.Status);
         Assert.All(retries, r => Assert.Equal((HttpStatusCode.OK, first.OrderId), (r.Code, r.OrderId)));
-        Assert.Equal(1, (await app.AuditAsync(sale)).Held);
+        Assert.Equal(1, (await app.AuditAsync(sale)).Counts.Held);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         Assert.Equal(("reserved", "sold_out"), (first.Status, soldOut.Status));
         Assert.Equal((HttpStatusCode.OK, first.OrderId), (retried.Code, retried.OrderId));
         Assert.Equal("sold_out", otherRetry.Status);
-        Assert.Equal(1, (await app.AuditAsync(sale)).Held);
+        Assert.Equal(1, (await app.AuditAsync(sale)).Counts.Held);
     }
 
     [Fact]
@@ -142,7 +142,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
 
         var answer = await ReadAsync(response);
         Assert.Equal((HttpStatusCode.OK, "reserved"), (answer.Code, answer.Status));
-        Assert.Equal(2, (await app.AuditAsync(sale)).Held);
+        Assert.Equal(2, (await app.AuditAsync(sale)).Counts.Held);
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         var answer = await BuyAsync("sale=nosuchsale&user=u1");
 
         Assert.Equal((HttpStatusCode.NotFound, "unknown_sale"), (answer.Code, answer.Status));
-        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Host.Redis.SaleKeys.Meta("nosuchsale")));
+        Assert.False(await app.Redis.Database.KeyExistsAsync(Spike.Sales.SaleKeys.Meta("nosuchsale")));
     }
 
     public static TheoryData<string, string> BadQueries => new()
@@ -271,8 +271,8 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
     private async Task AssertUntouchedAsync(string sale, long stock)
     {
         var audit = await app.AuditAsync(sale);
-        Assert.Equal((stock, 0L, stock), (audit.Total, audit.Held, audit.Available));
-        Assert.Equal(0, await app.Redis.Database.HashLengthAsync(Spike.Host.Redis.SaleKeys.Requests(sale)));
+        Assert.Equal((stock, 0L, stock), (audit.Counts.Total, audit.Counts.Held, audit.Counts.Available));
+        Assert.Equal(0, await app.Redis.Database.HashLengthAsync(Spike.Sales.SaleKeys.Requests(sale)));
     }
 
     [Fact]
@@ -288,7 +288,7 @@ public sealed class BuyApiSpecs(SpikeAppFixture app)
         Assert.Equal((HttpStatusCode.Conflict, "not_enough_left"), (retry.Code, retry.Status));
         Assert.Equal((HttpStatusCode.OK, "reserved"), (fits.Code, fits.Status));
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(3, audit.Held);
-        audit.AssertConsistent(perUserLimit: 4);
+        Assert.Equal(3, audit.Counts.Held);
+        audit.AssertConsistent();
     }
 }

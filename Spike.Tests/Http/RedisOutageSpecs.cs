@@ -31,7 +31,7 @@ public sealed class RedisOutageSpecs(SpikeAppFixture app)
         Assert.All(during, r => Assert.True(r.Headers.RetryAfter is not null, "503 without Retry-After"));
         var body = await during[0].Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("unavailable", body.GetProperty("status").GetString());
-        Assert.Equal(1, (await app.AuditAsync(sale)).Held);
+        Assert.Equal(1, (await app.AuditAsync(sale)).Counts.Held);
 
         // Back: the same buyers retry with their request ids, then more buyers than tickets arrive.
         await Poll.UntilAsync(async () => (await app.Client.GetAsync($"/buy/ticket?sale={sale}&user=down0&requestId=d0")).StatusCode == HttpStatusCode.OK,
@@ -40,7 +40,7 @@ public sealed class RedisOutageSpecs(SpikeAppFixture app)
 
         Assert.Equal(18, after.Count(r => r.StatusCode == HttpStatusCode.OK));
         var audit = await app.AuditAsync(sale);
-        Assert.Equal(20, audit.Held);
+        Assert.Equal(20, audit.Counts.Held);
         audit.AssertConsistent();
     }
 }

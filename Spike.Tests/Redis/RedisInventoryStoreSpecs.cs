@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Spike.Actors.Inventory;
 using Spike.Host.Redis;
+using Spike.Sales;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
 using StackExchange.Redis;
@@ -787,17 +788,9 @@ public sealed class RedisInventoryStoreSpecs
     /// <summary>held + available == total, and held == Σ users == Σ reservation quantities == stream entries.</summary>
     private async Task AssertConsistentAsync(string sale, long expectedHeld)
     {
-        var snapshot = await _store.GetSaleAsync(sale);
-        Assert.NotNull(snapshot);
-        Assert.Equal(expectedHeld, snapshot.Held);
-        Assert.Equal(snapshot.Total, snapshot.Held + snapshot.Available);
-
-        var users = await Db.HashValuesAsync(SaleKeys.Users(sale));
-        Assert.Equal(expectedHeld, users.Sum(v => (long)v));
-
-        var records = await Db.HashValuesAsync(SaleKeys.Reservations(sale));
-        Assert.Equal(expectedHeld, records.Sum(v => ReservationRecord.Parse((string)v!).Quantity));
-        Assert.Equal(records.Length, await Db.StreamLengthAsync(SaleKeys.Orders(sale)));
+        var audit = await SaleAudit.ReadAsync(Db, sale);
+        Assert.Equal(expectedHeld, audit.Counts.Held);
+        audit.AssertConsistent();
     }
 
     /// <summary>How often the server has run <paramref name="command"/>, scripts' calls included (INFO commandstats).</summary>

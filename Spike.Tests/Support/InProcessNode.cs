@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Akka.Actor;
 using Akka.Cluster;
@@ -6,28 +5,31 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Spike.Actors.Stock;
+using Spike.Commands;
+using Spike.Host.Hosting;
 
 namespace Spike.Tests.Support;
 
-/// <summary>One Spike cluster node in the test process: the real web node with the given roles on a fixed remoting port.</summary>
+/// <summary>
+/// One Spike cluster node of a <see cref="Topology"/> in the test process: the real web node, configured with the
+/// topology's <c>Spike__…</c> settings (the rest of its environment, such as its HTTP URL, is a process's; a test
+/// server has none).
+/// </summary>
 public sealed class InProcessNode : IAsyncDisposable
 {
+    private const string SettingPrefix = SpikeOptions.Section + "__";
+
     private readonly WebApplicationFactory<Program> _factory;
 
-    public InProcessNode(string redis, int port, int seedPort, string[] roles, IDictionary<string, string>? settings = null)
+    public InProcessNode(TopologyNode node, IDictionary<string, string>? settings = null)
     {
-        Port = port;
+        Port = node.AkkaPort;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Production");
-            web.UseSetting("Spike:Redis", redis);
-            web.UseSetting("Spike:AdminToken", Admin.Token);
-            web.UseSetting("Spike:Node:Hostname", "127.0.0.1");
-            web.UseSetting("Spike:Node:Port", port.ToString(CultureInfo.InvariantCulture));
-            web.UseSetting("Spike:Node:SeedNodes:0", $"akka.tcp://spike@127.0.0.1:{seedPort}");
-            for (var i = 0; i < roles.Length; i++)
+            foreach (var (key, value) in node.Environment.Where(e => e.Key.StartsWith(SettingPrefix, StringComparison.Ordinal)))
             {
-                web.UseSetting($"Spike:Node:Roles:{i}", roles[i]);
+                web.UseSetting(key.Replace("__", ":", StringComparison.Ordinal), value);
             }
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
@@ -37,6 +39,7 @@ public sealed class InProcessNode : IAsyncDisposable
         Client = _factory.CreateClient();
     }
 
+    /// <summary>The node's Akka remoting port.</summary>
     public int Port { get; }
 
     public HttpClient Client { get; }

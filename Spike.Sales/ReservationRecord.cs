@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Spike.Host.Redis;
+namespace Spike.Sales;
 
 /// <summary>
 /// A reservation as stored in the sale's <c>res</c> hash by the reserve script: user, quantity, pay-by

@@ -1,4 +1,4 @@
-namespace Spike.Host.Redis;
+namespace Spike.Sales;
 
 /// <summary>
 /// The Redis key layout of a sale: the one place that spells key and field names. Every key of a sale carries
