@@ -1622,37 +1622,37 @@ bench_node() {
     say "wrk $BENCH_THREADS threads, $BENCH_CONNECTIONS connections, ${BENCH_SECONDS} s per run after a ${BENCH_WARMUP} s warm-up; one node on $BASE, directly; every request a new user; node env: ${NODE_ENV:-none}"
     say "Redis: AOF, appendfsync $(redis_fsync_now)"
     say ""
-    printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/rest/redis/wrk/irq/other"
-    printf '|%s|\n' "------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|-----------------------------------------------"
+    printf '| %-28s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' run "req/s" "p50 ms" "p99 ms" 200 409 429 503 other errors "CPU cores: node/rest/redis/wrk/irq/other"
+    printf '|%s|\n' "------------------------------|-----------|----------|----------|-----------|-----------|--------|--------|--------|--------|-----------------------------------------------"
     local l name
     for l in a b d c l k; do
       case $l in
         a) name="(a) success path" ;; b) name="(b) sold-out path" ;; d) name="(d) sold out, own ids" ;; c) name="(c) GET /ping ceiling" ;;
         l) name="(l) anchor: Lua per request" ;; k) name="(k) anchor: bare Kestrel" ;;
       esac
-      printf '| %-22s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' "$name" \
+      printf '| %-28s | %9s | %8s | %8s | %9s | %9s | %6s | %6s | %6s | %6s | %-45s |\n' "$name" \
         "$(fmt_int "$(result $l rps)")" "$(result $l p50_ms)" "$(result $l p99_ms)" \
         "$(result $l s200)" "$(result $l s409)" "$(result $l s429)" "$(result $l s503)" "$(other_codes $l)" "$(errors_of $l)" \
         "$(cpu_of $l node) / $(cpu_of $l rest) / $(cpu_of $l redis) / $(cpu_of $l wrk) / $(cpu_of $l irq) / $(cpu_of $l other)"
     done
     say ""
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' check measured target result
-    printf '|%s|\n' "----------------------------------------------|----------------------------|------------|--------"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "a/l (success path vs one Lua call a request)" "$al" ">= 1.2" "$(timing_verdict "a l" ge "$al" 1.2)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "b/k (sold-out path vs bare Kestrel)" "$bk" ">= 0.85" "$(timing_verdict "b k" ge "$bk" 0.85)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "d/k (sold out with requestIds vs bare Kestrel)" "$dk" ">= 0.85" "$(timing_verdict "d k" ge "$dk" 0.85)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "a/c (success path vs Spike's /ping)" "$ac" "info" "-"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "p99 latency (a)" "$(result a p99_ms) ms" "<= 10 ms" "$(timing_verdict a le "$(result a p99_ms)" 10)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "p99 latency (b)" "$(result b p99_ms) ms" "<= 10 ms" "$(timing_verdict b le "$(result b p99_ms)" 10)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "Redis script calls per reserved ticket (a)" "$calls_per ($((ev1 - ev0)) / $a_held)" "<= 0.2" "$(verdict le "$calls_per" 0.2)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "Redis commands run per ticket, incl. in Lua" "$all_per" "info" "-"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "Redis commands during (b) and (d), sold out" "$((all3 - all2)) ($((ev3 - ev2)) scripts)" "0" "$(verdict test $((all3 - all2)) -eq 0)"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "node peak memory (VmHWM, pid ${node_pid:-?})" "$hwm" "info" "-"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (a): reserved answers == held" "$a_answered == $a_held" "equal" "$(verdict test "$a_answered" = "$a_held")"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (a): held + available == total" "$a_held + $a_avail == $a_total" "equal" "$(verdict test $((a_held + a_avail)) = "$a_total")"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (a): held <= total" "$a_held <= $a_total" "no oversell" "$(verdict test "$a_held" -le "$a_total")"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (b, d): held == 1 + reserved answers" "$b_held == 1 + $(result b s200) + $(result d s200)" "equal" "$(verdict test "$b_held" = $((1 + $(result b s200) + $(result d s200))))"
-    printf '| %-44s | %-26s | %-10s | %-6s |\n' "audit (b): held + available == total" "$b_held + $b_avail == $b_total" "equal" "$(verdict test $((b_held + b_avail)) = "$b_total")"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' check measured target result
+    printf '|%s|\n' "------------------------------------------------|-----------------------------|-------------|--------"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "a/l (success path vs one Lua call a request)" "$al" ">= 1.2" "$(timing_verdict "a l" ge "$al" 1.2)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "b/k (sold-out path vs bare Kestrel)" "$bk" ">= 0.85" "$(timing_verdict "b k" ge "$bk" 0.85)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "d/k (sold out with requestIds vs bare Kestrel)" "$dk" ">= 0.85" "$(timing_verdict "d k" ge "$dk" 0.85)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "a/c (success path vs Spike's /ping)" "$ac" "info" "-"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "p99 latency (a)" "$(result a p99_ms) ms" "<= 10 ms" "$(timing_verdict a le "$(result a p99_ms)" 10)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "p99 latency (b)" "$(result b p99_ms) ms" "<= 10 ms" "$(timing_verdict b le "$(result b p99_ms)" 10)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "Redis script calls per reserved ticket (a)" "$calls_per ($((ev1 - ev0)) / $a_held)" "<= 0.2" "$(verdict le "$calls_per" 0.2)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "Redis commands run per ticket, incl. in Lua" "$all_per" "info" "-"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "Redis commands during (b) and (d), sold out" "$((all3 - all2)) ($((ev3 - ev2)) scripts)" "0" "$(verdict test $((all3 - all2)) -eq 0)"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "node peak memory (VmHWM, pid ${node_pid:-?})" "$hwm" "info" "-"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "audit (a): reserved answers == held" "$a_answered == $a_held" "equal" "$(verdict test "$a_answered" = "$a_held")"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "audit (a): held + available == total" "$a_held + $a_avail == $a_total" "equal" "$(verdict test $((a_held + a_avail)) = "$a_total")"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "audit (a): held <= total" "$a_held <= $a_total" "no oversell" "$(verdict test "$a_held" -le "$a_total")"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "audit (b, d): held == 1 + reserved answers" "$b_held == 1 + $(result b s200) + $(result d s200)" "equal" "$(verdict test "$b_held" = $((1 + $(result b s200) + $(result d s200))))"
+    printf '| %-46s | %-27s | %-11s | %-6s |\n' "audit (b): held + available == total" "$b_held + $b_avail == $b_total" "equal" "$(verdict test $((b_held + b_avail)) = "$b_total")"
     say ""
     for l in a b d c l k; do
       if noisy $l; then
