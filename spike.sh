@@ -53,8 +53,8 @@ BENCH_THREADS="${SPIKE_BENCH_THREADS:-2}"
 BENCH_STOCK="${SPIKE_BENCH_STOCK:-5000000}"
 BENCH_REPLAY_MAX="${SPIKE_BENCH_REPLAY_MAX:-20000}"
 BENCH_KEEP_DATA="${SPIKE_BENCH_KEEP_DATA:-0}"
-# The anchors bench runs beside Spike (see "bench anchors" below): their ports, and where the article's
-# Go server's source is (the bench skips that anchor, saying so, when it is not there).
+# The anchors bench runs beside Spike (see "bench anchors" below): their ports, and where the Go
+# anchor's source is (the bench skips that anchor, saying so, when it is not there).
 NODE_ANCHOR_PORT="${SPIKE_NODE_ANCHOR_PORT:-3201}"
 GO_ANCHOR_SRC="${SPIKE_GO_ANCHOR_SRC:-$ROOT/../shared/anchors/seed-go}"
 GO_ANCHOR_PORT_OFFSET="${SPIKE_GO_ANCHOR_PORT_OFFSET:-300}"   # a Go server per API port, on that port + this
@@ -1415,7 +1415,8 @@ timing_verdict() {
 #   node:  bench/Anchors (Spike.Anchors) on SPIKE_NODE_ANCHOR_PORT: GET /ping answers constant JSON (a
 #          bare Kestrel endpoint), GET /buy/ticket runs Spike's own reserve script for one buyer per
 #          request through the same store code (no actors, no batching).
-#   cluster: the article's Go server (SPIKE_GO_ANCHOR_SRC), one per API port (+ SPIKE_GO_ANCHOR_PORT_OFFSET)
+#   cluster: the Go anchor, a rebuild of the Go + Redis + nginx ticket-spike server Spike's design comes
+#          from (SPIKE_GO_ANCHOR_SRC), one per API port (+ SPIKE_GO_ANCHOR_PORT_OFFSET)
 #          with the API ports' weights, behind an nginx rendered from the same template on
 #          SPIKE_GO_ANCHOR_NGINX_PORT.
 ANCHOR_DIR="$RUN/anchors"
@@ -1480,7 +1481,7 @@ start_go_anchor() {
   for port in $API_PORTS; do go_ports+="${go_ports:+ }$((port + GO_ANCHOR_PORT_OFFSET))"; done
   for port in $go_ports; do anchor_port_free "$port" "a Go anchor server" SPIKE_GO_ANCHOR_PORT_OFFSET; done
   anchor_port_free "$GO_ANCHOR_NGINX_PORT" "the Go anchor's nginx" SPIKE_GO_ANCHOR_NGINX_PORT
-  # the article's sold count, far above what a run sells (its local stock likewise)
+  # the Go server's counts, far above what a run sells (its local stock likewise)
   redis_cli HSET ticket_hash_key ticket_total_nums 1000000000 ticket_sold_nums 0 >/dev/null
   for port in $go_ports; do
     anchor_start "$ANCHOR_DIR/go-$port.log" "$ANCHOR_DIR" "$ANCHOR_DIR/seed-spike" -port "$port" -local-stock 1000000000 -redis "$HOST:$REDIS_PORT"
@@ -1785,7 +1786,7 @@ bench_cluster() {
   sleep 1
   wrk_run p ping - "$BENCH_SECONDS" "$NGINX_BASE"
 
-  step "(g) the article's Go server, one per API port with the same weights, behind its own nginx ($HOST:$GO_ANCHOR_NGINX_PORT)"
+  step "(g) the Go anchor (the ticket-spike server Spike's design comes from), one per API port with the same weights, behind its own nginx ($HOST:$GO_ANCHOR_NGINX_PORT)"
   start_go_anchor
   if [ -n "$GO_ANCHOR_SKIP" ]; then
     say "    skipped: $GO_ANCHOR_SKIP"
@@ -1882,9 +1883,9 @@ bench_cluster() {
     local np ng
     np="$(ratio "$(result n rps)" "$(result p rps)")" ng="$(ratio "$(result n rps)" "$(result g rps)")"
     if [ -n "$GO_ANCHOR_SKIP" ]; then
-      printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(g): Spike vs the article's Go server" "skipped" ">= 1.2" "-"
+      printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(g): Spike vs the Go anchor" "skipped" ">= 1.2" "-"
     else
-      printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(g): Spike vs the article's Go server" "$ng" ">= 1.2" "$(timing_verdict "n g" ge "$ng" 1.2)"
+      printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(g): Spike vs the Go anchor" "$ng" ">= 1.2" "$(timing_verdict "n g" ge "$ng" 1.2)"
     fi
     printf '| %-50s | %-30s | %-11s | %-6s |\n' "(n)/(p): success path vs /ping, through nginx" "$np" ">= 0.7" "$(timing_verdict "n p" ge "$np" 0.7)"
     printf '| %-50s | %-30s | %-11s | %-6s |\n' "p99 latency (n)" "$(result n p99_ms) ms" "<= 50 ms" "$(timing_verdict n le "$(result n p99_ms)" 50)"
