@@ -60,14 +60,15 @@ public static class BuyApi
             {
                 return ValueTask.FromResult(Answer(outcome, sale!, body.User!, body.RequestId, context));
             }
-            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity), sale!, context);
+            var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
+            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale!, context);
         }
 
-        /// <summary>Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline.</summary>
+        /// <summary>Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline (carried by the item).</summary>
         private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context)
         {
             var timeout = options.Buy.RequestTimeout;
-            var buy = Buy.Create(sale, item with { DeadlineUnixMs = DateTimeOffset.UtcNow.Add(timeout).ToUnixTimeMilliseconds() });
+            var buy = Buy.Create(sale, item);
             stock.ActorRef.Tell(buy, ActorRefs.NoSender);
             ItemOutcome outcome;
             try
