@@ -22,6 +22,9 @@ namespace Spike.Sales;
 /// <item><c>spike:{sale}:orders</c> STREAM: one entry per reservation with the fields
 /// <see cref="OrderIdField"/>, <see cref="UserField"/>, <see cref="QuantityField"/>, <see cref="PayByField"/>,
 /// <see cref="RequestIdField"/>.</item>
+/// <item><c>spike:{sale}:state</c> HASH: order id → how the order was settled, <see cref="PaidState"/>,
+/// <see cref="CancelledState"/> or <see cref="ExpiredState"/> (the last two gave its tickets back); no field while
+/// it is reserved. Written once per order.</item>
 /// <item><c>spike:{sale}:ops</c> HASH: admin operation id → the status of its first add-stock call.</item>
 /// </list>
 /// Order ids are <c>&lt;sale&gt;-&lt;seq&gt;</c>.
@@ -44,6 +47,11 @@ public static class SaleKeys
     public const string QuantityField = "quantity";
     public const string PayByField = "payBy";
     public const string RequestIdField = "requestId";
+
+    // Values of the order state hash.
+    public const string PaidState = "paid";
+    public const string CancelledState = "cancelled";
+    public const string ExpiredState = "expired";
 
     public static string Meta(string saleId) => Key(saleId, "meta");
 
@@ -73,6 +81,18 @@ public static class SaleKeys
     public static string Orders(string saleId) => Key(saleId, "orders");
 
     public static string Operations(string saleId) => Key(saleId, "ops");
+
+    public static string OrderStates(string saleId) => Key(saleId, "state");
+
+    /// <summary>The sale of an order id (<c>&lt;sale&gt;-&lt;seq&gt;</c>); false when it is not shaped like one.</summary>
+    public static bool TrySaleOfOrder(string? orderId, out string saleId)
+    {
+        var dash = orderId?.LastIndexOf('-') ?? -1;
+        var seq = dash > 0 ? orderId.AsSpan(dash + 1) : [];
+        var valid = seq.Length is > 0 and <= 18 && seq[0] != '0' && !seq.ContainsAnyExceptInRange('0', '9');
+        saleId = valid ? orderId![..dash] : string.Empty;
+        return valid;
+    }
 
     /// <summary>The field of the request and refusal hashes for one request: user and request id, newline-separated.</summary>
     public static string RequestKey(string userId, string requestId) => userId + "\n" + requestId;
