@@ -145,6 +145,12 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         });
 
         Receive<RepublishStatus>(_ => PublishStatus(force: true));
+        Receive<StockReleased>(_ =>
+        {
+            // The same path as a first load: Redis's counts, then the status if it changed.
+            _loadWanted = true;
+            RunNextStoreCall();
+        });
 
         Receive<ReceiveTimeout>(_ => Context.Parent.Tell(new Passivate(PoisonPill.Instance)));
     }

@@ -130,6 +130,12 @@ public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserL
     public const string Topic = "spike-sale-status";
 }
 
+/// <summary>
+/// An order gave tickets back to the sale (cancelled or expired): the InventoryActor reads the sale again and
+/// publishes its status, so a sold-out sale sells again.
+/// </summary>
+public sealed record StockReleased(string SaleId) : ISaleMessage;
+
 /// <summary>An admin command, answered with a <see cref="SaleCommandResult"/>.</summary>
 public interface ISaleCommand : ISaleMessage;
 

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Spike.Actors;
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
 
 namespace Spike.Host.Serialization;
 
@@ -30,6 +31,18 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     private const string ConfigureSaleManifest = "CS";
     private const string AddStockManifest = "AS";
     private const string SaleCommandResultManifest = "CR";
+    private const string StockReleasedManifest = "SR";
+    private const string CreateOrderManifest = "OC";
+    private const string PayOrderManifest = "OP";
+    private const string CancelOrderManifest = "OX";
+    private const string ExpireOrderManifest = "OE";
+    private const string GetOrderManifest = "OG";
+    private const string OrderReplyManifest = "OR";
+    // Events live in the order journal for good: these manifests and layouts never change meaning.
+    private const string OrderCreatedManifest = "EC";
+    private const string OrderPaidManifest = "EP";
+    private const string OrderCancelledManifest = "EX";
+    private const string OrderExpiredManifest = "EE";
 
     /// <summary>Most elements a list may declare: far above what <see cref="WireLimits"/> lets a batch carry.</summary>
     private const int MaxListCount = 1 << 16;
@@ -55,6 +68,17 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         ConfigureSale => ConfigureSaleManifest,
         AddStock => AddStockManifest,
         SaleCommandResult => SaleCommandResultManifest,
+        StockReleased => StockReleasedManifest,
+        CreateOrder => CreateOrderManifest,
+        PayOrder => PayOrderManifest,
+        CancelOrder => CancelOrderManifest,
+        ExpireOrder => ExpireOrderManifest,
+        GetOrder => GetOrderManifest,
+        OrderReply => OrderReplyManifest,
+        OrderCreated => OrderCreatedManifest,
+        OrderPaid => OrderPaidManifest,
+        OrderCancelled => OrderCancelledManifest,
+        OrderExpired => OrderExpiredManifest,
         _ => throw new ArgumentException($"{o.GetType()} is not a Spike cluster message", nameof(o)),
     };
 
@@ -107,6 +131,17 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         ConfigureSaleManifest => new ConfigureSale(reader.ReadString(), ReadSettings(reader)),
         AddStockManifest => new AddStock(reader.ReadString(), reader.ReadInt64(), ReadOptional(reader, r => r.ReadString())),
         SaleCommandResultManifest => new SaleCommandResult(reader.ReadString(), ReadEnum<SaleCommandStatus>(reader), ReadOptional(reader, ReadSnapshot)),
+        StockReleasedManifest => new StockReleased(reader.ReadString()),
+        CreateOrderManifest => new CreateOrder(reader.ReadString(), reader.ReadString(), reader.ReadString(), ReadPositive(reader), reader.ReadInt64()),
+        PayOrderManifest => new PayOrder(reader.ReadString()),
+        CancelOrderManifest => new CancelOrder(reader.ReadString()),
+        ExpireOrderManifest => new ExpireOrder(reader.ReadString()),
+        GetOrderManifest => new GetOrder(reader.ReadString()),
+        OrderReplyManifest => new OrderReply(reader.ReadString(), ReadEnum<OrderReplyStatus>(reader), ReadOptional(reader, ReadOrderView)),
+        OrderCreatedManifest => new OrderCreated(reader.ReadString(), reader.ReadString(), reader.ReadString(), ReadPositive(reader), reader.ReadInt64()),
+        OrderPaidManifest => new OrderPaid(reader.ReadString()),
+        OrderCancelledManifest => new OrderCancelled(reader.ReadString()),
+        OrderExpiredManifest => new OrderExpired(reader.ReadString()),
         _ => throw new SerializationException($"Unknown manifest '{manifest}' for {nameof(SpikeSerializer)}"),
     };
 
@@ -177,6 +212,23 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
                 writer.Write((byte)m.Status);
                 WriteOptional(writer, m.Sale, WriteSnapshot);
                 break;
+            case StockReleased m:
+                writer.Write(m.SaleId);
+                break;
+            case CreateOrder m:
+                WriteOrder(writer, m.OrderId, m.SaleId, m.UserId, m.Quantity, m.PayByUnixMs);
+                break;
+            case OrderCreated m:
+                WriteOrder(writer, m.OrderId, m.SaleId, m.UserId, m.Quantity, m.PayByUnixMs);
+                break;
+            case PayOrder or CancelOrder or ExpireOrder or GetOrder or OrderPaid or OrderCancelled or OrderExpired:
+                writer.Write(((IOrderMessage)obj).OrderId);
+                break;
+            case OrderReply m:
+                writer.Write(m.OrderId);
+                writer.Write((byte)m.Status);
+                WriteOptional(writer, m.Order, WriteOrderView);
+                break;
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a Spike cluster message", nameof(obj));
         }
@@ -240,6 +292,24 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
 
     private static SaleSnapshot ReadSnapshot(BinaryReader reader) =>
         new(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64());
+
+    private static void WriteOrder(BinaryWriter writer, string orderId, string saleId, string userId, int quantity, long payByUnixMs)
+    {
+        writer.Write(orderId);
+        writer.Write(saleId);
+        writer.Write(userId);
+        writer.Write(quantity);
+        writer.Write(payByUnixMs);
+    }
+
+    private static void WriteOrderView(BinaryWriter writer, OrderView order)
+    {
+        WriteOrder(writer, order.OrderId, order.SaleId, order.UserId, order.Quantity, order.PayByUnixMs);
+        writer.Write((byte)order.State);
+    }
+
+    private static OrderView ReadOrderView(BinaryReader reader) =>
+        new(reader.ReadString(), reader.ReadString(), reader.ReadString(), ReadPositive(reader), reader.ReadInt64(), ReadEnum<OrderState>(reader));
 
     private static void WriteList<T>(BinaryWriter writer, IReadOnlyList<T> list, Action<BinaryWriter, T> write)
     {

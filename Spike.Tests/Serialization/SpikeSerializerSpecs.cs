@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Spike.Actors;
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
 using Spike.Host.Serialization;
 using Xunit.Abstractions;
 
@@ -32,6 +33,18 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
         new AddStock("s", 5, "op-1"),
         new SaleCommandResult("s", SaleCommandStatus.Conflict, new SaleSnapshot("s", 10, 4, 6, 1, 300, 4)),
         new SaleCommandResult("s", SaleCommandStatus.UnknownSale, null),
+        new StockReleased("s"),
+        new CreateOrder("s-1", "s", "u", 2, 1_764_000_000_000),
+        new PayOrder("s-1"),
+        new CancelOrder("s-1"),
+        new ExpireOrder("s-1"),
+        new GetOrder("s-1"),
+        new OrderReply("s-1", OrderReplyStatus.AlreadyExpired, new OrderView("s-1", "s", "u", 2, 1_764_000_000_000, OrderState.Expired)),
+        new OrderReply("s-1", OrderReplyStatus.UnknownOrder, null),
+        new OrderCreated("s-1", "s", "u", 2, 1_764_000_000_000),
+        new OrderPaid("s-1"),
+        new OrderCancelled("s-1"),
+        new OrderExpired("s-1"),
     };
 
     [Theory]
