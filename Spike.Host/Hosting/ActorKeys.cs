@@ -5,3 +5,6 @@ public sealed class InventoryRegion;
 
 /// <summary>Registry key of the node's StockManagerActor.</summary>
 public sealed class StockManager;
+
+/// <summary>Registry key of the order shard region (or its proxy on nodes without the inventory role).</summary>
+public sealed class OrderRegion;

@@ -13,10 +13,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Spike.Actors;
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
 using Spike.Actors.Stock;
 using Spike.Host.Commands;
 using Spike.Host.Redis;
 using Spike.Host.Serialization;
+using Spike.Persistence.Redis.Hosting;
+using Spike.Sales;
 using StackExchange.Redis;
 
 namespace Spike.Host.Hosting;
@@ -25,12 +28,13 @@ public static class SpikeNodeExtensions
 {
     public const string SystemName = "spike";
     public const string InventoryTypeName = "inventory";
+    public const string OrderTypeName = "order";
     public const string LivenessTag = "live";
     public const string ReadinessTag = "ready";
 
     /// <summary>
     /// Everything a Spike node runs, whatever its roles: Redis, the actor system joined to the cluster,
-    /// the inventory shard region (or a proxy), the node's StockActors, serialization, health checks and the
+    /// the inventory and order shard regions (or proxies), the order journal on Redis, the node's StockActors, serialization, health checks and the
     /// command host.
     /// </summary>
     public static TBuilder AddSpikeNode<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -42,6 +46,7 @@ public static class SpikeNodeExtensions
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisConnection.Connect(options.Redis));
         builder.Services.AddSingleton<IInventoryStore>(services => new RedisInventoryStore(
             services.GetRequiredService<IConnectionMultiplexer>(), refusalRetention: options.Buy.RefusalRetention));
+        builder.Services.AddSingleton<IOrderStore>(services => new RedisOrderStore(services.GetRequiredService<IConnectionMultiplexer>()));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
 
         builder.Services.AddSingleton<SaleBoard>();
@@ -64,6 +69,7 @@ public static class SpikeNodeExtensions
         var node = options.Node;
         var roles = node.EffectiveRoles;
         var extractor = new SaleMessageExtractor(node.InventoryShards);
+        var orderExtractor = new OrderMessageExtractor(node.InventoryShards);
 
         akka
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "spike.hocon"), HoconAddMode.Prepend)
@@ -72,7 +78,13 @@ public static class SpikeNodeExtensions
             .WithCustomSerializer("spike", [typeof(ISpikeMessage)], system => new SpikeSerializer(system))
             .WithDistributedPubSub(role: null!)
             .WithActorSystemLivenessCheck(tags: [LivenessTag])
-            .WithAkkaClusterReadinessCheck(tags: [ReadinessTag]);
+            .WithAkkaClusterReadinessCheck(tags: [ReadinessTag])
+            // The OrderActors' journal; only nodes that host them (role inventory) ever start the plugin.
+            .WithRedisPersistence(persistence =>
+            {
+                persistence.ConfigurationString = options.Redis;
+                persistence.KeyPrefix = SaleKeys.Prefix;
+            });
 
         if (roles.Contains(NodeOptions.InventoryRole))
         {
@@ -88,10 +100,22 @@ public static class SpikeNodeExtensions
                     StateStoreMode = StateStoreMode.DData,
                     RememberEntities = false,
                 });
+            var orderStore = services.GetRequiredService<IOrderStore>();
+            akka.WithShardRegion<OrderRegion>(
+                OrderTypeName,
+                (_, registry) => orderId => OrderActor.Props(orderId, orderStore, registry.Get<InventoryRegion>(), OrderSettings.Default),
+                orderExtractor,
+                new ShardOptions
+                {
+                    Role = NodeOptions.InventoryRole,
+                    StateStoreMode = StateStoreMode.DData,
+                    RememberEntities = false,
+                });
         }
         else
         {
             akka.WithShardRegionProxy<InventoryRegion>(InventoryTypeName, NodeOptions.InventoryRole, extractor);
+            akka.WithShardRegionProxy<OrderRegion>(OrderTypeName, NodeOptions.InventoryRole, orderExtractor);
         }
 
         if (roles.Contains(NodeOptions.ApiRole))
