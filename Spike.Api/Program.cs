@@ -10,6 +10,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.MapHealthApi();
 app.MapBuyApi();
+app.MapOrderApi();
 app.MapAdminApi();
 app.Run();
 

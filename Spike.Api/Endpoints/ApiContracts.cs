@@ -19,6 +19,9 @@ public sealed record ReservedResponse(string Status, string OrderId, string Sale
 /// <param name="Available">not_enough_left: the tickets that were left.</param>
 public sealed record StatusResponse(string Status, string? RequestId = null, string? Detail = null, long? Available = null);
 
+/// <param name="State">reserved, paid, cancelled or expired.</param>
+public sealed record OrderResponse(string OrderId, string Sale, string User, int Quantity, string State, DateTimeOffset PayBy);
+
 public sealed record SaleResponse(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -28,4 +31,5 @@ public sealed record SaleResponse(string Id, long Total, long Held, long Availab
 [JsonSerializable(typeof(ReservedResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(SaleResponse))]
+[JsonSerializable(typeof(OrderResponse))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

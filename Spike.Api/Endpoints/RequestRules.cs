@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Spike.Actors.Inventory;
+using Spike.Sales;
 
 namespace Spike.Api.Endpoints;
 
@@ -40,6 +41,11 @@ public static class RequestRules
         : id.Length > MaxIdLength ? $"must be at most {MaxIdLength} characters"
         : id.AsSpan().ContainsAnyExcept(PrintableAscii) ? CheckPrintableText(id)
         : null;
+
+    /// <summary>Order ids: a sale id, '-', and the sale's order number (no leading zero).</summary>
+    public static string? CheckOrderId(string? orderId) =>
+        SaleKeys.TrySaleOfOrder(orderId, out var sale) && CheckSaleId(sale) is null ? null
+        : "must be an order id: the sale id, '-' and the order number, as the buy answer gave it";
 
     public static string? CheckQuantity(int quantity) =>
         quantity <= 0 ? "must be a positive integer"

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Spike.Sales;
+using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
+
+namespace Spike.Tests.Http;
+
+[Collection(SpikeAppCollection.Name)]
+public sealed class OrderApiSpecs(SpikeAppFixture app)
+{
+    private readonly HttpClient _client = app.Client;
+
+    private sealed record Answer(HttpStatusCode Code, JsonElement Body)
+    {
+        public string? this[string field] => Body.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    }
+
+    private async Task<Answer> SendAsync(HttpMethod method, string path)
+    {
+        using var response = await _client.SendAsync(new HttpRequestMessage(method, path));
+        return new Answer(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    private Task<Answer> GetAsync(string orderId) => SendAsync(HttpMethod.Get, $"/orders/{orderId}");
+
+    private Task<Answer> PayAsync(string orderId) => SendAsync(HttpMethod.Post, $"/orders/{orderId}/pay");
+
+    private Task<Answer> CancelAsync(string orderId) => SendAsync(HttpMethod.Post, $"/orders/{orderId}/cancel");
+
+    private async Task<Answer> BuyAsync(string sale, string user, string? requestId = null) =>
+        await SendAsync(HttpMethod.Get, $"/buy/ticket?sale={sale}&user={user}&requestId={requestId ?? Guid.NewGuid().ToString("N")}");
+
+    private async Task<string> CreateSaleAsync(long stock, int paymentWindowSeconds = 300)
+    {
+        var sale = "o" + Guid.NewGuid().ToString("N")[..12];
+        using var request = Admin.Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock, perUserLimit = 1, paymentWindowSeconds });
+        using var response = await _client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return sale;
+    }
+
+    private async Task<string> ReserveAsync(string sale, string user)
+    {
+        var bought = await BuyAsync(sale, user);
+        Assert.Equal((HttpStatusCode.OK, "reserved"), (bought.Code, bought["status"]));
+        return bought["orderId"]!;
+    }
+
+    private async Task<(long Held, long Available)> CountsAsync(string sale)
+    {
+        var meta = await app.Redis.Database.HashGetAsync(SaleKeys.Meta(sale), [SaleKeys.HeldField, SaleKeys.AvailableField]);
+        return ((long)meta[0], (long)meta[1]);
+    }
+
+    [Fact]
+    public async Task Should_show_the_reservation_as_a_reserved_order_when_first_read()
+    {
+        var sale = await CreateSaleAsync(stock: 3);
+        var orderId = await ReserveAsync(sale, "alice");
+
+        var order = await GetAsync(orderId);
+
+        Assert.Equal(HttpStatusCode.OK, order.Code);
+        Assert.Equal((orderId, sale, "alice", "reserved"), (order["orderId"], order["sale"], order["user"], order["state"]));
+        Assert.Equal(1, order.Body.GetProperty("quantity").GetInt32());
+        Assert.True(order.Body.GetProperty("payBy").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(4));
+    }
+
+    [Fact]
+    public async Task Should_pay_once_answer_paid_again_and_refuse_a_cancel_when_paid()
+    {
+        var sale = await CreateSaleAsync(stock: 3);
+        var orderId = await ReserveAsync(sale, "bob");
+
+        var paid = await PayAsync(orderId);
+        var again = await PayAsync(orderId);
+        var cancel = await CancelAsync(orderId);
+
+        Assert.Equal((HttpStatusCode.OK, "paid"), (paid.Code, paid["state"]));
+        Assert.Equal((HttpStatusCode.OK, "paid"), (again.Code, again["state"]));
+        Assert.Equal((HttpStatusCode.Conflict, "already_paid"), (cancel.Code, cancel["status"]));
+        Assert.Equal((1, 2), await CountsAsync(sale));
+    }
+
+    [Fact]
+    public async Task Should_give_the_ticket_back_let_the_buyer_buy_again_and_refuse_a_payment_when_cancelled()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+        var orderId = await ReserveAsync(sale, "carol");
+
+        var cancelled = await CancelAsync(orderId);
+        var pay = await PayAsync(orderId);
+
+        Assert.Equal((HttpStatusCode.OK, "cancelled"), (cancelled.Code, cancelled["state"]));
+        Assert.Equal((HttpStatusCode.Conflict, "already_cancelled"), (pay.Code, pay["status"]));
+        Assert.Equal((0, 1), await CountsAsync(sale));
+        await ReserveAsync(sale, "carol");
+    }
+
+    [Fact]
+    public async Task Should_expire_unpaid_refuse_the_late_payment_and_sell_the_ticket_again_when_the_deadline_passes()
+    {
+        var sale = await CreateSaleAsync(stock: 1, paymentWindowSeconds: 1);
+        var orderId = await ReserveAsync(sale, "dave");
+        Assert.Equal("reserved", (await GetAsync(orderId))["state"]);
+        Assert.Equal("sold_out", (await BuyAsync(sale, "erin"))["status"]);
+
+        await Poll.UntilAsync(async () => (await GetAsync(orderId))["state"] == "expired", TimeSpan.FromSeconds(10), "the order did not expire");
+        var pay = await PayAsync(orderId);
+
+        Assert.Equal((HttpStatusCode.Conflict, "already_expired"), (pay.Code, pay["status"]));
+        // Every node learns the sale is back in stock; a fresh request id each time, as a refusal is kept per request.
+        await Poll.UntilAsync(async () => (await BuyAsync(sale, "erin"))["status"] == "reserved", TimeSpan.FromSeconds(10), "the released ticket was not sold again");
+        Assert.Equal((1, 0), await CountsAsync(sale));
+    }
+
+    [Fact]
+    public async Task Should_answer_404_when_no_reservation_has_the_order_id()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+
+        var order = await GetAsync(sale + "-7");
+        var pay = await PayAsync(sale + "-7");
+
+        Assert.Equal((HttpStatusCode.NotFound, "unknown_order"), (order.Code, order["status"]));
+        Assert.Equal((HttpStatusCode.NotFound, "unknown_order"), (pay.Code, pay["status"]));
+    }
+
+    [Theory]
+    [InlineData("nodash")]
+    [InlineData("sale-")]
+    [InlineData("sale-007")]
+    [InlineData("sale-x")]
+    [InlineData("-5")]
+    [InlineData("bad%20sale-5")]
+    public async Task Should_answer_400_naming_the_id_when_it_is_not_an_order_id(string orderId)
+    {
+        var order = await GetAsync(orderId);
+        var cancel = await CancelAsync(orderId);
+
+        Assert.Equal(HttpStatusCode.BadRequest, order.Code);
+        Assert.Equal(HttpStatusCode.BadRequest, cancel.Code);
+        Assert.True(order.Body.GetProperty("errors").TryGetProperty("id", out _));
+    }
+}
