@@ -110,6 +110,9 @@ public static class SpikeNodeExtensions
                     Role = NodeOptions.InventoryRole,
                     StateStoreMode = StateStoreMode.DData,
                     RememberEntities = false,
+                    // An open order waits for its deadline timer, which sharding's idle check does not see (it
+                    // would stop the order after 2 minutes without messages); settled orders passivate themselves.
+                    ShouldPassivateIdleEntities = false,
                 });
         }
         else
