@@ -30,7 +30,7 @@ public sealed record AuditCheck(string Label, string Values, AuditVerdict Verdic
 
 /// <summary>What Redis holds for a sale, counted.</summary>
 /// <param name="Reservations">Reservation records (orders); one may hold several tickets.</param>
-/// <param name="ReservedTickets">Tickets the reservation records hold.</param>
+/// <param name="ReservedTickets">Tickets the reservation records hold, less those of released (cancelled or expired) orders.</param>
 /// <param name="TicketsByUser">Tickets the per-user counts add up to.</param>
 public sealed record SaleCounts(
     long Total, long Held, long Available, long PerUserLimit,
@@ -88,6 +88,7 @@ public sealed class SaleAudit
         var usersTask = read.HashValuesAsync(SaleKeys.Users(sale));
         var reservationsTask = read.HashGetAllAsync(SaleKeys.Reservations(sale));
         var ordersTask = read.StreamLengthAsync(SaleKeys.Orders(sale));
+        var statesTask = read.HashGetAllAsync(SaleKeys.OrderStates(sale));
         await read.ExecuteAsync();
         var meta = (await metaTask).ToDictionary(e => e.Name.ToString(), e => (long)e.Value);
         if (meta.Count == 0)
@@ -97,13 +98,18 @@ public sealed class SaleAudit
         var users = (await usersTask).Select(v => (long)v).ToArray();
         var reservations = (await reservationsTask).ToDictionary(
             e => e.Name.ToString(), e => ReservationRecord.Parse(e.Value!), StringComparer.Ordinal);
+        // A cancelled or expired order gave its tickets back; its record stays (as its stream entry does).
+        var released = (await statesTask)
+            .Where(e => e.Value == SaleKeys.CancelledState || e.Value == SaleKeys.ExpiredState)
+            .Select(e => e.Name.ToString())
+            .ToHashSet(StringComparer.Ordinal);
         var counts = new SaleCounts(
             Total: meta.GetValueOrDefault(SaleKeys.TotalField),
             Held: meta.GetValueOrDefault(SaleKeys.HeldField),
             Available: meta.GetValueOrDefault(SaleKeys.AvailableField),
             PerUserLimit: meta.GetValueOrDefault(SaleKeys.LimitField),
             Reservations: reservations.Count,
-            ReservedTickets: reservations.Values.Sum(r => (long)r.Quantity),
+            ReservedTickets: reservations.Where(r => !released.Contains(r.Key)).Sum(r => (long)r.Value.Quantity),
             OrderEntries: await ordersTask,
             Buyers: users.Length,
             TicketsByUser: users.Sum(),

@@ -97,6 +97,7 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         Assert.Equal((HttpStatusCode.Conflict, "already_cancelled"), (pay.Code, pay["status"]));
         Assert.Equal((0, 1), await CountsAsync(sale));
         await ReserveAsync(sale, "carol");
+        (await app.AuditAsync(sale)).AssertConsistent();
     }
 
     [Fact]
@@ -114,6 +115,7 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         // Every node learns the sale is back in stock; a fresh request id each time, as a refusal is kept per request.
         await Poll.UntilAsync(async () => (await BuyAsync(sale, "erin"))["status"] == "reserved", TimeSpan.FromSeconds(10), "the released ticket was not sold again");
         Assert.Equal((1, 0), await CountsAsync(sale));
+        (await app.AuditAsync(sale)).AssertConsistent();
     }
 
     [Fact]

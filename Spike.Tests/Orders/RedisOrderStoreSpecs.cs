@@ -3,6 +3,7 @@ using Spike.Actors.Orders;
 using Spike.Host.Redis;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
 using StackExchange.Redis;
 
 namespace Spike.Tests.Orders;
@@ -143,9 +144,10 @@ public sealed class RedisOrderStoreSpecs(RedisServerFixture redis)
         return (sale, result.Outcomes.Select(o => o.OrderId!).ToArray());
     }
 
-    /// <summary>held + available == total, and the buyers' counts add up to held.</summary>
+    /// <summary>held + available == total, the buyers' counts add up to held, and the sale passes its audit.</summary>
     private async Task AssertCountsAsync(string sale, long total, long held)
     {
+        (await SaleAudit.ReadAsync(Db, sale)).AssertConsistent();
         var meta = await Db.HashGetAsync(SaleKeys.Meta(sale), [SaleKeys.TotalField, SaleKeys.HeldField, SaleKeys.AvailableField]);
         var byUser = (await Db.HashValuesAsync(SaleKeys.Users(sale))).Sum(v => (long)v);
         Assert.Equal((total, held, total - held, held), ((long)meta[0], (long)meta[1], (long)meta[2], byUser));
