@@ -57,7 +57,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
     protected override void OnReplaySuccess()
     {
         ArmDeadline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        PassivateWhenSettled();
+        PassivateUnlessOpen();
     }
 
     private void Ready()
@@ -132,7 +132,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         if (loaded.Stored is not { } stored)
         {
             loaded.ReplyTo.Tell(new OrderReply(_orderId, OrderReplyStatus.UnknownOrder, null));
-            SetReceiveTimeout(_settings.PassivateAfter);
+            PassivateUnlessOpen();
             BackToReady();
             return;
         }
@@ -175,7 +175,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
     {
         _order.Apply(orderEvent);
         ArmDeadline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        PassivateWhenSettled();
+        PassivateUnlessOpen();
     }
 
     /// <summary>An open order expires at its deadline, or at <paramref name="notBeforeUnixMs"/> if that is later.</summary>
@@ -190,11 +190,6 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Timers.StartSingleTimer(nameof(DeadlineReached), DeadlineReached.Instance, TimeSpan.FromMilliseconds(Math.Max(0, due)));
     }
 
-    private void PassivateWhenSettled()
-    {
-        if (_order.IsCreated && !_order.IsOpen)
-        {
-            SetReceiveTimeout(_settings.PassivateAfter);
-        }
-    }
+    /// <summary>A settled or unknown order stops when idle; an open one stays for its deadline timer.</summary>
+    private void PassivateUnlessOpen() => SetReceiveTimeout(_order.IsOpen ? null : _settings.PassivateAfter);
 }

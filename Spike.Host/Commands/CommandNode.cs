@@ -16,6 +16,7 @@ public sealed class CommandNode(IServiceProvider services)
     private static readonly Dictionary<string, string> ShardTypeRoles = new(StringComparer.Ordinal)
     {
         [SpikeNodeExtensions.InventoryTypeName] = NodeOptions.InventoryRole,
+        [SpikeNodeExtensions.OrderTypeName] = NodeOptions.InventoryRole,
     };
 
     /// <summary>Resolved per command: the actor system exists only once the Akka hosted service has started.</summary>

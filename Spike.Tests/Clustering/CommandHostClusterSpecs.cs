@@ -53,8 +53,8 @@ public sealed partial class CommandHostClusterSpecs(RedisServerFixture redis, IT
         Assert.Equal([$"joining {inventory0.AkkaAddress}"], (await RunAsync(api, $"cluster join {inventory0.AkkaAddress}")).Output);
 
         // sharding: the inventory nodes host regions, the API node a proxy
-        Assert.Equal(["inventory | region"], (await RunAsync(inventory0, "cluster-sharding regions")).Output);
-        Assert.Equal(["inventory | proxy | regions on members with role [inventory]"], (await RunAsync(api, "cluster-sharding regions")).Output);
+        Assert.Equal(["inventory | region", "order | region"], (await RunAsync(inventory0, "cluster-sharding regions")).Output);
+        Assert.Equal(["inventory | proxy | regions on members with role [inventory]", "order | proxy | regions on members with role [inventory]"], (await RunAsync(api, "cluster-sharding regions")).Output);
 
         foreach (var node in everyone)
         {
@@ -66,7 +66,7 @@ public sealed partial class CommandHostClusterSpecs(RedisServerFixture redis, IT
             Assert.True(regions.Sum(r => int.Parse(r.Groups["entities"].Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1,
                 $"the sale's InventoryActor is not counted\n{regionStats}");
         }
-        await AssertUsageAsync(api, "cluster-sharding region-stats -r nope", "unknown shard type 'nope'; this cluster has: inventory");
+        await AssertUsageAsync(api, "cluster-sharding region-stats -r nope", "unknown shard type 'nope'; this cluster has: inventory, order");
 
         var shardStats = await RunAsync(api, "cluster-sharding shard-stats -r inventory");
         Assert.Matches(@"^Count: \d+ shards, \d+ entities$", shardStats.Output[^1]);
