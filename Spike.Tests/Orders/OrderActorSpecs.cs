@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Spike.Actors.Inventory;
@@ -170,5 +171,50 @@ public sealed class OrderActorSpecs(ITestOutputHelper output) : TestKit(output: 
 
         Inventory.ExpectMsg(new StockReleased(Sale), TimeSpan.FromSeconds(5));
         Assert.Equal(OrderState.Expired, _store.StateOf("s-9"));
+    }
+
+    [Fact]
+    public void Should_ask_to_be_passivated_when_settled_and_idle()
+    {
+        Reserved("s-10");
+        var shard = CreateTestProbe();
+        var order = StartUnderShard("s-10", shard);
+
+        order.Tell(new PayOrder("s-10"), TestActor);
+        ExpectMsg<OrderReply>();
+
+        shard.ExpectMsg<Passivate>(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public void Should_stay_for_its_deadline_when_it_was_unknown_at_first_and_then_reserved()
+    {
+        var shard = CreateTestProbe();
+        var order = StartUnderShard("s-11", shard);
+        order.Tell(new GetOrder("s-11"), TestActor);
+        Assert.Equal(OrderReplyStatus.UnknownOrder, ExpectMsg<OrderReply>().Status);
+        Reserved("s-11");
+
+        order.Tell(new GetOrder("s-11"), TestActor);
+
+        Assert.Equal(OrderState.Reserved, ExpectMsg<OrderReply>().Order!.State);
+        shard.ExpectNoMsg(TimeSpan.FromMilliseconds(600));
+    }
+
+    /// <summary>The order as a child of a stand-in for its shard, which reports the order's Passivate to <paramref name="shard"/>.</summary>
+    private IActorRef StartUnderShard(string orderId, TestProbe shard)
+    {
+        var props = OrderActor.Props(orderId, _store, Inventory.Ref, Settings with { PassivateAfter = TimeSpan.FromMilliseconds(200) });
+        return Sys.ActorOf(Props.Create(() => new ShardStandIn(props, shard.Ref)));
+    }
+
+    private sealed class ShardStandIn : ReceiveActor
+    {
+        public ShardStandIn(Props order, IActorRef shard)
+        {
+            var child = Context.ActorOf(order, "order");
+            Receive<Passivate>(shard.Tell);
+            ReceiveAny(child.Forward);
+        }
     }
 }
