@@ -34,8 +34,8 @@ public static class SpikeNodeExtensions
 
     /// <summary>
     /// Everything a Spike node runs, whatever its roles: Redis, the actor system joined to the cluster,
-    /// the inventory and order shard regions (or proxies), the order journal on Redis, the node's StockActors, serialization, health checks and the
-    /// command host.
+    /// the inventory and order shard regions (or proxies), the order journal on Redis, the node's StockActors,
+    /// serialization, health checks and the command host.
     /// </summary>
     public static TBuilder AddSpikeNode<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
