@@ -14,6 +14,10 @@ public sealed record SaleSettingsBody(long? Stock, int? PerUserLimit, int? Payme
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record AddStockBody(long? Add, string? OperationId);
 
+/// <summary>Paying or cancelling: the buyer names themselves, and must be the order's.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record OrderActionBody(string? User);
+
 public sealed record ReservedResponse(string Status, string OrderId, string Sale, string User, int Quantity, DateTimeOffset PayBy);
 
 /// <param name="Available">not_enough_left: the tickets that were left.</param>
@@ -32,4 +36,5 @@ public sealed record SaleResponse(string Id, long Total, long Held, long Availab
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(SaleResponse))]
 [JsonSerializable(typeof(OrderResponse))]
+[JsonSerializable(typeof(OrderActionBody))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -17,17 +17,18 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         public string? this[string field] => Body.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
     }
 
-    private async Task<Answer> SendAsync(HttpMethod method, string path)
+    private async Task<Answer> SendAsync(HttpMethod method, string path, object? body = null)
     {
-        using var response = await _client.SendAsync(new HttpRequestMessage(method, path));
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await _client.SendAsync(request);
         return new Answer(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
     }
 
     private Task<Answer> GetAsync(string orderId) => SendAsync(HttpMethod.Get, $"/orders/{orderId}");
 
-    private Task<Answer> PayAsync(string orderId) => SendAsync(HttpMethod.Post, $"/orders/{orderId}/pay");
+    private Task<Answer> PayAsync(string orderId, string user) => SendAsync(HttpMethod.Post, $"/orders/{orderId}/pay", new { user });
 
-    private Task<Answer> CancelAsync(string orderId) => SendAsync(HttpMethod.Post, $"/orders/{orderId}/cancel");
+    private Task<Answer> CancelAsync(string orderId, string user) => SendAsync(HttpMethod.Post, $"/orders/{orderId}/cancel", new { user });
 
     private async Task<Answer> BuyAsync(string sale, string user, string? requestId = null) =>
         await SendAsync(HttpMethod.Get, $"/buy/ticket?sale={sale}&user={user}&requestId={requestId ?? Guid.NewGuid().ToString("N")}");
@@ -74,9 +75,9 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         var sale = await CreateSaleAsync(stock: 3);
         var orderId = await ReserveAsync(sale, "bob");
 
-        var paid = await PayAsync(orderId);
-        var again = await PayAsync(orderId);
-        var cancel = await CancelAsync(orderId);
+        var paid = await PayAsync(orderId, "bob");
+        var again = await PayAsync(orderId, "bob");
+        var cancel = await CancelAsync(orderId, "bob");
 
         Assert.Equal((HttpStatusCode.OK, "paid"), (paid.Code, paid["state"]));
         Assert.Equal((HttpStatusCode.OK, "paid"), (again.Code, again["state"]));
@@ -90,8 +91,8 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         var sale = await CreateSaleAsync(stock: 1);
         var orderId = await ReserveAsync(sale, "carol");
 
-        var cancelled = await CancelAsync(orderId);
-        var pay = await PayAsync(orderId);
+        var cancelled = await CancelAsync(orderId, "carol");
+        var pay = await PayAsync(orderId, "carol");
 
         Assert.Equal((HttpStatusCode.OK, "cancelled"), (cancelled.Code, cancelled["state"]));
         Assert.Equal((HttpStatusCode.Conflict, "already_cancelled"), (pay.Code, pay["status"]));
@@ -109,7 +110,7 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         Assert.Equal("sold_out", (await BuyAsync(sale, "erin"))["status"]);
 
         await Poll.UntilAsync(async () => (await GetAsync(orderId))["state"] == "expired", TimeSpan.FromSeconds(10), "the order did not expire");
-        var pay = await PayAsync(orderId);
+        var pay = await PayAsync(orderId, "dave");
 
         Assert.Equal((HttpStatusCode.Conflict, "already_expired"), (pay.Code, pay["status"]));
         // Every node learns the sale is back in stock; a fresh request id each time, as a refusal is kept per request.
@@ -124,7 +125,7 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
         var sale = await CreateSaleAsync(stock: 1);
 
         var order = await GetAsync(sale + "-7");
-        var pay = await PayAsync(sale + "-7");
+        var pay = await PayAsync(sale + "-7", "erin");
 
         Assert.Equal((HttpStatusCode.NotFound, "unknown_order"), (order.Code, order["status"]));
         Assert.Equal((HttpStatusCode.NotFound, "unknown_order"), (pay.Code, pay["status"]));
@@ -140,10 +141,39 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
     public async Task Should_answer_400_naming_the_id_when_it_is_not_an_order_id(string orderId)
     {
         var order = await GetAsync(orderId);
-        var cancel = await CancelAsync(orderId);
+        var cancel = await CancelAsync(orderId, "frank");
 
         Assert.Equal(HttpStatusCode.BadRequest, order.Code);
         Assert.Equal(HttpStatusCode.BadRequest, cancel.Code);
         Assert.True(order.Body.GetProperty("errors").TryGetProperty("id", out _));
+    }
+
+    [Fact]
+    public async Task Should_refuse_403_and_change_nothing_when_another_user_pays_or_cancels()
+    {
+        var sale = await CreateSaleAsync(stock: 2);
+        var orderId = await ReserveAsync(sale, "grace");
+
+        var pay = await PayAsync(orderId, "mallory");
+        var cancel = await CancelAsync(orderId, "mallory");
+        var order = await GetAsync(orderId);
+
+        Assert.Equal((HttpStatusCode.Forbidden, "not_your_order"), (pay.Code, pay["status"]));
+        Assert.Equal((HttpStatusCode.Forbidden, "not_your_order"), (cancel.Code, cancel["status"]));
+        Assert.Equal("reserved", order["state"]);
+        Assert.Equal((1L, 1L), await CountsAsync(sale));
+    }
+
+    [Fact]
+    public async Task Should_answer_400_naming_the_user_when_the_payment_names_none()
+    {
+        var sale = await CreateSaleAsync(stock: 1);
+        var orderId = await ReserveAsync(sale, "heidi");
+
+        var pay = await SendAsync(HttpMethod.Post, $"/orders/{orderId}/pay", new { });
+
+        Assert.Equal(HttpStatusCode.BadRequest, pay.Code);
+        Assert.True(pay.Body.GetProperty("errors").TryGetProperty("user", out _));
+        Assert.Equal("reserved", (await GetAsync(orderId))["state"]);
     }
 }
