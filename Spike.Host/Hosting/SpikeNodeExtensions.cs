@@ -131,7 +131,9 @@ public static class SpikeNodeExtensions
                 var inventory = registry.Get<InventoryRegion>();
                 var manager = system.ActorOf(StockManagerActor.Props(inventory, store, stockSettings, board), "stock");
                 registry.Register<StockManager>(manager);
-                DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager));
+                // The manager takes the acknowledgement. Without an explicit sender Tell uses whatever actor runs
+                // on this thread, and this callback can run on a thread a TestKit marked as its test actor's.
+                DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager), manager);
             });
         }
 
