@@ -9,6 +9,7 @@ using Spike.Host.Serialization;
 using Spike.Persistence.Redis;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
+using Spike.Tests.Persistence;
 using Xunit.Abstractions;
 
 namespace Spike.Tests.Orders;
@@ -20,21 +21,11 @@ public sealed class OrderActorRedisJournalSpecs(RedisServerFixture redis, ITestO
 {
     private static Config SystemConfig(RedisServerFixture redis) =>
         ConfigurationFactory.ParseString($$"""
-            akka.persistence.journal.plugin = "{{RedisPersistence.JournalPluginId}}"
-            akka.persistence.snapshot-store.plugin = "{{RedisPersistence.SnapshotStorePluginId}}"
-            akka.persistence.journal.redis {
-              configuration-string = "{{redis.ConnectionString}}"
-              key-prefix = "{{SaleKeys.Prefix}}"
-            }
-            akka.persistence.snapshot-store.redis {
-              configuration-string = "{{redis.ConnectionString}}"
-              key-prefix = "{{SaleKeys.Prefix}}"
-            }
             akka.actor {
               serializers.spike = "{{typeof(SpikeSerializer).AssemblyQualifiedName}}"
               serialization-bindings { "{{typeof(ISpikeMessage).AssemblyQualifiedName}}" = spike }
             }
-            """).WithFallback(RedisPersistence.DefaultConfig());
+            """).WithFallback(RedisPersistenceTestKit.RedisPlugins(redis.ConnectionString, SaleKeys.Prefix));
 
     [Fact]
     public async Task Should_expire_on_time_and_give_the_tickets_back_when_a_recovered_actor_was_never_touched_again()

@@ -57,18 +57,23 @@ public abstract class RedisPersistenceTestKit : TestKit
     protected static string ConfigurationString(RedisServerFixture redis) =>
         redis.ConnectionString + ",connectTimeout=1000,asyncTimeout=1000,syncTimeout=1000";
 
-    protected static Config SystemConfig(RedisServerFixture redis, string keyPrefix) =>
+    /// <summary>The Redis journal and snapshot store as the default plugins, on one server and key prefix.</summary>
+    public static Config RedisPlugins(string configurationString, string keyPrefix) =>
         ConfigurationFactory.ParseString($$"""
             akka.persistence.journal.plugin = "{{RedisPersistence.JournalPluginId}}"
             akka.persistence.snapshot-store.plugin = "{{RedisPersistence.SnapshotStorePluginId}}"
             akka.persistence.journal.redis {
-              configuration-string = "{{ConfigurationString(redis)}}"
+              configuration-string = "{{configurationString}}"
               key-prefix = "{{keyPrefix}}"
             }
             akka.persistence.snapshot-store.redis {
-              configuration-string = "{{ConfigurationString(redis)}}"
+              configuration-string = "{{configurationString}}"
               key-prefix = "{{keyPrefix}}"
             }
+            """).WithFallback(RedisPersistence.DefaultConfig());
+
+    protected static Config SystemConfig(RedisServerFixture redis, string keyPrefix) =>
+        ConfigurationFactory.ParseString($$"""
             akka.actor {
               serializers.persistence-spec = "{{typeof(TestEventSerializer).AssemblyQualifiedName}}"
               serialization-bindings {
@@ -76,7 +81,7 @@ public abstract class RedisPersistenceTestKit : TestKit
                 "{{typeof(UnserializableEvent).AssemblyQualifiedName}}" = persistence-spec
               }
             }
-            """).WithFallback(RedisPersistence.DefaultConfig());
+            """).WithFallback(RedisPlugins(ConfigurationString(redis), keyPrefix));
 
     protected static string NewPersistenceId() => "pid-" + Guid.NewGuid().ToString("N");
 
