@@ -74,6 +74,8 @@ public abstract class RedisPersistenceTestKit : TestKit
 
     protected static Config SystemConfig(RedisServerFixture redis, string keyPrefix) =>
         ConfigurationFactory.ParseString($$"""
+            # A plugin connects on its first call: on a loaded machine that alone can take the default 3 s.
+            akka.test.single-expect-default = 10s
             akka.actor {
               serializers.persistence-spec = "{{typeof(TestEventSerializer).AssemblyQualifiedName}}"
               serialization-bindings {
