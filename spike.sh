@@ -42,6 +42,7 @@ COMMAND_BASE_PORT="${SPIKE_COMMAND_BASE_PORT:-9110}"   # command host of node i:
 # of redis-server, but the last ~1 s of answers is lost if the host dies. docs/durability.md has
 # what each costs. Checked by check_redis_fsync.
 REDIS_FSYNC="${SPIKE_REDIS_FSYNC:-always}"
+REDIS_LOAD_SECONDS=300
 READY_TIMEOUT="${SPIKE_READY_TIMEOUT:-120}"
 BUILD_CONFIGURATION="${SPIKE_BUILD_CONFIGURATION:-Release}"
 TEST_CONFIGURATION="${SPIKE_TEST_CONFIGURATION:-Release}"
@@ -405,15 +406,22 @@ start_redis() {
     redis-server --bind "$HOST" --port "$REDIS_PORT" --protected-mode yes \
     --dir "$RUN/redis" --appendonly yes --appendfsync "$REDIS_FSYNC" --save "" \
     --daemonize no --logfile ""
-  local pid=$LAST_PID deadline=$((SECONDS + 15))
-  until [ "$(redis_cli ping 2>/dev/null || true)" = "PONG" ]; do
+  # 15 s to answer at all; a server still loading its data set (it answers LOADING) gets up to
+  # REDIS_LOAD_SECONDS, since the AOF of many runs can take a while to read.
+  local pid=$LAST_PID deadline=$((SECONDS + 15)) reply loading=""
+  until reply="$(redis_cli ping 2>&1 || true)"; [ "$reply" = "PONG" ]; do
     # (kill -0 alone would take an exited, not yet reaped redis-server for a running one)
     if is_gone "$pid"; then
       exit_code_of "$pid"
       tail -n 20 "$LOGS/redis.log" >&2 || true
       die "redis-server exited${EXIT_CODE:+ with code $EXIT_CODE} at start (log: $LOGS/redis.log)"
     fi
-    [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$LOGS/redis.log" >&2; die "redis did not answer PING within 15 s"; }
+    if [[ "$reply" == LOADING* ]] && [ -z "$loading" ]; then
+      loading=1
+      deadline=$((SECONDS + REDIS_LOAD_SECONDS))
+      step "redis is loading its data set ($(du -sh "$RUN/redis" | cut -f1) in .run/redis; up to $REDIS_LOAD_SECONDS s)"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$LOGS/redis.log" >&2; die "redis was not ready in time (last answer to PING: ${reply:-none})"; }
     sleep 0.2
   done
 }
