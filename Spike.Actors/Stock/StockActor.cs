@@ -20,7 +20,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private enum Phase
     {
         Selling,
-        /// <summary>Sold out; the reservations are being read. Buyers wait for them.</summary>
+        /// <summary>
+        /// Sold out; the reservations are being read. Meanwhile the store answers buyers directly (a list of a
+        /// hundred thousand reservations takes a while to read), one batch per call as when selling.
+        /// </summary>
         LoadingReservations,
         /// <summary>Sold out; the board answers every buyer.</summary>
         SoldOut,
@@ -69,6 +72,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private int _perUserLimit = SaleLimits.MaxPerUserLimit;
     private Phase _phase = Phase.Selling;
     private long _loadedReservationSeq = -1;
+    /// <summary>The newest reservation sequence a direct call or the sale's status reported: a list read before it misses some.</summary>
+    private long _newestReservationSeq;
     private bool _leaseRequested;
     private bool _leaseRequestStarving;
 
@@ -106,9 +111,14 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
         Receive<DirectBatchRan>(ran =>
         {
+            _newestReservationSeq = Math.Max(_newestReservationSeq, ran.Result.ReservationSeq);
             if (ran.Result.SaleKnown && ran.Result.Available <= 0 && _phase == Phase.Selling)
             {
                 BeginSoldOut(); // no InventoryActor broadcasts it
+            }
+            else if (_phase == Phase.SoldOut && ran.Result.ReservationSeq > _loadedReservationSeq)
+            {
+                BeginSoldOut(); // it reserved while the list was read (the sale was back in stock): read it again
             }
             BatchAnswered(ran.BatchId, ran.Result.Outcomes);
         });
@@ -177,6 +187,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Receive<SaleStatusChanged>(status =>
         {
             _perUserLimit = status.PerUserLimit;
+            _newestReservationSeq = Math.Max(_newestReservationSeq, status.ReservationSeq);
             if (!status.SoldOut)
             {
                 Reopen();
@@ -201,6 +212,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             {
                 return; // back in stock meanwhile
             }
+            if (loaded.Reservations.ReservationSeq < _newestReservationSeq)
+            {
+                Self.Tell(LoadReservations.Instance); // a direct call reserved after this list was read
+                return;
+            }
             _phase = Phase.SoldOut;
             _loadedReservationSeq = loaded.Reservations.ReservationSeq;
             _board.SetSoldOut(_saleId, loaded.Reservations.Entries);
@@ -208,7 +224,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
         Receive<Status.Failure>(failure =>
         {
-            // Reading the reservations failed: buyers keep waiting (up to MaxWait); try again shortly.
+            // Reading the reservations failed: the store goes on answering buyers directly; try again shortly.
             _log.Warning("Reading the reservations of sold-out sale {0} failed: {1}", _saleId, failure.Cause.Message);
             Timers.StartSingleTimer(nameof(LoadReservations), LoadReservations.Instance, _settings.LeaseTimeout);
         });
@@ -272,6 +288,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             FlushBatches();
             TopUpWhenLow();
         }
+        else if (_phase == Phase.LoadingReservations)
+        {
+            _ledger.TakeUnmetered(buy);
+            FlushBatches();
+        }
         else if (_board.TryAnswer(_saleId, buy.Item.UserId, buy.Item.RequestId, out var known))
         {
             buy.Completion.TrySetResult(known); // the sale does not exist, and the buyer was on its way here meanwhile
@@ -303,9 +324,9 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         foreach (var (batchId, items) in _ledger.TakeBatches(_settings.MaxBatchesInFlight, maxItems))
         {
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
-            if (_ledger.Unmetered)
+            if (_ledger.Unmetered || _phase == Phase.LoadingReservations)
             {
-                RunDirect(batchId, items); // the InventoryActor does not answer: see SellDirectly
+                RunDirect(batchId, items); // the InventoryActor does not answer (see SellDirectly), or the sale sold out
             }
             else
             {
@@ -412,13 +433,16 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// The sale is sold out (or sold out again with newer reservations): the allotment is void, and
-    /// buyers wait until the reservations are read, since any of them may be a reserved buyer's retry.
+    /// The sale is sold out (or sold out again with newer reservations): the allotment is void, and the
+    /// reservations are read for the board. Until they are, the store answers every buyer — any of them may
+    /// be a reserved buyer's retry, which the store answers with its order.
     /// </summary>
     private void BeginSoldOut()
     {
         _phase = Phase.LoadingReservations;
         _ledger.Release();
+        _ledger.TakeWaitingUnmetered();
+        FlushBatches();
         Timers.Cancel(nameof(LoadReservations));
         Self.Tell(LoadReservations.Instance);
     }

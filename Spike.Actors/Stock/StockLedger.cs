@@ -42,6 +42,25 @@ public sealed class StockLedger
 
     public void Wait(Buy buy) => _waiting.Enqueue(buy);
 
+    /// <summary>Queues the buyer for the next batch without allotment: the authority decides it alone.</summary>
+    public void TakeUnmetered(Buy buy)
+    {
+        _unmetered.Add(buy);
+        _next.Add(buy);
+    }
+
+    /// <summary>Queues every waiting buyer not answered yet for the next batch, without allotment, in order.</summary>
+    public void TakeWaitingUnmetered()
+    {
+        while (_waiting.TryDequeue(out var buy))
+        {
+            if (!buy.IsAnswered)
+            {
+                TakeUnmetered(buy);
+            }
+        }
+    }
+
     public void Grant(int amount) => Allotment += Math.Max(0, amount);
 
     /// <summary>Gives up all allotment (returned to the authority, or revoked by it); returns how much.</summary>
@@ -211,16 +230,14 @@ public sealed class StockLedger
     {
         if (Unmetered)
         {
-            _unmetered.Add(buy);
+            TakeUnmetered(buy);
+            return true;
         }
-        else if (Allotment < buy.Item.Quantity)
+        if (Allotment < buy.Item.Quantity)
         {
             return false;
         }
-        else
-        {
-            Allotment -= buy.Item.Quantity;
-        }
+        Allotment -= buy.Item.Quantity;
         _next.Add(buy);
         return true;
     }

@@ -223,7 +223,7 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
     }
 
     [Fact]
-    public async Task Should_hold_buyers_until_the_reservations_are_read_when_the_sale_sells_out()
+    public async Task Should_answer_buyers_from_the_store_while_the_reservations_are_read_when_the_sale_sells_out()
     {
         await _store.ConfigureSaleAsync(Sale, new SaleSettings(1, 1, 300));
         var reserved = (await _store.ReserveAsync(Sale, [new ReserveItem("r-winner", "winner", 1)])).Outcomes[0];
@@ -231,13 +231,38 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         var retry = NewBuy("winner");
         stock.Tell(retry);
         inventory.Probe.ExpectMsg<AcquireLease>();
-        _store.HoldCalls();
+        _store.HoldReservationReads();
 
         inventory.Grant(0, available: 0);
-        Assert.False(retry.IsAnswered);
-        _store.ReleaseCalls();
+        var late = NewBuy("late");
+        stock.Tell(late);
 
         Assert.Equal(reserved, await OutcomeOf(retry));
+        Assert.Equal(ReserveStatus.SoldOut, (await OutcomeOf(late)).Status);
+        Assert.False(_board.TryAnswer(Sale, "late", "r-late", out _)); // the list is still being read
+        _store.ReleaseReservationReads();
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "winner", "r-winner", out var o) && o == reserved));
+    }
+
+    [Fact]
+    public async Task Should_read_the_reservations_again_when_a_buyer_was_reserved_while_they_were_read()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(1, 1, 300));
+        await _store.ReserveAsync(Sale, [new ReserveItem("r-a", "a", 1)]);
+        var (stock, inventory) = Start();
+        _store.HoldReservationReads();
+        inventory.Grant(0, available: 0);
+        await AwaitAssertAsync(() => Assert.Equal(1, _store.ReservationReads));
+
+        await _store.AddStockAsync(Sale, 1, operationId: null); // back in stock before the node heard of it
+        var lucky = NewBuy("lucky");
+        stock.Tell(lucky);
+        var reserved = await OutcomeOf(lucky);
+        Assert.Equal(ReserveStatus.Reserved, reserved.Status);
+        _store.ReleaseReservationReads();
+
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "lucky", "r-lucky", out var o) && o == reserved));
+        Assert.Equal(2, _store.ReservationReads);
     }
 
     [Fact]

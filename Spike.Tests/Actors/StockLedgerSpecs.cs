@@ -39,6 +39,25 @@ public sealed class StockLedgerSpecs
     }
 
     [Fact]
+    public void Should_send_waiting_buyers_without_allotment_in_order_and_give_nothing_back_for_them()
+    {
+        var ledger = WithAllotment(0);
+        var answered = BuyOf("gone");
+        answered.Completion.TrySetResult(ItemOutcome.Unavailable);
+        foreach (var buy in new[] { BuyOf("a", 2), answered, BuyOf("b") })
+        {
+            ledger.Wait(buy);
+        }
+
+        ledger.TakeWaitingUnmetered();
+        var (batchId, items) = ledger.TakeBatches(1, 10).Single();
+        ledger.Complete(batchId, [ItemOutcome.Unavailable, ItemOutcome.Unavailable]); // would give allotment back, had they drawn any
+
+        Assert.Equal(["a", "b"], items.Select(i => i.UserId));
+        Assert.Equal((0, 0), (ledger.WaitingCount, ledger.Allotment));
+    }
+
+    [Fact]
     public void Should_serve_waiting_buyers_in_order_and_refuse_those_above_the_limit()
     {
         var ledger = WithAllotment(0);

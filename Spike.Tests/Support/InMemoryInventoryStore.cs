@@ -29,6 +29,8 @@ public sealed class InMemoryInventoryStore : IInventoryStore
     private readonly Dictionary<string, Sale> _sales = [];
     private readonly Lock _lock = new();
     private TaskCompletionSource? _gate;
+    private TaskCompletionSource? _readsGate;
+    private int _reservationReads;
 
     /// <summary>Every ReserveAsync call's items, in call order.</summary>
     public List<IReadOnlyList<ReserveItem>> ReserveCalls { get; } = [];
@@ -38,6 +40,14 @@ public sealed class InMemoryInventoryStore : IInventoryStore
     public void HoldCalls() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void ReleaseCalls() => Interlocked.Exchange(ref _gate, null)?.TrySetResult();
+
+    /// <summary>Holds the answers of reads of a sale's reservations (reserve calls go on).</summary>
+    public void HoldReservationReads() => _readsGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ReleaseReservationReads() => Interlocked.Exchange(ref _readsGate, null)?.TrySetResult();
+
+    /// <summary>Reads of a sale's reservations made so far.</summary>
+    public int ReservationReads => Volatile.Read(ref _reservationReads);
 
     public SaleSnapshot? Snapshot(string saleId)
     {
@@ -69,13 +79,21 @@ public sealed class InMemoryInventoryStore : IInventoryStore
 
     public async Task<SaleReservations> GetReservationsAsync(string saleId, CancellationToken cancellationToken = default)
     {
+        Interlocked.Increment(ref _reservationReads);
         await WaitForGate();
+        SaleReservations read;
         lock (_lock)
         {
-            return _sales.TryGetValue(saleId, out var sale)
+            read = _sales.TryGetValue(saleId, out var sale)
                 ? new SaleReservations(sale.Seq, sale.Reservations.ToArray())
                 : new SaleReservations(0, []);
         }
+        // A held read answers what was there when it was made, like a slow reply on the wire.
+        if (Volatile.Read(ref _readsGate) is { } readsGate)
+        {
+            await readsGate.Task;
+        }
+        return read;
     }
 
     public async Task<SaleSnapshot?> GetSaleAsync(string saleId, CancellationToken cancellationToken = default)
