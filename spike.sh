@@ -61,11 +61,8 @@ GO_ANCHOR_SRC="${SPIKE_GO_ANCHOR_SRC:-$ROOT/../shared/anchors/seed-go}"
 GO_ANCHOR_PORT_OFFSET="${SPIKE_GO_ANCHOR_PORT_OFFSET:-300}"   # a Go server per API port, on that port + this
 GO_ANCHOR_NGINX_PORT="${SPIKE_GO_ANCHOR_NGINX_PORT:-8081}"
 LOG_LEVEL="${SPIKE_LOG_LEVEL:-}"          # optional override of the node's default log level
-# Extra KEY=VALUE settings (space separated) for every node process. The default stops the .NET thread
-# pool's idle workers from spinning before they sleep: with six .NET processes on two cores the
-# spinning burns the CPU the other nodes need (measured: about 2x the requests/s through nginx).
-# SPIKE_NODE_ENV="" turns it off.
-NODE_ENV="${SPIKE_NODE_ENV-DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0}"
+# Extra KEY=VALUE settings (space separated) for every node process, e.g. runtime settings to try.
+NODE_ENV="${SPIKE_NODE_ENV-}"
 DEMO_STOCK="${SPIKE_DEMO_STOCK:-10000}"
 DEMO_BUYERS="${SPIKE_DEMO_BUYERS:-}"      # default: 3 x SPIKE_DEMO_STOCK
 DEMO_CONCURRENCY="${SPIKE_DEMO_CONCURRENCY:-150}"

@@ -16,8 +16,6 @@ public static class NodeRoles
 /// </summary>
 public sealed record TopologySettings
 {
-    public const string DefaultNodeEnvironment = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0";
-
     public string Host { get; init; } = "127.0.0.1";
 
     /// <summary>Headless inventory nodes, the seeds. 0: every API node carries both roles and the first one is the seed.</summary>
@@ -61,7 +59,7 @@ public sealed record TopologySettings
     /// Extra KEY=VALUE settings for every node process. The default stops the thread pool's idle workers from spinning:
     /// several .NET processes share few cores, and the spinning burns the CPU the other nodes need.
     /// </summary>
-    public IReadOnlyList<string> NodeEnvironment { get; init; } = [DefaultNodeEnvironment];
+    public IReadOnlyList<string> NodeEnvironment { get; init; } = [];
 
     public IReadOnlyList<int> EffectiveApiWeights => ApiWeights ?? [.. Enumerable.Range(1, ApiPorts.Count)];
 }

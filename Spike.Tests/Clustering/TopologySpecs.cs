@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Spike.Commands;
 using Spike.Tests.Support;
@@ -82,8 +83,8 @@ public sealed class TopologySpecs
         // In compose every node has its own address, so each is reached by its service name on one Akka port.
         var seeds = shared.Where(e => e.Key.StartsWith("Spike__Node__SeedNodes__", StringComparison.Ordinal)).Select(e => e.Value);
         Assert.Equal(inventory.Select(n => $"akka.tcp://spike@{n.Name}:4053"), seeds);
-        Assert.Equal([TopologySettings.DefaultNodeEnvironment],
-            shared.Where(e => e.Key.StartsWith("DOTNET_ThreadPool", StringComparison.Ordinal)).Select(e => $"{e.Key}={DefaultsIn(e.Value)}"));
+        // Runtime settings come with each program's runtimeconfig.json, not with a launcher.
+        Assert.DoesNotContain(shared, e => e.Key.StartsWith("DOTNET_", StringComparison.Ordinal) && e.Key != "DOTNET_NOLOGO");
         var nginx = compose.Blocks["nginx"];
         Assert.Equal(string.Join(' ', api.Select(n => n.HttpPort)), nginx.Value("SPIKE_API_PORTS"));
         Assert.Equal(string.Join(' ', api.Select(n => n.Weight)), DefaultsIn(nginx.Value("SPIKE_API_WEIGHTS")));
@@ -121,6 +122,19 @@ public sealed class TopologySpecs
     }
 
     /// <summary>The text with each compose substitution <c>${NAME:-default}</c> replaced by its default.</summary>
+    [Theory]
+    [InlineData("Spike.Api")]
+    [InlineData("Spike.Host")]
+    public void Should_stop_idle_thread_pool_workers_from_spinning_when_a_node_program_runs(string program)
+    {
+        var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, program + ".runtimeconfig.json")));
+
+        var spinLimit = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties")
+            .GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit");
+
+        Assert.Equal("0", spinLimit.ToString());
+    }
+
     private static string DefaultsIn(string text) => Regex.Replace(text, @"\$\{[A-Z_]+:-([^}]*)\}", "$1");
 
     /// <summary>The default of <c>${NAME:-default}</c> (or <c>${NAME-default}</c>) in a shell script.</summary>
