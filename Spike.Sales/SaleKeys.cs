@@ -9,7 +9,8 @@ namespace Spike.Sales;
 /// <list type="bullet">
 /// <item><c>spike:{sale}:meta</c> HASH: <see cref="TotalField"/>, <see cref="AvailableField"/>,
 /// <see cref="HeldField"/>, <see cref="LimitField"/>, <see cref="WindowField"/> (payment window, seconds),
-/// <see cref="SeqField"/> (order counter). Its absence means "sale not loaded", never "0 left".</item>
+/// <see cref="SeqField"/> (order counter), <see cref="PaidField"/> (orders paid), <see cref="ReleasedField"/> (orders
+/// whose tickets went back). Its absence means "sale not loaded", never "0 left".</item>
 /// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the reserved answer of that request. Never
 /// expires, and holds at most one field per ticket: a request id keeps its reserved answer as long as the sale
 /// exists, so it can never reserve twice.</item>
@@ -21,7 +22,9 @@ namespace Spike.Sales;
 /// <item><c>spike:{sale}:res</c> HASH: order id → reservation record, tab-separated (see <see cref="ReservationRecord"/>).</item>
 /// <item><c>spike:{sale}:orders</c> STREAM: one entry per reservation with the fields
 /// <see cref="OrderIdField"/>, <see cref="UserField"/>, <see cref="QuantityField"/>, <see cref="PayByField"/>,
-/// <see cref="RequestIdField"/>.</item>
+/// <see cref="RequestIdField"/>. The consumer group <see cref="OrderFeedGroup"/> turns its entries into orders.</item>
+/// <item><c>spike:{sale}:due</c> ZSET: open order id → its payment deadline (unix ms). An order enters when it is
+/// created from the stream, unless it was settled before, and leaves when it is settled.</item>
 /// <item><c>spike:{sale}:state</c> HASH: order id → how the order was settled, <see cref="PaidState"/>,
 /// <see cref="CancelledState"/> or <see cref="ExpiredState"/> (the last two gave its tickets back); no field while
 /// it is reserved. Written once per order.</item>
@@ -40,6 +43,8 @@ public static class SaleKeys
     public const string LimitField = "limit";
     public const string WindowField = "window";
     public const string SeqField = "seq";
+    public const string PaidField = "paid";
+    public const string ReleasedField = "released";
 
     // Fields of an order-stream entry and of a reservation record.
     public const string OrderIdField = "orderId";
@@ -83,6 +88,11 @@ public static class SaleKeys
     public static string Operations(string saleId) => Key(saleId, "ops");
 
     public static string OrderStates(string saleId) => Key(saleId, "state");
+
+    public static string OrderDeadlines(string saleId) => Key(saleId, "due");
+
+    /// <summary>The consumer group of every sale's order stream that creates the orders.</summary>
+    public const string OrderFeedGroup = "order-feed";
 
     /// <summary>The sale of an order id (<c>&lt;sale&gt;-&lt;seq&gt;</c>); false when it is not shaped like one.</summary>
     public static bool TrySaleOfOrder(string? orderId, out string saleId)

@@ -7,9 +7,10 @@ using Spike.Actors.Inventory;
 namespace Spike.Actors.Orders;
 
 /// <summary>
-/// One order (a reservation) in the whole cluster, sharded by order id and event-sourced. It is created from the
-/// reservation in the store on its first message, arms a timer for its payment deadline (again after every recovery:
-/// timers are not persisted), and settles payments, cancellations and expiries in the store before it records them,
+/// One order (a reservation) in the whole cluster, sharded by order id and event-sourced. It is created by the order
+/// feed, or from the reservation in the store on its first message, arms a timer for its payment deadline (again after
+/// every recovery: timers are not persisted; the feed also expires it at its deadline when it is not running), and
+/// settles payments, cancellations and expiries in the store before it records them,
 /// so its journal only ever holds what the store decided. After its tickets go back, the sale's InventoryActor is
 /// told to read the sale again.
 /// </summary>
@@ -57,7 +58,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
     protected override void OnReplaySuccess()
     {
         ArmDeadline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        PassivateUnlessOpen();
+        PassivateWhenIdle();
     }
 
     private void Ready()
@@ -132,7 +133,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         if (loaded.Stored is not { } stored)
         {
             loaded.ReplyTo.Tell(new OrderReply(_orderId, OrderReplyStatus.UnknownOrder, null));
-            PassivateUnlessOpen();
+            PassivateWhenIdle();
             BackToReady();
             return;
         }
@@ -175,7 +176,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
     {
         _order.Apply(orderEvent);
         ArmDeadline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        PassivateUnlessOpen();
+        PassivateWhenIdle();
     }
 
     /// <summary>An open order expires at its deadline, or at <paramref name="notBeforeUnixMs"/> if that is later.</summary>
@@ -190,6 +191,6 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Timers.StartSingleTimer(nameof(DeadlineReached), DeadlineReached.Instance, TimeSpan.FromMilliseconds(Math.Max(0, due)));
     }
 
-    /// <summary>A settled or unknown order stops when idle; an open one stays for its deadline timer.</summary>
-    private void PassivateUnlessOpen() => SetReceiveTimeout(_order.IsOpen ? null : _settings.PassivateAfter);
+    /// <summary>A settled or unknown order stops when idle soon; an open one stays longer, for its deadline timer.</summary>
+    private void PassivateWhenIdle() => SetReceiveTimeout(_order.IsOpen ? _settings.OpenPassivateAfter : _settings.PassivateAfter);
 }

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
 using Spike.Host.Hosting;
 
 namespace Spike.Api.Endpoints;
@@ -65,7 +66,7 @@ public static class AdminApi
         return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value, body.OperationId), context);
     }
 
-    private static async Task<IResult> GetSale(string id, IInventoryStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> GetSale(string id, IInventoryStore store, IOrderStream orders, CancellationToken cancellationToken)
     {
         if (ApiResults.Check("id", RequestRules.CheckSaleId(id)) is { } invalid)
         {
@@ -73,8 +74,19 @@ public static class AdminApi
         }
         try
         {
-            var sale = await store.GetSaleAsync(id, cancellationToken);
-            return sale is null ? ApiResults.UnknownSale : TypedResults.Json(ToResponse(sale), ApiJsonContext.Default.SaleResponse);
+            var saleTask = store.GetSaleAsync(id, cancellationToken);
+            var progressTask = orders.ProgressAsync(id, cancellationToken);
+            var (sale, progress) = (await saleTask, await progressTask);
+            return sale is null
+                ? ApiResults.UnknownSale
+                : TypedResults.Json(ToResponse(sale) with
+                {
+                    Reserved = progress?.Reserved,
+                    Paid = progress?.Paid,
+                    Released = progress?.Released,
+                    Orders = progress?.Orders,
+                    OrderLag = progress?.Lag,
+                }, ApiJsonContext.Default.SaleResponse);
         }
         catch (InventoryUnavailableException)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Spike.Actors.Orders;
 
 namespace Spike.Api.Endpoints;
 
@@ -26,7 +27,14 @@ public sealed record StatusResponse(string Status, string? RequestId = null, str
 /// <param name="State">reserved, paid, cancelled or expired.</param>
 public sealed record OrderResponse(string OrderId, string Sale, string User, int Quantity, string State, DateTimeOffset PayBy);
 
-public sealed record SaleResponse(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds);
+/// <summary>
+/// A sale. Reading it adds how its reservations came along as orders (<see cref="OrderProgress"/>): reservations ever
+/// made, orders paid, orders released (cancelled or expired), orders created so far, and reservations whose order is
+/// not created yet.
+/// </summary>
+public sealed record SaleResponse(
+    string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds,
+    long? Reserved = null, long? Paid = null, long? Released = null, long? Orders = null, long? OrderLag = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BuyBody))]

@@ -29,6 +29,7 @@ public static class SpikeNodeExtensions
     public const string SystemName = "spike";
     public const string InventoryTypeName = "inventory";
     public const string OrderTypeName = "order";
+    public const string OrderFeedName = "order-feed";
     public const string LivenessTag = "live";
     public const string ReadinessTag = "ready";
 
@@ -47,6 +48,7 @@ public static class SpikeNodeExtensions
         builder.Services.AddSingleton<IInventoryStore>(services => new RedisInventoryStore(
             services.GetRequiredService<IConnectionMultiplexer>(), refusalRetention: options.Buy.RefusalRetention));
         builder.Services.AddSingleton<IOrderStore>(services => new RedisOrderStore(services.GetRequiredService<IConnectionMultiplexer>()));
+        builder.Services.AddSingleton<IOrderStream>(services => new RedisOrderStream(services.GetRequiredService<IConnectionMultiplexer>()));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
 
         builder.Services.AddSingleton<SaleBoard>();
@@ -110,10 +112,17 @@ public static class SpikeNodeExtensions
                     Role = NodeOptions.InventoryRole,
                     StateStoreMode = StateStoreMode.DData,
                     RememberEntities = false,
-                    // An open order waits for its deadline timer, which sharding's idle check does not see (it
-                    // would stop the order after 2 minutes without messages); settled orders passivate themselves.
+                    // Orders passivate themselves, an open one later than a settled one (OrderSettings).
                     ShouldPassivateIdleEntities = false,
                 });
+            var stream = services.GetRequiredService<IOrderStream>();
+            var feedSettings = options.Orders.ToFeedSettings();
+            // One feed in the cluster, on the oldest inventory node; it moves when that node leaves or dies.
+            akka.WithSingleton<OrderFeed>(
+                OrderFeedName,
+                (_, registry, _) => OrderFeedActor.Props(stream, registry.Get<OrderRegion>(), feedSettings),
+                new ClusterSingletonOptions { Role = NodeOptions.InventoryRole },
+                createProxyToo: false);
         }
         else
         {

@@ -1,4 +1,5 @@
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
 using Spike.Actors.Stock;
 using Spike.Commands;
 using Spike.Host.Redis;
@@ -24,6 +25,8 @@ public sealed class SpikeOptions
     public BuyOptions Buy { get; set; } = new();
 
     public CommandHostOptions CommandHost { get; set; } = new();
+
+    public OrderOptions Orders { get; set; } = new();
 }
 
 public sealed class NodeOptions
@@ -99,6 +102,22 @@ public sealed class BuyOptions
         MaxCallsInFlight = MaxCallsInFlight,
         MinItemsToPipeline = MinItemsToPipeline,
         LeaseIdleTimeout = LeaseIdleTimeout,
+    };
+}
+
+/// <summary>The order feed: the cluster's one consumer of the sales' order streams.</summary>
+public sealed class OrderOptions
+{
+    /// <summary>Pause between the feed's rounds when it is caught up: how late an order is created at most, when nothing is queued.</summary>
+    public TimeSpan FeedPollInterval { get; set; } = OrderFeedSettings.Default.PollInterval;
+
+    /// <summary>How often the feed lists the sales again: a new sale's first orders wait at most this long.</summary>
+    public TimeSpan ListSalesEvery { get; set; } = OrderFeedSettings.Default.ListSalesEvery;
+
+    public OrderFeedSettings ToFeedSettings() => OrderFeedSettings.Default with
+    {
+        PollInterval = FeedPollInterval,
+        ListSalesEvery = ListSalesEvery,
     };
 }
 

@@ -9,10 +9,10 @@ namespace Spike.Host.Redis;
 public static class OrderScripts
 {
     /// <summary>
-    /// KEYS: meta, users, res, state. ARGV: order id, 'cancelled' or 'expired'. Gives the reservation's tickets back
-    /// (held - quantity, available + quantity, the buyer's count - quantity so they may buy again) and records the
-    /// reason, unless the order is settled already. Returns the order's state afterwards, or '' when the sale or the
-    /// reservation is unknown (nothing written).
+    /// KEYS: meta, users, res, state, due. ARGV: order id, 'cancelled' or 'expired'. Gives the reservation's tickets
+    /// back (held - quantity, available + quantity, the buyer's count - quantity so they may buy again), counts the
+    /// order as released, takes it off the deadlines and records the reason, unless the order is settled already.
+    /// Returns the order's state afterwards, or '' when the sale or the reservation is unknown (nothing written).
     /// </summary>
     public const string Release = """
         local settled = redis.call('HGET', KEYS[4], ARGV[1])
@@ -29,25 +29,30 @@ public static class OrderScripts
         end
         redis.call('HINCRBY', KEYS[1], 'held', -tonumber(q))
         redis.call('HINCRBY', KEYS[1], 'available', q)
+        redis.call('HINCRBY', KEYS[1], 'released', 1)
         if redis.call('HINCRBY', KEYS[2], user, -tonumber(q)) <= 0 then
           redis.call('HDEL', KEYS[2], user)
         end
+        redis.call('ZREM', KEYS[5], ARGV[1])
         redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
         return ARGV[2]
         """;
 
     /// <summary>
-    /// KEYS: res, state. ARGV: order id. Marks the reservation paid (its tickets stay held) unless the order is
-    /// settled already. Returns the order's state afterwards, or '' when the reservation is unknown.
+    /// KEYS: res, state, meta, due. ARGV: order id. Marks the reservation paid (its tickets stay held), counts it and
+    /// takes it off the deadlines, unless the order is settled already. Returns the order's state afterwards, or ''
+    /// when the sale or the reservation is unknown.
     /// </summary>
     public const string Pay = """
         local settled = redis.call('HGET', KEYS[2], ARGV[1])
         if settled then
           return settled
         end
-        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
+        if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 or redis.call('EXISTS', KEYS[3]) == 0 then
           return ''
         end
+        redis.call('HINCRBY', KEYS[3], 'paid', 1)
+        redis.call('ZREM', KEYS[4], ARGV[1])
         redis.call('HSET', KEYS[2], ARGV[1], 'paid')
         return 'paid'
         """;

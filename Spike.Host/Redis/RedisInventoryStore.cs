@@ -232,40 +232,6 @@ public sealed class RedisInventoryStore : IInventoryStore
         throw new InvalidOperationException($"The reserve script answered an unknown outcome '{code}'.");
     }
 
-    /// <summary>Runs one Redis call and turns "down / no answer" into <see cref="InventoryUnavailableException"/>.</summary>
-    private async Task<T> CallAsync<T>(Func<IDatabase, Task<T>> call, string what, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            return await call(Db).WaitAsync(cancellationToken);
-        }
-        catch (RedisTimeoutException ex)
-        {
-            throw new InventoryUnavailableException(
-                $"Redis did not answer {what} in time; the outcome is unknown: retry with the same request ids.", ex);
-        }
-        catch (RedisConnectionException ex)
-        {
-            throw new InventoryUnavailableException($"Redis is unreachable ({what}).", ex);
-        }
-        catch (RedisServerException ex) when (IsUnavailable(ex))
-        {
-            throw new InventoryUnavailableException($"Redis cannot serve {what} now: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Server errors that mean "not now" (loading, failover, busy script, memory) rather than a bug.</summary>
-    private static bool IsUnavailable(RedisServerException ex)
-    {
-        var message = ex.Message;
-        return message.StartsWith("LOADING", StringComparison.Ordinal)
-            || message.StartsWith("BUSY", StringComparison.Ordinal)
-            || message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
-            || message.StartsWith("READONLY", StringComparison.Ordinal)
-            || message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-            || message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
-            || message.StartsWith("NOSCRIPT", StringComparison.Ordinal)
-            || message.StartsWith("OOM", StringComparison.Ordinal);
-    }
+    private Task<T> CallAsync<T>(Func<IDatabase, Task<T>> call, string what, CancellationToken cancellationToken) =>
+        RedisCall.RunAsync(() => call(Db), what, cancellationToken);
 }

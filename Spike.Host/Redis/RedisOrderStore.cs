@@ -18,13 +18,13 @@ public sealed class RedisOrderStore(IConnectionMultiplexer connection) : IOrderS
             return null;
         }
         var db = connection.GetDatabase();
-        var (record, state) = await CallAsync(async () =>
+        var (record, state) = await RedisCall.RunAsync(async () =>
         {
             // The state is written only after the record exists, and the record is never removed: two reads suffice.
             var recordTask = db.HashGetAsync(SaleKeys.Reservations(sale), orderId);
             var stateTask = db.HashGetAsync(SaleKeys.OrderStates(sale), orderId);
             return (await recordTask, await stateTask);
-        }, cancellationToken);
+        }, "reading an order", cancellationToken);
         if (record.IsNull)
         {
             return null;
@@ -44,15 +44,18 @@ public sealed class RedisOrderStore(IConnectionMultiplexer connection) : IOrderS
         var db = connection.GetDatabase();
         var result = outcome switch
         {
-            OrderState.Paid => await CallAsync(
-                () => db.ScriptEvaluateAsync(OrderScripts.Pay, [SaleKeys.Reservations(sale), SaleKeys.OrderStates(sale)], [orderId]),
-                cancellationToken),
-            OrderState.Cancelled or OrderState.Expired => await CallAsync(
+            OrderState.Paid => await RedisCall.RunAsync(
+                () => db.ScriptEvaluateAsync(
+                    OrderScripts.Pay,
+                    [SaleKeys.Reservations(sale), SaleKeys.OrderStates(sale), SaleKeys.Meta(sale), SaleKeys.OrderDeadlines(sale)],
+                    [orderId]),
+                "paying an order", cancellationToken),
+            OrderState.Cancelled or OrderState.Expired => await RedisCall.RunAsync(
                 () => db.ScriptEvaluateAsync(
                     OrderScripts.Release,
-                    [SaleKeys.Meta(sale), SaleKeys.Users(sale), SaleKeys.Reservations(sale), SaleKeys.OrderStates(sale)],
+                    [SaleKeys.Meta(sale), SaleKeys.Users(sale), SaleKeys.Reservations(sale), SaleKeys.OrderStates(sale), SaleKeys.OrderDeadlines(sale)],
                     [orderId, outcome == OrderState.Cancelled ? SaleKeys.CancelledState : SaleKeys.ExpiredState]),
-                cancellationToken),
+                "releasing an order", cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "an order settles as paid, cancelled or expired"),
         };
         var state = result.ToString();
@@ -66,17 +69,4 @@ public sealed class RedisOrderStore(IConnectionMultiplexer connection) : IOrderS
         SaleKeys.ExpiredState => OrderState.Expired,
         _ => throw new InvalidOperationException($"Unknown order state '{state}' in Redis."),
     };
-
-    private static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        try
-        {
-            return await call().WaitAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is RedisTimeoutException or RedisConnectionException)
-        {
-            throw new InventoryUnavailableException($"Redis could not settle or read an order: {e.Message}", e);
-        }
-    }
 }

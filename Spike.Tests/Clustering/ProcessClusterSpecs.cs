@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Spike.Actors.Orders;
+using Spike.Host.Redis;
+using Spike.Persistence.Redis;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
@@ -78,6 +81,15 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
         var soldMeanwhile = reserved.Count(a => a.At > killedAt && a.At < removedAt);
         output.WriteLine($"killed at {killedAt:HH:mm:ss.fff}, removed at {removedAt:HH:mm:ss.fff}, {soldMeanwhile} reserved answers in between");
         Assert.True(soldMeanwhile > 0, $"no reserved answer between the kill ({killedAt:O}) and the removal ({removedAt:O})");
+
+        // The order feed ran on the killed inventory node (the oldest): its successor creates every order, once.
+        var stream = new RedisOrderStream(redis.Connection);
+        await Poll.UntilAsync(async () => (await stream.ProgressAsync(sale))!.Lag == 0, TimeSpan.FromSeconds(60),
+            $"the order feed did not catch up after its node was killed\n{cluster.Logs()}");
+        Assert.Equal(stock, (await stream.ProgressAsync(sale))!.Orders);
+        var events = await Task.WhenAll(reserved.Select(a =>
+            redis.Database.SortedSetLengthAsync(PersistenceKeys.Events(SaleKeys.Prefix, OrderActor.PersistenceIdPrefix + a.OrderId))));
+        Assert.All(events, count => Assert.Equal(1, count)); // one OrderCreated each: no order created twice, none missing
     }
 
     /// <summary>

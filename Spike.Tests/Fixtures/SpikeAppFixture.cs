@@ -35,6 +35,8 @@ public sealed class SpikeAppFixture : IAsyncLifetime
             web.UseSetting("Spike:AdminToken", Admin.Token);
             web.UseSetting("Spike:Node:Port", "0");
             web.UseSetting("Spike:Buy:RequestTimeout", "00:00:03");
+            // Each test makes its own sale: the order feed finds it soon.
+            web.UseSetting("Spike:Orders:ListSalesEvery", "00:00:00.200");
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs));
         });
         Client = _factory.CreateClient();

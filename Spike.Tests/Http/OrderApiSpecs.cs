@@ -120,6 +120,27 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
     }
 
     [Fact]
+    public async Task Should_report_reservations_payments_releases_and_created_orders_when_the_sale_is_read()
+    {
+        var sale = await CreateSaleAsync(stock: 3);
+        var orderIds = new[] { await ReserveAsync(sale, "ann"), await ReserveAsync(sale, "bob"), await ReserveAsync(sale, "cy") };
+        Assert.Equal("paid", (await PayAsync(orderIds[0], "ann"))["state"]);
+        Assert.Equal("cancelled", (await CancelAsync(orderIds[1], "bob"))["state"]);
+
+        JsonElement view = default;
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await _client.SendAsync(Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}"));
+            view = await response.Content.ReadFromJsonAsync<JsonElement>();
+            return view.GetProperty("orderLag").GetInt64() == 0;
+        }, TimeSpan.FromSeconds(10), "the order feed did not create the sale's orders");
+
+        long Field(string name) => view.GetProperty(name).GetInt64();
+        Assert.Equal((3, 1, 1, 3), (Field("reserved"), Field("paid"), Field("released"), Field("orders")));
+        Assert.Equal((2, 1), (Field("held"), Field("available")));
+    }
+
+    [Fact]
     public async Task Should_answer_404_when_no_reservation_has_the_order_id()
     {
         var sale = await CreateSaleAsync(stock: 1);

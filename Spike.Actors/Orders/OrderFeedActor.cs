@@ -1,0 +1,137 @@
+using Akka.Actor;
+using Akka.Event;
+using Spike.Actors.Inventory;
+
+namespace Spike.Actors.Orders;
+
+/// <summary>
+/// The one consumer of every sale's order stream in the cluster (a cluster singleton). In rounds — one after
+/// another, never two at once — it creates the order of each new reservation (an <see cref="OrderActor"/> via the
+/// order shard region) and then acknowledges its entry, and it sends <see cref="ExpireOrder"/> to each open order
+/// past its deadline, so an unpaid order expires even when its actor is not running (passivated, or its node died).
+/// Everything it does may be done twice: an entry whose creation failed, or whose feed died before acknowledging it,
+/// is read again, and creating or expiring an order twice changes nothing.
+/// </summary>
+public sealed class OrderFeedActor : ReceiveActor, IWithTimers
+{
+    public static Props Props(IOrderStream stream, IActorRef orders, OrderFeedSettings settings) =>
+        Akka.Actor.Props.Create(() => new OrderFeedActor(stream, orders, settings));
+
+    private sealed class Poll
+    {
+        public static readonly Poll Instance = new();
+    }
+
+    /// <param name="WorkLeft">A batch came back full: the next round starts at once.</param>
+    private sealed record RoundDone(IReadOnlyList<string> Sales, DateTime ListedAt, bool WorkLeft);
+
+    private sealed record RoundFailed(Exception Cause);
+
+    private readonly IOrderStream _stream;
+    private readonly IActorRef _orders;
+    private readonly OrderFeedSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IReadOnlyList<string> _sales = [];
+    private DateTime _listedAt = DateTime.MinValue;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public OrderFeedActor(IOrderStream stream, IActorRef orders, OrderFeedSettings settings)
+    {
+        _stream = stream;
+        _orders = orders;
+        _settings = settings;
+
+        Receive<Poll>(_ =>
+        {
+            var sales = _sales;
+            var listedAt = _listedAt;
+            RunRoundAsync(sales, listedAt).PipeTo(Self, success: done => done, failure: cause => new RoundFailed(cause));
+        });
+        Receive<RoundDone>(done =>
+        {
+            _sales = done.Sales;
+            _listedAt = done.ListedAt;
+            if (done.WorkLeft)
+            {
+                Self.Tell(Poll.Instance);
+            }
+            else
+            {
+                Timers.StartSingleTimer(nameof(Poll), Poll.Instance, _settings.PollInterval);
+            }
+        });
+        Receive<RoundFailed>(failed =>
+        {
+            _log.Warning("The order feed's round failed ({0}); trying again in {1} ms", failed.Cause.Message, _settings.RetryAfter.TotalMilliseconds);
+            Timers.StartSingleTimer(nameof(Poll), Poll.Instance, _settings.RetryAfter);
+        });
+    }
+
+    protected override void PreStart() => Self.Tell(Poll.Instance);
+
+    /// <summary>One round over every sale. Runs outside the actor: it reads only its arguments and immutable fields.</summary>
+    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt)
+    {
+        var now = DateTime.UtcNow;
+        if (now - listedAt >= _settings.ListSalesEvery)
+        {
+            sales = await _stream.ListSalesAsync();
+            listedAt = now;
+        }
+        var workLeft = false;
+        foreach (var sale in sales)
+        {
+            workLeft |= await CreateOrdersAsync(sale);
+            workLeft |= await ExpireDueOrdersAsync(sale);
+        }
+        return new RoundDone(sales, listedAt, workLeft);
+    }
+
+    /// <summary>Creates the orders of one batch of entries and acknowledges those that exist now; true when more may wait.</summary>
+    private async Task<bool> CreateOrdersAsync(string sale)
+    {
+        var entries = await _stream.ReadAsync(sale, _settings.BatchSize);
+        if (entries.Count == 0)
+        {
+            return false;
+        }
+        var created = await Task.WhenAll(entries.Select(CreateAsync));
+        var done = entries.Where((_, i) => created[i]).ToArray();
+        await _stream.AcknowledgeAsync(sale, done);
+        // Entries that failed wait for the next round's interval rather than being retried at once.
+        return entries.Count == _settings.BatchSize && done.Length == entries.Count;
+    }
+
+    private async Task<bool> CreateAsync(OrderEntry entry)
+    {
+        if (entry.Order is not { } order)
+        {
+            _log.Error("Order stream entry {0} is malformed and can never become an order; acknowledged", entry.EntryId);
+            return true;
+        }
+        var reply = await AskAsync(new CreateOrder(order.OrderId, order.SaleId, order.UserId, order.Quantity, order.PayByUnixMs));
+        return reply is not null && reply.Status != OrderReplyStatus.Unavailable;
+    }
+
+    /// <summary>Tells the open orders past their deadline to expire; those not settled stay due for the next round.</summary>
+    private async Task<bool> ExpireDueOrdersAsync(string sale)
+    {
+        var due = await _stream.DueAsync(sale, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _settings.BatchSize);
+        await Task.WhenAll(due.Select(orderId => AskAsync(new ExpireOrder(orderId))));
+        return due.Count == _settings.BatchSize;
+    }
+
+    /// <summary>The order's answer, or null when none came in time (the order may still be busy: the next round asks again).</summary>
+    private async Task<OrderReply?> AskAsync(IOrderCommand command)
+    {
+        try
+        {
+            return await _orders.Ask<OrderReply>(command, _settings.OrderTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,16 @@
+namespace Spike.Actors.Orders;
+
+/// <param name="BatchSize">Stream entries read, and due orders expired, per sale and round.</param>
+/// <param name="PollInterval">Pause between rounds that found no more work.</param>
+/// <param name="RetryAfter">Pause after a round the store failed.</param>
+/// <param name="ListSalesEvery">How often the sales are listed again (a SCAN of the store's keys): a new sale's orders wait at most this long.</param>
+/// <param name="OrderTimeout">How long an order may take to answer its creation or expiry before the next round tries again.</param>
+public sealed record OrderFeedSettings(int BatchSize, TimeSpan PollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout)
+{
+    public static readonly OrderFeedSettings Default = new(
+        BatchSize: 256,
+        PollInterval: TimeSpan.FromMilliseconds(500),
+        RetryAfter: TimeSpan.FromSeconds(1),
+        ListSalesEvery: TimeSpan.FromSeconds(5),
+        OrderTimeout: TimeSpan.FromSeconds(5));
+}

@@ -1,0 +1,152 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
+using Spike.Host.Redis;
+using Spike.Sales;
+using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Spike.Tests.Orders;
+
+/// <summary>The order feed on a real Redis, creating real OrderActors (in-memory journal) behind a stand-in for their shard region.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHelper output) : TestKit(output: output)
+{
+    private static readonly OrderFeedSettings FeedSettings = OrderFeedSettings.Default with
+    {
+        BatchSize = 128,
+        PollInterval = TimeSpan.FromMilliseconds(100),
+        ListSalesEvery = TimeSpan.FromMilliseconds(100),
+        OrderTimeout = TimeSpan.FromSeconds(1),
+    };
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private readonly RedisInventoryStore _inventory = new(redis.Connection);
+    private readonly RedisOrderStore _orders = new(redis.Connection);
+    private readonly RedisOrderStream _stream = new(redis.Connection);
+    private TestProbe? _inventoryProbe;
+
+    /// <summary>Order ids whose first CreateOrder the region loses (as a message to a dying node would be).</summary>
+    private readonly HashSet<string> _loseFirstCreate = [];
+
+    /// <summary>The sales' InventoryActors, told when an order gave its tickets back.</summary>
+    private TestProbe InventoryActor => _inventoryProbe ??= CreateTestProbe();
+
+    [Fact]
+    public async Task Should_create_the_order_of_every_reservation_and_leave_no_entry_pending()
+    {
+        var (sale, orderIds) = await SaleWithReservationsAsync(buyers: 300, windowSeconds: 600);
+        var region = StartRegion(OrderSettings.Default);
+
+        StartFeed(sale, region);
+
+        await OrdersCreatedAsync(sale, 300);
+        Assert.Equal(0, (await _stream.ProgressAsync(sale))!.Lag);
+        Assert.Empty(await _stream.ReadAsync(sale, count: 10));
+        Assert.Equal(300, (await _stream.DueAsync(sale, long.MaxValue, count: 1000)).Count);
+        var order = await region.Ask<OrderReply>(new GetOrder(orderIds[299]), TimeSpan.FromSeconds(5));
+        Assert.Equal(("u299", OrderState.Reserved), (order.Order!.UserId, order.Order.State));
+    }
+
+    [Fact]
+    public async Task Should_create_an_order_in_a_later_round_when_its_creation_got_no_answer()
+    {
+        var (sale, orderIds) = await SaleWithReservationsAsync(buyers: 3, windowSeconds: 600);
+        _loseFirstCreate.Add(orderIds[1]);
+        var region = StartRegion(OrderSettings.Default);
+
+        StartFeed(sale, region);
+
+        await OrdersCreatedAsync(sale, 3);
+        var order = await region.Ask<OrderReply>(new GetOrder(orderIds[1]), TimeSpan.FromSeconds(5));
+        Assert.Equal(OrderState.Reserved, order.Order!.State);
+        Assert.Empty(_loseFirstCreate);
+    }
+
+    [Fact]
+    public async Task Should_expire_an_unpaid_order_at_its_deadline_when_its_actor_is_no_longer_running()
+    {
+        var (sale, orderIds) = await SaleWithReservationsAsync(buyers: 1, windowSeconds: 2);
+        // The order stops right after it is created, and its deadline timer with it.
+        var region = StartRegion(OrderSettings.Default with { OpenPassivateAfter = TimeSpan.FromMilliseconds(100) });
+
+        StartFeed(sale, region);
+
+        InventoryActor.ExpectMsg(new StockReleased(sale), Patience);
+        Assert.Equal(SaleKeys.ExpiredState, (string?)await redis.Database.HashGetAsync(SaleKeys.OrderStates(sale), orderIds[0]));
+        Assert.Empty(await _stream.DueAsync(sale, long.MaxValue, count: 10));
+        Assert.Equal(1, (long)await redis.Database.HashGetAsync(SaleKeys.Meta(sale), SaleKeys.AvailableField));
+        (await SaleAudit.ReadAsync(redis.Database, sale)).AssertConsistent();
+    }
+
+    private async Task OrdersCreatedAsync(string sale, long orders)
+    {
+        try
+        {
+            await Poll.UntilAsync(async () => (await _stream.ProgressAsync(sale))!.Orders == orders, Patience, "not every reservation became an order");
+        }
+        catch (TimeoutException e)
+        {
+            var pending = await redis.Database.StreamPendingAsync(SaleKeys.Orders(sale), SaleKeys.OrderFeedGroup);
+            throw new TimeoutException($"{e.Message}: {await _stream.ProgressAsync(sale)}, {pending.PendingMessageCount} entries pending", e);
+        }
+    }
+
+    private void StartFeed(string sale, IActorRef region) =>
+        Sys.ActorOf(OrderFeedActor.Props(new OneSale(_stream, sale), region, FeedSettings));
+
+    private IActorRef StartRegion(OrderSettings settings) =>
+        Sys.ActorOf(Props.Create(() => new OrderRegionStandIn(id => OrderActor.Props(id, _orders, InventoryActor.Ref, settings), _loseFirstCreate)));
+
+    private async Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int windowSeconds)
+    {
+        var sale = "feed-" + Guid.NewGuid().ToString("N")[..12];
+        await _inventory.ConfigureSaleAsync(sale, new SaleSettings(buyers, 1, windowSeconds));
+        var items = Enumerable.Range(0, buyers).Select(i => new ReserveItem($"r{i}", $"u{i}", 1)).ToArray();
+        var result = await _inventory.ReserveAsync(sale, items);
+        Assert.All(result.Outcomes, o => Assert.Equal(ReserveStatus.Reserved, o.Status));
+        return (sale, result.Outcomes.Select(o => o.OrderId!).ToArray());
+    }
+
+    /// <summary>The stream with only the test's own sale in it (the test Redis holds every other test's sales too).</summary>
+    private sealed class OneSale(IOrderStream stream, string sale) : IOrderStream
+    {
+        public Task<IReadOnlyList<string>> ListSalesAsync(CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<string>>([sale]);
+
+        public Task<IReadOnlyList<OrderEntry>> ReadAsync(string saleId, int count, CancellationToken cancellationToken = default) =>
+            stream.ReadAsync(saleId, count, cancellationToken);
+
+        public Task AcknowledgeAsync(string saleId, IReadOnlyList<OrderEntry> entries, CancellationToken cancellationToken = default) =>
+            stream.AcknowledgeAsync(saleId, entries, cancellationToken);
+
+        public Task<IReadOnlyList<string>> DueAsync(string saleId, long nowUnixMs, int count, CancellationToken cancellationToken = default) =>
+            stream.DueAsync(saleId, nowUnixMs, count, cancellationToken);
+
+        public Task<OrderProgress?> ProgressAsync(string saleId, CancellationToken cancellationToken = default) =>
+            stream.ProgressAsync(saleId, cancellationToken);
+    }
+
+    /// <summary>What the order shard region does for the feed: one OrderActor per order id, stopped when it asks to passivate.</summary>
+    private sealed class OrderRegionStandIn : ReceiveActor
+    {
+        public OrderRegionStandIn(Func<string, Props> order, HashSet<string> loseFirstCreate)
+        {
+            Receive<IOrderCommand>(command =>
+            {
+                if (command is CreateOrder && loseFirstCreate.Remove(command.OrderId))
+                {
+                    return;
+                }
+                var child = Context.Child(command.OrderId);
+                (child.IsNobody() ? Context.ActorOf(order(command.OrderId), command.OrderId) : child).Forward(command);
+            });
+            Receive<Passivate>(_ => Context.Stop(Sender));
+        }
+    }
+}
