@@ -32,10 +32,12 @@ public sealed record AuditCheck(string Label, string Values, AuditVerdict Verdic
 /// <param name="Reservations">Reservation records (orders); one may hold several tickets.</param>
 /// <param name="ReservedTickets">Tickets the reservation records hold, less those of released (cancelled or expired) orders.</param>
 /// <param name="TicketsByUser">Tickets the per-user counts add up to.</param>
+/// <param name="Paid">Orders settled as paid; <paramref name="Cancelled"/> and <paramref name="Expired"/> likewise.</param>
 public sealed record SaleCounts(
     long Total, long Held, long Available, long PerUserLimit,
     long Reservations, long ReservedTickets, long OrderEntries,
-    long Buyers, long TicketsByUser, long MaxHeldByOneUser)
+    long Buyers, long TicketsByUser, long MaxHeldByOneUser,
+    long Paid = 0, long Cancelled = 0, long Expired = 0)
 {
     /// <summary>The counts of a sale that is not in Redis.</summary>
     public static SaleCounts None { get; } = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -98,10 +100,10 @@ public sealed class SaleAudit
         var users = (await usersTask).Select(v => (long)v).ToArray();
         var reservations = (await reservationsTask).ToDictionary(
             e => e.Name.ToString(), e => ReservationRecord.Parse(e.Value!), StringComparer.Ordinal);
+        var states = (await statesTask).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString(), StringComparer.Ordinal);
         // A cancelled or expired order gave its tickets back; its record stays (as its stream entry does).
-        var released = (await statesTask)
-            .Where(e => e.Value == SaleKeys.CancelledState || e.Value == SaleKeys.ExpiredState)
-            .Select(e => e.Name.ToString())
+        var released = states.Where(e => e.Value is SaleKeys.CancelledState or SaleKeys.ExpiredState)
+            .Select(e => e.Key)
             .ToHashSet(StringComparer.Ordinal);
         var counts = new SaleCounts(
             Total: meta.GetValueOrDefault(SaleKeys.TotalField),
@@ -113,7 +115,10 @@ public sealed class SaleAudit
             OrderEntries: await ordersTask,
             Buyers: users.Length,
             TicketsByUser: users.Sum(),
-            MaxHeldByOneUser: users.Length == 0 ? 0 : users.Max());
+            MaxHeldByOneUser: users.Length == 0 ? 0 : users.Max(),
+            Paid: states.Count(e => e.Value == SaleKeys.PaidState),
+            Cancelled: states.Count(e => e.Value == SaleKeys.CancelledState),
+            Expired: states.Count(e => e.Value == SaleKeys.ExpiredState));
         var limit = options.PerUserLimit ?? counts.PerUserLimit;
         var checks = new List<AuditCheck>
         {
@@ -125,10 +130,14 @@ public sealed class SaleAudit
             Check("tickets by user == held", $"{counts.TicketsByUser} == {counts.Held}", counts.TicketsByUser == counts.Held),
             Check("reserved tickets == held", $"{counts.ReservedTickets} == {counts.Held}", counts.ReservedTickets == counts.Held),
             Check("reservations == order entries", $"{counts.Reservations} == {counts.OrderEntries}", counts.Reservations == counts.OrderEntries),
+            Check("orders paid == paid counter", $"{counts.Paid} == {meta.GetValueOrDefault(SaleKeys.PaidField)}",
+                counts.Paid == meta.GetValueOrDefault(SaleKeys.PaidField)),
+            Check("cancelled + expired == released counter", $"{counts.Cancelled} + {counts.Expired} == {meta.GetValueOrDefault(SaleKeys.ReleasedField)}",
+                counts.Cancelled + counts.Expired == meta.GetValueOrDefault(SaleKeys.ReleasedField)),
         };
         if (answers is not null)
         {
-            checks.AddRange(AnswerChecks(answers, reservations, counts));
+            checks.AddRange(AnswerChecks(answers, reservations, released, counts));
         }
         return new SaleAudit(sale, counts, checks);
     }
@@ -144,15 +153,16 @@ public sealed class SaleAudit
         return new AuditCheck(label, values, expectSoldOut ? AuditVerdict.Fail : AuditVerdict.Skip);
     }
 
+    /// <param name="released">Orders whose tickets went back: their answers no longer hold tickets.</param>
     private static IEnumerable<AuditCheck> AnswerChecks(
-        IReadOnlyCollection<ReservedAnswer> answers, Dictionary<string, ReservationRecord> reservations, SaleCounts counts)
+        IReadOnlyCollection<ReservedAnswer> answers, Dictionary<string, ReservationRecord> reservations, HashSet<string> released, SaleCounts counts)
     {
         var found = answers.Where(a => reservations.ContainsKey(a.OrderId)).ToArray();
+        var holding = found.Where(a => !released.Contains(a.OrderId)).ToArray();
         // An answer counts the tickets its reservation holds; the same order id answered twice counts twice.
-        var answeredTickets = found.Sum(a => (long)reservations[a.OrderId].Quantity);
-        var answered = answeredTickets == answers.Count
-            ? $"{answers.Count} == {counts.Held}"
-            : $"{answers.Count} answers, {answeredTickets} tickets == {counts.Held}";
+        var answeredTickets = holding.Sum(a => (long)reservations[a.OrderId].Quantity);
+        var answered = (answeredTickets == holding.Length ? $"{holding.Length}" : $"{holding.Length} answers, {answeredTickets} tickets")
+            + (holding.Length == answers.Count ? "" : $" (of {answers.Count}, less released)") + $" == {counts.Held}";
         yield return Check("reserved answers == held", answered, answeredTickets == counts.Held && found.Length == answers.Count);
         var buyers = answers.Select(a => a.User ?? (reservations.TryGetValue(a.OrderId, out var r) ? r.User : "?" + a.OrderId))
             .Distinct(StringComparer.Ordinal).Count();

@@ -1,3 +1,6 @@
+using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
+using Spike.Host.Redis;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
 using StackExchange.Redis;
@@ -92,6 +95,27 @@ public sealed class SaleAuditSpecs(RedisServerFixture redis)
     }
 
     private static AuditVerdict Verdict(SaleAudit audit, string label) => audit.Checks.Single(c => c.Label == label).Verdict;
+
+    [Fact]
+    public async Task Should_leave_answers_of_released_orders_out_of_held_and_fail_when_a_counter_disagrees_with_the_order_states()
+    {
+        var inventory = new RedisInventoryStore(redis.Connection);
+        var orders = new RedisOrderStore(redis.Connection);
+        var sale = "audit-" + Guid.NewGuid().ToString("N")[..10];
+        await inventory.ConfigureSaleAsync(sale, new SaleSettings(3, 1, 300));
+        var reserved = await inventory.ReserveAsync(sale, [new ReserveItem("r1", "ann", 1), new ReserveItem("r2", "bob", 1), new ReserveItem("r3", "cy", 1)]);
+        var answers = reserved.Outcomes.Zip(["ann", "bob", "cy"], (o, user) => new ReservedAnswer(o.OrderId!, user)).ToArray();
+        await orders.SettleAsync(answers[0].OrderId, OrderState.Paid);
+        await orders.SettleAsync(answers[1].OrderId, OrderState.Cancelled);
+
+        var settled = await SaleAudit.ReadAsync(Db, sale, answers);
+        await Db.HashIncrementAsync(SaleKeys.Meta(sale), SaleKeys.PaidField);
+        var miscounted = await SaleAudit.ReadAsync(Db, sale, answers);
+
+        Assert.True(settled.Passed, settled.ToString());
+        Assert.Equal((2, 1, 1, 0), (settled.Counts.Held, settled.Counts.Paid, settled.Counts.Cancelled, settled.Counts.Expired));
+        Assert.Equal(AuditVerdict.Fail, Verdict(miscounted, "orders paid == paid counter"));
+    }
 
     private static ReservedAnswer[] Answers(string sale, params (string User, int Seq)[] answers) =>
         [.. answers.Select(a => new ReservedAnswer($"{sale}-{a.Seq}", a.User))];
