@@ -67,6 +67,9 @@ DEMO_STOCK="${SPIKE_DEMO_STOCK:-10000}"
 DEMO_BUYERS="${SPIKE_DEMO_BUYERS:-}"      # default: 3 x SPIKE_DEMO_STOCK
 DEMO_CONCURRENCY="${SPIKE_DEMO_CONCURRENCY:-150}"
 DEMO_KILL="${SPIKE_DEMO_KILL:-1}"         # 0 = no node is killed during the demo
+DEMO_PAY_WINDOW="${SPIKE_DEMO_PAY_WINDOW:-30}"   # the demo sale's payment window, seconds
+DEMO_PAY_SHARE="${SPIKE_DEMO_PAY_SHARE:-0.6}"     # share of the demo's orders that pay ...
+DEMO_CANCEL_SHARE="${SPIKE_DEMO_CANCEL_SHARE:-0.1}" # ... and that cancel; the rest expire
 SELLOUT_STOCK="${SPIKE_BENCH_SELLOUT_STOCK:-100000}"
 SELLOUT_BUYERS="${SPIKE_BENCH_SELLOUT_BUYERS:-300000}"
 SELLOUT_MAX_SECONDS="${SPIKE_BENCH_SELLOUT_MAX_SECONDS:-120}"
@@ -900,9 +903,9 @@ json_num() { # field json — the first integer value of "field"
 code_of() { tail -n 1 <<<"$1"; }
 body_of() { sed '$d' <<<"$1"; }
 
-create_sale() { # id stock
+create_sale() { # id stock [payment window, seconds]
   local r
-  r="$(admin PUT "/admin/sales/$1" "{\"stock\":$2,\"perUserLimit\":1,\"paymentWindowSeconds\":300}")"
+  r="$(admin PUT "/admin/sales/$1" "{\"stock\":$2,\"perUserLimit\":1,\"paymentWindowSeconds\":${3:-300}}")"
   case "$(code_of "$r")" in
     2??) ;;
     *) die "PUT /admin/sales/$1 answered $(code_of "$r"): $(body_of "$r")" ;;
@@ -1017,8 +1020,9 @@ cmd_demo() {
 
   say ""
   step "a flash sale through nginx ($NGINX_BASE): '$sale', $(fmt_n "$DEMO_STOCK") tickets, 1 per buyer"
-  create_sale "$sale" "$DEMO_STOCK"
-  say "    PUT /admin/sales/$sale {\"stock\":$DEMO_STOCK,\"perUserLimit\":1,\"paymentWindowSeconds\":300}"
+  [[ "$DEMO_PAY_WINDOW" =~ ^[0-9]+$ ]] && [ "$DEMO_PAY_WINDOW" -ge 1 ] || die "SPIKE_DEMO_PAY_WINDOW='$DEMO_PAY_WINDOW': use a positive number of seconds"
+  create_sale "$sale" "$DEMO_STOCK" "$DEMO_PAY_WINDOW"
+  say "    PUT /admin/sales/$sale {\"stock\":$DEMO_STOCK,\"perUserLimit\":1,\"paymentWindowSeconds\":$DEMO_PAY_WINDOW}"
   pick_victims
   local half=$(((DEMO_STOCK + 1) / 2)) i victims_text=""
   for i in "${VICTIMS[@]}"; do victims_text+="${victims_text:+ and }${P_NAME[$i]} (pid ${P_PID[$i]})"; done
@@ -1103,6 +1107,8 @@ cmd_demo() {
   [ -n "$killed_at" ] && say "    the kill came at $(cut -d' ' -f2 <<<"$killed_at") s ($(cut -d' ' -f3 <<<"$killed_at") reserved answers); the last ticket was reserved at $(summary_value last_reserved_s) s"
   say "    raw results in ${dir#"$ROOT/"}/ (summary, orders)"
 
+  # on the surviving nodes: the buyers go on to pay while the killed ones are still down
+  demo_orders "$sale" "$dir" || ok=0
   if [ -n "$killed_at" ]; then
     say ""
     step "restarting the killed nodes, so the system is whole again"
@@ -1112,6 +1118,80 @@ cmd_demo() {
   say ""
   say "The system stays up: ./spike.sh status | ./spike.sh bench | ./spike.sh down"
   [ "$ok" -eq 1 ] || die "the demo audit failed"
+}
+
+# sale_progress id — sets O_RESERVED O_PAID O_RELEASED O_ORDERS O_LAG O_HELD O_AVAIL from GET /admin/sales/{id}
+sale_progress() {
+  local r
+  r="$(admin GET "/admin/sales/$1")"
+  [ "$(code_of "$r")" = 200 ] || { O_RESERVED=""; return 1; }
+  r="$(body_of "$r")"
+  O_RESERVED="$(json_num reserved "$r")" O_PAID="$(json_num paid "$r")" O_RELEASED="$(json_num released "$r")"
+  O_ORDERS="$(json_num orders "$r")" O_LAG="$(json_num orderLag "$r")" O_HELD="$(json_num held "$r")" O_AVAIL="$(json_num available "$r")"
+}
+
+# checkout_value key — a value of spike checkout's output ($CHECKOUT)
+checkout_value() {
+  awk -v k="$1" '$1 == k { print $2; found = 1; exit } END { if (!found) print 0 }' <<<"$CHECKOUT"
+}
+
+# demo_orders sale dir — after the sale: buyers pay or cancel, the rest of the orders expire, their
+# tickets go back and are sold again, and the orders are audited
+demo_orders() {
+  local sale="$1" dir="$2" ok=1 deadline start
+  say ""
+  step "checkout: $(awk -v s="$DEMO_PAY_SHARE" 'BEGIN { print s * 100 }')% of the buyers pay, $(awk -v s="$DEMO_CANCEL_SHARE" 'BEGIN { print s * 100 }')% cancel, the others let their orders expire ($DEMO_PAY_WINDOW s payment window)"
+  CHECKOUT="$(spike_tool checkout --url "$NGINX_BASE" --answers "$dir/orders" --pay "$DEMO_PAY_SHARE" --cancel "$DEMO_CANCEL_SHARE")" \
+    || { warn "spike checkout failed"; return 1; }
+  printf '%s\n' "$CHECKOUT" >"$dir/checkout"
+  say "    POST /orders/{id}/pay and /cancel: $(tr '\n' ' ' <<<"$CHECKOUT")"
+
+  step "waiting for every unpaid order to expire (the order feed creates each order and expires it at its deadline)"
+  start=$SECONDS deadline=$((SECONDS + DEMO_PAY_WINDOW + 60))
+  while :; do
+    sale_progress "$sale" || true
+    if [ -n "$O_RESERVED" ] && [ "$O_LAG" = 0 ] && [ $((O_PAID + O_RELEASED)) -eq "$O_RESERVED" ]; then
+      break
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      warn "not every order was settled within $((DEMO_PAY_WINDOW + 60)) s"
+      break
+    fi
+    printf '    %4d s  reserved %s, paid %s, released %s, orders created %s (lag %s)\n' $((SECONDS - start)) \
+      "${O_RESERVED:-?}" "${O_PAID:-?}" "${O_RELEASED:-?}" "${O_ORDERS:-?}" "${O_LAG:-?}"
+    sleep 2
+  done
+  local released=$O_RELEASED
+  say "    settled after $((SECONDS - start)) s: reserved $O_RESERVED, paid $O_PAID, released $released; $O_AVAIL tickets for sale again"
+
+  step "re-sale: the $(fmt_n "$released") released tickets to new buyers"
+  local again_buyers=$((released * 3 > 10 ? released * 3 : 10))
+  SPIKE_ADMIN_TOKEN="$ADMIN_TOKEN" python3 "$ROOT/bench/flash.py" --url "$NGINX_BASE" --sale "$sale" --prefix "$sale-again" \
+    --buyers "$again_buyers" --concurrency "$DEMO_CONCURRENCY" --stock "$released" \
+    --summary "$dir/resale-summary" --orders "$dir/orders-again" | sed 's/^/  /' || ok=0
+  local resold
+  resold="$(awk '$1 == "reserved" { print $2 }' "$dir/resale-summary")"
+
+  say ""
+  step "audit of '$sale' after the orders (spike audit with every reserved answer), then the orders' own checks"
+  local audit_rc=0
+  cat "$dir/orders" "$dir/orders-again" >"$dir/orders-all"
+  deadline=$((SECONDS + 30))   # the feed creates the re-sale's orders within a round or two
+  until sale_progress "$sale" && [ "$O_LAG" = 0 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
+  spike_tool audit "$sale" --redis "$HOST:$REDIS_PORT" --answers "$dir/orders-all" --expect-sold-out >"$dir/audit-orders" || audit_rc=$?
+  sed 's/^/    /' "$dir/audit-orders"
+  [ "$audit_rc" -eq 0 ] || ok=0
+  local paid_ok cancelled unpaid expired open=$((O_HELD - O_PAID))
+  paid_ok="$(checkout_value pay_paid)" cancelled="$(checkout_value cancel_cancelled)"
+  unpaid=$(( $(checkout_value left_to_expire) + $(checkout_value pay_already_expired) + $(checkout_value cancel_already_expired) ))
+  expired=$((O_RELEASED - cancelled))
+  audit_line "orders add up" "reserved $O_RESERVED = paid $O_PAID + released $O_RELEASED + open $open" \
+    "$([ "$O_RESERVED" -eq $((O_PAID + O_RELEASED + open)) ] && echo 1)" || ok=0
+  audit_line "accepted payments == paid orders" "$paid_ok == $O_PAID" "$([ "$paid_ok" = "$O_PAID" ] && echo 1)" || ok=0
+  audit_line "unpaid orders expired" "$expired == $unpaid not paid or cancelled in time" "$([ "$expired" = "$unpaid" ] && echo 1)" || ok=0
+  audit_line "released tickets sold again" "$resold == $released" "$([ "$resold" = "$released" ] && echo 1)" || ok=0
+  audit_line "every reservation became an order" "$O_ORDERS orders of $O_RESERVED (lag $O_LAG)" "$([ "$O_LAG" = 0 ] && echo 1)" || ok=0
+  [ "$ok" -eq 1 ]
 }
 
 # demo_node_table halfway-line — one row per API node: weight and its share, nginx's picks and the

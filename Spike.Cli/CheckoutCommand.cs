@@ -21,7 +21,7 @@ public static class CheckoutCommand
 
     public static Command Create()
     {
-        var url = new Option<Uri>("--url") { Description = "the system's base URL (nginx), e.g. http://127.0.0.1:8080", Required = true };
+        var url = new Option<string>("--url") { Description = "the system's base URL (nginx), e.g. http://127.0.0.1:8080", Required = true };
         var answers = new Option<FileInfo>("--answers") { Description = "the reserved answers, one per line: user<TAB>orderId", Required = true };
         var pay = new Option<double>("--pay") { Description = "share of the orders that pay (0..1)", DefaultValueFactory = _ => 0.6 };
         var cancel = new Option<double>("--cancel") { Description = "share of the orders that cancel (0..1)", DefaultValueFactory = _ => 0.1 };
@@ -31,8 +31,13 @@ public static class CheckoutCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(Uri url, FileInfo answersFile, double payShare, double cancelShare, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string urlText, FileInfo answersFile, double payShare, double cancelShare, CancellationToken cancellationToken)
     {
+        if (!Uri.TryCreate(urlText, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            Terminal.Errors.MarkupLineInterpolated($"[red]--url must be an absolute http(s) URL, not '{urlText}'[/]");
+            return CommandExitCodes.Usage;
+        }
         if (payShare is < 0 or > 1 || cancelShare is < 0 or > 1 || payShare + cancelShare > 1)
         {
             Terminal.Errors.MarkupLine("[red]--pay and --cancel are shares between 0 and 1 that add up to at most 1[/]");
@@ -44,7 +49,12 @@ public static class CheckoutCommand
             return CommandExitCodes.Usage;
         }
         var orders = (await File.ReadAllLinesAsync(answersFile.FullName, cancellationToken))
-            .Where(l => l.Length > 0).Select(ReservedAnswer.Parse).Where(a => a.User is not null).ToArray();
+            .Where(l => l.Length > 0).Select(ReservedAnswer.Parse).ToArray();
+        if (orders.FirstOrDefault(a => a.User is null) is { } anonymous)
+        {
+            Terminal.Errors.MarkupLineInterpolated($"[red]{answersFile.Name}: order {anonymous.OrderId} names no buyer; lines must be user<TAB>orderId[/]");
+            return CommandExitCodes.Usage;
+        }
         var paying = (int)Math.Round(orders.Length * payShare);
         var cancelling = Math.Min(orders.Length - paying, (int)Math.Round(orders.Length * cancelShare));
 

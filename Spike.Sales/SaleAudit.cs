@@ -132,7 +132,7 @@ public sealed class SaleAudit
             Check("reservations == order entries", $"{counts.Reservations} == {counts.OrderEntries}", counts.Reservations == counts.OrderEntries),
             Check("orders paid == paid counter", $"{counts.Paid} == {meta.GetValueOrDefault(SaleKeys.PaidField)}",
                 counts.Paid == meta.GetValueOrDefault(SaleKeys.PaidField)),
-            Check("cancelled + expired == released counter", $"{counts.Cancelled} + {counts.Expired} == {meta.GetValueOrDefault(SaleKeys.ReleasedField)}",
+            Check("cancelled + expired == released", $"{counts.Cancelled} + {counts.Expired} == {meta.GetValueOrDefault(SaleKeys.ReleasedField)}",
                 counts.Cancelled + counts.Expired == meta.GetValueOrDefault(SaleKeys.ReleasedField)),
         };
         if (answers is not null)

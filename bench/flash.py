@@ -33,7 +33,7 @@ Output: a progress line every --progress seconds on stdout, then a summary file 
 "node <address> <answers before> <reserved before> <answers after> <reserved after> <picked before>
 <picked after>" (before/after the halfway mark, by the time each request was sent; "answers": the node
 answered, the last address of X-Spike-Upstream; "picked": nginx's weighted choice, the first address,
-also when that node did not answer and nginx tried another), and the reserved order ids (--orders), one per line. Exit code 0 when every buyer got
+also when that node did not answer and nginx tried another), and the reserved answers (--orders), one per line as user<TAB>orderId. Exit code 0 when every buyer got
 a final answer in time.
 """
 
@@ -310,8 +310,8 @@ async def main():
     unanswered = args.buyers - stats.done
     if args.orders:
         with open(args.orders, "w") as f:
-            for _, order_id in stats.orders:
-                f.write(order_id + "\n")
+            for user, order_id in stats.orders:
+                f.write(f"{user}\t{order_id}\n")
     lines = [
         ("buyers", args.buyers), ("concurrency", args.concurrency), ("started_unix", f"{wall0:.3f}"),
         ("elapsed_s", f"{elapsed:.3f}"), ("timed_out", int(timed_out)), ("unfinished", unanswered),
