@@ -1352,7 +1352,10 @@ all_ticks() {
 bench_cleanup() {
   if [ "$BENCH_KEEP_DATA" != 1 ]; then
     local n
-    n="$(redis_cli --scan --pattern "spike:{$RUN_ID-*" | tee "$BENCH_DIR/keys" | wc -l)"
+    # the sales' keys (Spike.Sales/SaleKeys.cs) and their orders' journals (Spike.Persistence.Redis/PersistenceKeys.cs,
+    # persistence id order-<orderId>, order ids <sale>-<n>)
+    n="$( { redis_cli --scan --pattern "spike:{$RUN_ID-*"; redis_cli --scan --pattern "spike:journal:{order-$RUN_ID-*"; } \
+      | tee "$BENCH_DIR/keys" | wc -l)"
     [ "$n" -gt 0 ] && xargs -r -n 100 redis-cli -h "$HOST" -p "$REDIS_PORT" UNLINK <"$BENCH_DIR/keys" >/dev/null
     say "removed the bench sales' $n Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)"
   fi

@@ -29,6 +29,12 @@ public interface IOrderStream
 
     /// <summary>How far the sale's reservations have come as orders; null when the sale does not exist.</summary>
     Task<OrderProgress?> ProgressAsync(string saleId, CancellationToken cancellationToken = default);
+
+    /// <summary>Everything the store holds of the sale's orders, for <see cref="Reconciliation"/>; null when the sale does not exist.</summary>
+    Task<SaleLedger?> ReadLedgerAsync(string saleId, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts open orders back on the deadlines (those settled meanwhile stay off).</summary>
+    Task AddDeadlinesAsync(string saleId, IReadOnlyList<LedgerOrder> orders, CancellationToken cancellationToken = default);
 }
 
 /// <param name="EntryId">The stream entry's id.</param>

@@ -9,7 +9,8 @@ namespace Spike.Actors.Orders;
 /// another, never two at once — it creates the order of each new reservation (an <see cref="OrderActor"/> via the
 /// order shard region) and then acknowledges its entry, and it sends <see cref="ExpireOrder"/> to each open order
 /// past its deadline, so an unpaid order expires even when its actor is not running (passivated, or its node died).
-/// Everything it does may be done twice: an entry whose creation failed, or whose feed died before acknowledging it,
+/// Now and then (<see cref="OrderFeedSettings.ReconcileEvery"/>) it reconciles every sale (<see cref="SaleReconciler"/>),
+/// logging what differs and making the safe repairs. Everything it does may be done twice: an entry whose creation failed, or whose feed died before acknowledging it,
 /// is read again, and creating or expiring an order twice changes nothing.
 /// </summary>
 public sealed class OrderFeedActor : ReceiveActor, IWithTimers
@@ -27,12 +28,20 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 
     private sealed record RoundFailed(Exception Cause);
 
+    private sealed class ReconcileAll
+    {
+        public static readonly ReconcileAll Instance = new();
+    }
+
+    private sealed record Reconciled(IReadOnlyList<ReconcileReport> Reports, Exception? Failure);
+
     private readonly IOrderStream _stream;
     private readonly IActorRef _orders;
     private readonly OrderFeedSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IReadOnlyList<string> _sales = [];
     private DateTime _listedAt = DateTime.MinValue;
+    private bool _reconciling;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -66,9 +75,52 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
             _log.Warning("The order feed's round failed ({0}); trying again in {1} ms", failed.Cause.Message, _settings.RetryAfter.TotalMilliseconds);
             Timers.StartSingleTimer(nameof(Poll), Poll.Instance, _settings.RetryAfter);
         });
+
+        Receive<ReconcileAll>(_ =>
+        {
+            if (_reconciling)
+            {
+                return;
+            }
+            _reconciling = true;
+            var reconciler = new SaleReconciler(_stream, _orders, _settings.OrderTimeout);
+            ReconcileAsync(reconciler, _sales).PipeTo(Self, success: reports => new Reconciled(reports, null), failure: cause => new Reconciled([], cause));
+        });
+        Receive<Reconciled>(reconciled =>
+        {
+            _reconciling = false;
+            if (reconciled.Failure is { } failure)
+            {
+                _log.Warning("Reconciling the sales failed ({0}); the next run is in {1}", failure.Message, _settings.ReconcileEvery);
+            }
+            foreach (var report in reconciled.Reports)
+            {
+                foreach (var difference in report.Differences)
+                {
+                    _log.Warning("Sale {0}: {1} x{2}, {3} repaired: {4}", report.SaleId, difference.Kind, difference.Count, difference.Repaired, difference.Detail);
+                }
+            }
+        });
     }
 
-    protected override void PreStart() => Self.Tell(Poll.Instance);
+    protected override void PreStart()
+    {
+        Self.Tell(Poll.Instance);
+        Timers.StartPeriodicTimer(nameof(ReconcileAll), ReconcileAll.Instance, _settings.ReconcileEvery);
+    }
+
+    private static async Task<IReadOnlyList<ReconcileReport>> ReconcileAsync(SaleReconciler reconciler, IReadOnlyList<string> sales)
+    {
+        var reports = new List<ReconcileReport>();
+        foreach (var sale in sales)
+        {
+            if (await reconciler.RunAsync(sale, askSettledOrders: false) is { Clean: false } report)
+            {
+                reports.Add(report);
+            }
+        }
+        return reports;
+    }
 
     /// <summary>One round over every sale. Runs outside the actor: it reads only its arguments and immutable fields.</summary>
     private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt)
@@ -110,7 +162,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
             _log.Error("Order stream entry {0} is malformed and can never become an order; acknowledged", entry.EntryId);
             return true;
         }
-        var reply = await AskAsync(new CreateOrder(order.OrderId, order.SaleId, order.UserId, order.Quantity, order.PayByUnixMs));
+        var reply = await _orders.AskOrderAsync(new CreateOrder(order.OrderId, order.SaleId, order.UserId, order.Quantity, order.PayByUnixMs), _settings.OrderTimeout);
         return reply is not null && reply.Status != OrderReplyStatus.Unavailable;
     }
 
@@ -118,20 +170,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private async Task<bool> ExpireDueOrdersAsync(string sale)
     {
         var due = await _stream.DueAsync(sale, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _settings.BatchSize);
-        await Task.WhenAll(due.Select(orderId => AskAsync(new ExpireOrder(orderId))));
+        await Task.WhenAll(due.Select(orderId => _orders.AskOrderAsync(new ExpireOrder(orderId), _settings.OrderTimeout)));
         return due.Count == _settings.BatchSize;
-    }
-
-    /// <summary>The order's answer, or null when none came in time (the order may still be busy: the next round asks again).</summary>
-    private async Task<OrderReply?> AskAsync(IOrderCommand command)
-    {
-        try
-        {
-            return await _orders.Ask<OrderReply>(command, _settings.OrderTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            return null;
-        }
     }
 }

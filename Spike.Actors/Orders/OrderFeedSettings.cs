@@ -5,12 +5,15 @@ namespace Spike.Actors.Orders;
 /// <param name="RetryAfter">Pause after a round the store failed.</param>
 /// <param name="ListSalesEvery">How often the sales are listed again (a SCAN of the store's keys): a new sale's orders wait at most this long.</param>
 /// <param name="OrderTimeout">How long an order may take to answer its creation or expiry before the next round tries again.</param>
-public sealed record OrderFeedSettings(int BatchSize, TimeSpan PollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout)
+/// <param name="ReconcileEvery">How often every sale is reconciled (its records compared, safe repairs made, differences logged).</param>
+public sealed record OrderFeedSettings(
+    int BatchSize, TimeSpan PollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout, TimeSpan ReconcileEvery)
 {
     public static readonly OrderFeedSettings Default = new(
         BatchSize: 256,
         PollInterval: TimeSpan.FromMilliseconds(500),
         RetryAfter: TimeSpan.FromSeconds(1),
         ListSalesEvery: TimeSpan.FromSeconds(5),
-        OrderTimeout: TimeSpan.FromSeconds(5));
+        OrderTimeout: TimeSpan.FromSeconds(5),
+        ReconcileEvery: TimeSpan.FromMinutes(5));
 }

@@ -22,6 +22,7 @@ public static class AdminApi
         sales.MapPut("/{id}", PutSale);
         sales.MapPost("/{id}/stock", AddStock);
         sales.MapGet("/{id}", GetSale);
+        sales.MapPost("/{id}/reconcile", Reconcile);
         return app;
     }
 
@@ -87,6 +88,28 @@ public static class AdminApi
                     Orders = progress?.Orders,
                     OrderLag = progress?.Lag,
                 }, ApiJsonContext.Default.SaleResponse);
+        }
+        catch (InventoryUnavailableException)
+        {
+            return ApiResults.Unavailable;
+        }
+    }
+
+    /// <summary>Compares the sale's records, makes the safe repairs, and reports every difference (see <see cref="SaleReconciler"/>).</summary>
+    private static async Task<IResult> Reconcile(string id, IOrderStream orders, IRequiredActor<OrderRegion> region, CancellationToken cancellationToken)
+    {
+        if (ApiResults.Check("id", RequestRules.CheckSaleId(id)) is { } invalid)
+        {
+            return invalid;
+        }
+        try
+        {
+            var report = await new SaleReconciler(orders, region.ActorRef, CommandTimeout).RunAsync(id, askSettledOrders: true, cancellationToken);
+            return report is null
+                ? ApiResults.UnknownSale
+                : TypedResults.Json(new ReconcileResponse(report.SaleId, report.Clean,
+                    [.. report.Differences.Select(d => new DifferenceResponse(d.Kind, d.Count, d.Repaired, d.Detail))]),
+                    ApiJsonContext.Default.ReconcileResponse);
         }
         catch (InventoryUnavailableException)
         {

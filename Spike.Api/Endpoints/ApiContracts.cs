@@ -36,6 +36,11 @@ public sealed record SaleResponse(
     string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds,
     long? Reserved = null, long? Paid = null, long? Released = null, long? Orders = null, long? OrderLag = null);
 
+/// <summary>A sale's reconciliation: <c>clean</c> when its records agree; each difference with how many were repaired.</summary>
+public sealed record ReconcileResponse(string Sale, bool Clean, IReadOnlyList<DifferenceResponse> Differences);
+
+public sealed record DifferenceResponse(string Kind, long Count, long Repaired, string Detail);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BuyBody))]
 [JsonSerializable(typeof(SaleSettingsBody))]
@@ -43,6 +48,7 @@ public sealed record SaleResponse(
 [JsonSerializable(typeof(ReservedResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(SaleResponse))]
+[JsonSerializable(typeof(ReconcileResponse))]
 [JsonSerializable(typeof(OrderResponse))]
 [JsonSerializable(typeof(OrderActionBody))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

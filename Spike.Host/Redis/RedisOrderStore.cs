@@ -62,7 +62,7 @@ public sealed class RedisOrderStore(IConnectionMultiplexer connection) : IOrderS
         return state.Length == 0 ? null : ParseState(state);
     }
 
-    private static OrderState ParseState(string state) => state switch
+    internal static OrderState ParseState(string state) => state switch
     {
         SaleKeys.PaidState => OrderState.Paid,
         SaleKeys.CancelledState => OrderState.Cancelled,

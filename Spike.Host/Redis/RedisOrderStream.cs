@@ -1,3 +1,4 @@
+using System.Globalization;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Sales;
@@ -16,13 +17,15 @@ public sealed class RedisOrderStream(IConnectionMultiplexer connection) : IOrder
     public const string ConsumerName = "feed";
 
     /// <summary>
-    /// KEYS: stream, state, due. ARGV: group, then per entry: entry id, order id, deadline (unix ms; '' for a malformed
-    /// entry). Acknowledges each entry and puts its order on the deadlines unless it is settled already (a buyer may pay
-    /// or cancel before the feed gets to the order; settling takes it off).
+    /// KEYS: stream, state, due. ARGV: group, then per entry: entry id ('' for none), order id, deadline (unix ms; ''
+    /// for a malformed entry). Acknowledges each entry and puts its order on the deadlines unless it is settled already
+    /// (a buyer may pay or cancel before the feed gets to the order; settling takes it off).
     /// </summary>
     private const string AcknowledgeScript = """
         for i = 2, #ARGV, 3 do
-          redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+          if ARGV[i] ~= '' then
+            redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+          end
           if ARGV[i + 2] ~= '' and redis.call('HEXISTS', KEYS[2], ARGV[i + 1]) == 0 then
             redis.call('ZADD', KEYS[3], ARGV[i + 2], ARGV[i + 1])
           end
@@ -64,7 +67,14 @@ public sealed class RedisOrderStream(IConnectionMultiplexer connection) : IOrder
         }, "reading an order stream", cancellationToken);
     }
 
-    public Task AcknowledgeAsync(string saleId, IReadOnlyList<OrderEntry> entries, CancellationToken cancellationToken = default)
+    public Task AcknowledgeAsync(string saleId, IReadOnlyList<OrderEntry> entries, CancellationToken cancellationToken = default) =>
+        RunAcknowledgeAsync(saleId, [.. entries.Select(e => (e.EntryId, e.Order?.OrderId, e.Order?.PayByUnixMs))], "acknowledging order entries", cancellationToken);
+
+    public Task AddDeadlinesAsync(string saleId, IReadOnlyList<LedgerOrder> orders, CancellationToken cancellationToken = default) =>
+        RunAcknowledgeAsync(saleId, [.. orders.Select(o => (string.Empty, (string?)o.OrderId, (long?)o.PayByUnixMs))], "adding order deadlines", cancellationToken);
+
+    private Task RunAcknowledgeAsync(
+        string saleId, IReadOnlyList<(string EntryId, string? OrderId, long? PayBy)> entries, string what, CancellationToken cancellationToken)
     {
         if (entries.Count == 0)
         {
@@ -75,12 +85,12 @@ public sealed class RedisOrderStream(IConnectionMultiplexer connection) : IOrder
         for (var i = 0; i < entries.Count; i++)
         {
             args[1 + (i * 3)] = entries[i].EntryId;
-            args[2 + (i * 3)] = entries[i].Order?.OrderId ?? string.Empty;
-            args[3 + (i * 3)] = entries[i].Order is { } order ? order.PayByUnixMs : RedisValue.EmptyString;
+            args[2 + (i * 3)] = entries[i].OrderId ?? string.Empty;
+            args[3 + (i * 3)] = entries[i].PayBy is { } payBy ? payBy : RedisValue.EmptyString;
         }
         RedisKey[] keys = [SaleKeys.Orders(saleId), SaleKeys.OrderStates(saleId), SaleKeys.OrderDeadlines(saleId)];
         var db = connection.GetDatabase();
-        return RedisCall.RunAsync(() => db.ScriptEvaluateAsync(AcknowledgeScript, keys, args), "acknowledging order entries", cancellationToken);
+        return RedisCall.RunAsync(() => db.ScriptEvaluateAsync(AcknowledgeScript, keys, args), what, cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> DueAsync(string saleId, long nowUnixMs, int count, CancellationToken cancellationToken = default)
@@ -116,6 +126,37 @@ public sealed class RedisOrderStream(IConnectionMultiplexer connection) : IOrder
         // Entries delivered to the feed and acknowledged: each is an order it created.
         var orders = group is { } g ? Math.Max(0, (g.EntriesRead ?? 0) - g.PendingMessageCount) : 0;
         return new OrderProgress(Count(meta[0]), Count(meta[1]), Count(meta[2]), orders);
+    }
+
+    public async Task<SaleLedger?> ReadLedgerAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        // Orders created first: it only grows, so every order counted as created was on the deadlines when they are read.
+        if (await ProgressAsync(saleId, cancellationToken) is not { } progress)
+        {
+            return null;
+        }
+        var db = connection.GetDatabase();
+        var (held, records, states, due, entries) = await RedisCall.RunAsync(async () =>
+        {
+            var read = db.CreateTransaction();
+            var heldTask = read.HashGetAsync(SaleKeys.Meta(saleId), SaleKeys.HeldField);
+            var recordsTask = read.HashGetAllAsync(SaleKeys.Reservations(saleId));
+            var statesTask = read.HashGetAllAsync(SaleKeys.OrderStates(saleId));
+            var dueTask = read.SortedSetRangeByRankAsync(SaleKeys.OrderDeadlines(saleId));
+            var entriesTask = read.StreamLengthAsync(SaleKeys.Orders(saleId));
+            await read.ExecuteAsync();
+            return (await heldTask, await recordsTask, await statesTask, await dueTask, await entriesTask);
+        }, "reading a sale's orders", cancellationToken);
+        var settled = states.ToDictionary(s => s.Name.ToString(), s => RedisOrderStore.ParseState(s.Value.ToString()), StringComparer.Ordinal);
+        var orders = records.Select(r =>
+        {
+            var orderId = r.Name.ToString();
+            var record = ReservationRecord.Parse(r.Value.ToString());
+            var seq = long.Parse(orderId.AsSpan(orderId.LastIndexOf('-') + 1), CultureInfo.InvariantCulture);
+            return new LedgerOrder(orderId, seq, record.Quantity, record.PayByUnixMs, settled.GetValueOrDefault(orderId, OrderState.Reserved));
+        }).ToArray();
+        return new SaleLedger(saleId, Count(held), entries, progress.Orders, orders,
+            due.Select(d => d.ToString()).ToHashSet(StringComparer.Ordinal));
     }
 
     private static long Count(RedisValue value) => value.IsNull ? 0 : (long)value;

@@ -141,6 +141,27 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
     }
 
     [Fact]
+    public async Task Should_report_a_clean_sale_unknown_sale_and_bad_id_when_reconciling()
+    {
+        var sale = await CreateSaleAsync(stock: 2);
+        var orderId = await ReserveAsync(sale, "kim");
+        Assert.Equal("paid", (await PayAsync(orderId, "kim"))["state"]);
+        await Poll.UntilAsync(async () => (await AdminSendAsync(HttpMethod.Post, $"/admin/sales/{sale}/reconcile")).Body.GetProperty("clean").GetBoolean(),
+            TimeSpan.FromSeconds(10), "the sale did not reconcile clean once the feed created its order");
+
+        var unknown = await AdminSendAsync(HttpMethod.Post, "/admin/sales/no-such-sale/reconcile");
+        var bad = await AdminSendAsync(HttpMethod.Post, "/admin/sales/bad%20id/reconcile");
+
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.BadRequest), (unknown.Code, bad.Code));
+    }
+
+    private async Task<Answer> AdminSendAsync(HttpMethod method, string path)
+    {
+        using var response = await _client.SendAsync(Admin.Request(method, path));
+        return new Answer(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
+    }
+
+    [Fact]
     public async Task Should_answer_404_when_no_reservation_has_the_order_id()
     {
         var sale = await CreateSaleAsync(stock: 1);

@@ -130,23 +130,11 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
 
         public Task<OrderProgress?> ProgressAsync(string saleId, CancellationToken cancellationToken = default) =>
             stream.ProgressAsync(saleId, cancellationToken);
-    }
 
-    /// <summary>What the order shard region does for the feed: one OrderActor per order id, stopped when it asks to passivate.</summary>
-    private sealed class OrderRegionStandIn : ReceiveActor
-    {
-        public OrderRegionStandIn(Func<string, Props> order, HashSet<string> loseFirstCreate)
-        {
-            Receive<IOrderCommand>(command =>
-            {
-                if (command is CreateOrder && loseFirstCreate.Remove(command.OrderId))
-                {
-                    return;
-                }
-                var child = Context.Child(command.OrderId);
-                (child.IsNobody() ? Context.ActorOf(order(command.OrderId), command.OrderId) : child).Forward(command);
-            });
-            Receive<Passivate>(_ => Context.Stop(Sender));
-        }
+        public Task<SaleLedger?> ReadLedgerAsync(string saleId, CancellationToken cancellationToken = default) =>
+            stream.ReadLedgerAsync(saleId, cancellationToken);
+
+        public Task AddDeadlinesAsync(string saleId, IReadOnlyList<LedgerOrder> orders, CancellationToken cancellationToken = default) =>
+            stream.AddDeadlinesAsync(saleId, orders, cancellationToken);
     }
 }
