@@ -60,7 +60,9 @@ public sealed record SaleSettings(long Stock, int PerUserLimit, int PaymentWindo
 /// A sale as Redis holds it; held = reserved + paid. <paramref name="ReservationSeq"/>: reservations ever
 /// made (the order counter; 0 where the answer does not carry it).
 /// </summary>
-public sealed record SaleSnapshot(string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds, long ReservationSeq = 0);
+/// <param name="ReserveCalls">Reserve calls the store has run for the sale (each a batch of requests); read with the sale, 0 in a command's result.</param>
+public sealed record SaleSnapshot(
+    string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds, long ReservationSeq = 0, long ReserveCalls = 0);
 
 /// <summary>
 /// What a node's StockActor holds of a sale, sent with every message it sends the InventoryActor, so the

@@ -87,6 +87,7 @@ public static class AdminApi
                     Released = progress?.Released,
                     Orders = progress?.Orders,
                     OrderLag = progress?.Lag,
+                    ReserveCalls = sale.ReserveCalls,
                 }, ApiJsonContext.Default.SaleResponse);
         }
         catch (InventoryUnavailableException)

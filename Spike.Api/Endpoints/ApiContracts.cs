@@ -30,11 +30,11 @@ public sealed record OrderResponse(string OrderId, string Sale, string User, int
 /// <summary>
 /// A sale. Reading it adds how its reservations came along as orders (<see cref="OrderProgress"/>): reservations ever
 /// made, orders paid, orders released (cancelled or expired), orders created so far, and reservations whose order is
-/// not created yet.
+/// not created yet; and the reserve calls Redis ran for it (one per batch of requests).
 /// </summary>
 public sealed record SaleResponse(
     string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds,
-    long? Reserved = null, long? Paid = null, long? Released = null, long? Orders = null, long? OrderLag = null);
+    long? Reserved = null, long? Paid = null, long? Released = null, long? Orders = null, long? OrderLag = null, long? ReserveCalls = null);
 
 /// <summary>A sale's reconciliation: <c>clean</c> when its records agree; each difference with how many were repaired.</summary>
 public sealed record ReconcileResponse(string Sale, bool Clean, IReadOnlyList<DifferenceResponse> Differences);

@@ -58,6 +58,8 @@ public static class InventoryScripts
             return redis.error_reply('ERR spike reserve: quantity must be a positive integer')
           end
         end
+        -- the sale's reserve calls, for its Redis cost per ticket
+        redis.call('HINCRBY', KEYS[1], 'calls', 1)
         local out = {1, 0, 0}
         local reserved = 0
         local refused = false

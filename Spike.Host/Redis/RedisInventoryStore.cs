@@ -26,7 +26,7 @@ public sealed class RedisInventoryStore : IInventoryStore
     private static readonly RedisValue[] MetaFields =
     [
         SaleKeys.TotalField, SaleKeys.HeldField, SaleKeys.AvailableField, SaleKeys.LimitField, SaleKeys.WindowField,
-        SaleKeys.SeqField,
+        SaleKeys.SeqField, SaleKeys.ReserveCallsField,
     ];
 
     private readonly IConnectionMultiplexer _connection;
@@ -146,7 +146,7 @@ public sealed class RedisInventoryStore : IInventoryStore
         }
 
         return new SaleSnapshot(
-            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0);
+            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0, (long?)values[6] ?? 0);
     }
 
     public async Task<SaleCommandResult> ConfigureSaleAsync(

@@ -288,10 +288,11 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         writer.Write(sale.PerUserLimit);
         writer.Write(sale.PaymentWindowSeconds);
         writer.Write(sale.ReservationSeq);
+        writer.Write(sale.ReserveCalls);
     }
 
     private static SaleSnapshot ReadSnapshot(BinaryReader reader) =>
-        new(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64());
+        new(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt64(), reader.ReadInt64());
 
     private static void WriteOrder(BinaryWriter writer, string orderId, string saleId, string userId, int quantity, long payByUnixMs)
     {

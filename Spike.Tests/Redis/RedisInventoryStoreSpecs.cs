@@ -593,6 +593,17 @@ public sealed class RedisInventoryStoreSpecs
     }
 
     [Fact]
+    public async Task Should_count_every_reserve_call_of_the_sale_whatever_its_outcomes()
+    {
+        var sale = await CreateSaleAsync(stock: 1, limit: 1);
+
+        await _store.ReserveAsync(sale, DistinctUsers(3));
+        await _store.ReserveAsync(sale, DistinctUsers(2)); // sold out: refused, still a call
+
+        Assert.Equal(2, (await _store.GetSaleAsync(sale))!.ReserveCalls);
+    }
+
+    [Fact]
     public async Task Should_refuse_with_conflict_and_change_nothing_when_the_new_total_is_below_held()
     {
         var sale = await CreateSaleAsync(stock: 3, limit: 1);
@@ -602,7 +613,7 @@ public sealed class RedisInventoryStoreSpecs
 
         var unchanged = new SaleSnapshot(sale, Total: 3, Held: 3, Available: 0, PerUserLimit: 1, PaymentWindowSeconds: Window, ReservationSeq: 3);
         Assert.Equal(new SaleCommandResult(sale, SaleCommandStatus.Conflict, unchanged), result);
-        Assert.Equal(unchanged, await _store.GetSaleAsync(sale));
+        Assert.Equal(unchanged with { ReserveCalls = 1 }, await _store.GetSaleAsync(sale));
     }
 
     [Fact]
