@@ -29,6 +29,8 @@ namespace Spike.Sales;
 /// <see cref="CancelledState"/> or <see cref="ExpiredState"/> (the last two gave its tickets back); no field while
 /// it is reserved. Written once per order.</item>
 /// <item><c>spike:{sale}:ops</c> HASH: admin operation id → the status of its first add-stock call.</item>
+/// <item><c>spike:sales</c> SET (<see cref="Sales"/>, the one key outside a sale's slot): the ids of the sales
+/// configured; an id whose meta key is gone is dropped when the sales are listed.</item>
 /// </list>
 /// Order ids are <c>&lt;sale&gt;-&lt;seq&gt;</c>.
 /// </remarks>
@@ -61,20 +63,8 @@ public static class SaleKeys
 
     public static string Meta(string saleId) => Key(saleId, "meta");
 
-    /// <summary>A SCAN pattern matching every sale's meta key (Redis globs treat braces literally).</summary>
-    public const string MetaPattern = Prefix + "{*}:meta";
-
-    /// <summary>The sale id of a key that <see cref="MetaPattern"/> matched.</summary>
-    public static string SaleIdOfMeta(string metaKey)
-    {
-        ArgumentNullException.ThrowIfNull(metaKey);
-        const string start = Prefix + "{";
-        const string end = "}:meta";
-        return metaKey.StartsWith(start, StringComparison.Ordinal) && metaKey.EndsWith(end, StringComparison.Ordinal)
-            && metaKey.Length > start.Length + end.Length
-            ? metaKey[start.Length..^end.Length]
-            : throw new ArgumentException($"'{metaKey}' is not a sale's meta key", nameof(metaKey));
-    }
+    /// <summary>The set of sale ids: what lists the sales without scanning the keyspace.</summary>
+    public const string Sales = Prefix + "sales";
 
     public static string Requests(string saleId) => Key(saleId, "req");
 

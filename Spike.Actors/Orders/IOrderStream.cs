@@ -18,6 +18,9 @@ public interface IOrderStream
     /// </summary>
     Task<IReadOnlyList<OrderEntry>> ReadAsync(string saleId, int count, CancellationToken cancellationToken = default);
 
+    /// <summary>When the sale's newest reservation was made; null when it has none.</summary>
+    Task<DateTime?> LastReservationAtAsync(string saleId, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// The entries' orders exist: the entries are done, and each order not settled yet waits for its deadline in the
     /// store (see <see cref="DueAsync"/>).

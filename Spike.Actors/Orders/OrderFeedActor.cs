@@ -134,14 +134,19 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         var workLeft = false;
         foreach (var sale in sales)
         {
-            workLeft |= await CreateOrdersAsync(sale);
+            workLeft |= await CreateOrdersAsync(sale, now);
             workLeft |= await ExpireDueOrdersAsync(sale);
         }
         return new RoundDone(sales, listedAt, workLeft);
     }
 
-    /// <summary>Creates the orders of one batch of entries and acknowledges those that exist now; true when more may wait.</summary>
-    private async Task<bool> CreateOrdersAsync(string sale)
+    /// <summary>
+    /// Creates the orders of one batch of entries and acknowledges those that exist now; true when more wait and may be
+    /// taken at once. Creation yields to buying: while the sale is selling (its newest reservation is younger than
+    /// <see cref="OrderFeedSettings.SellingWindow"/>) one batch per poll interval, so that creating orders does not take
+    /// the CPU the buyers need; the rest once the sale calms down.
+    /// </summary>
+    private async Task<bool> CreateOrdersAsync(string sale, DateTime now)
     {
         var entries = await _stream.ReadAsync(sale, _settings.BatchSize);
         if (entries.Count == 0)
@@ -152,7 +157,11 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         var done = entries.Where((_, i) => created[i]).ToArray();
         await _stream.AcknowledgeAsync(sale, done);
         // Entries that failed wait for the next round's interval rather than being retried at once.
-        return entries.Count == _settings.BatchSize && done.Length == entries.Count;
+        if (entries.Count < _settings.BatchSize || done.Length < entries.Count)
+        {
+            return false;
+        }
+        return await _stream.LastReservationAtAsync(sale) is not { } last || now - last >= _settings.SellingWindow;
     }
 
     private async Task<bool> CreateAsync(OrderEntry entry)

@@ -6,8 +6,13 @@ namespace Spike.Actors.Orders;
 /// <param name="ListSalesEvery">How often the sales are listed again (a SCAN of the store's keys): a new sale's orders wait at most this long.</param>
 /// <param name="OrderTimeout">How long an order may take to answer its creation or expiry before the next round tries again.</param>
 /// <param name="ReconcileEvery">How often every sale is reconciled (its records compared, safe repairs made, differences logged).</param>
+/// <param name="SellingWindow">
+/// A sale whose newest reservation is younger than this is selling: the feed then creates one batch of its orders per
+/// poll interval (at most BatchSize / PollInterval a second), leaving the CPU to the buyers, and the rest after.
+/// </param>
 public sealed record OrderFeedSettings(
-    int BatchSize, TimeSpan PollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout, TimeSpan ReconcileEvery)
+    int BatchSize, TimeSpan PollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout, TimeSpan ReconcileEvery,
+    TimeSpan SellingWindow)
 {
     public static readonly OrderFeedSettings Default = new(
         BatchSize: 256,
@@ -15,5 +20,6 @@ public sealed record OrderFeedSettings(
         RetryAfter: TimeSpan.FromSeconds(1),
         ListSalesEvery: TimeSpan.FromSeconds(5),
         OrderTimeout: TimeSpan.FromSeconds(5),
-        ReconcileEvery: TimeSpan.FromMinutes(5));
+        ReconcileEvery: TimeSpan.FromMinutes(5),
+        SellingWindow: TimeSpan.FromSeconds(1));
 }

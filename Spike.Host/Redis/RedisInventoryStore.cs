@@ -163,6 +163,9 @@ public sealed class RedisInventoryStore : IInventoryStore
         var args = new RedisValue[] { settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds };
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.Configure, keys, args), "configuring the sale", cancellationToken);
+        // Listed once it exists (the set is in another slot, so not in the script); a retry after a failure here
+        // configures the same settings again and lists it.
+        await CallAsync(db => db.SetAddAsync(SaleKeys.Sales, saleId), "listing the sale", cancellationToken);
         return ToCommandResult(saleId, (RedisResult[])result!);
     }
 

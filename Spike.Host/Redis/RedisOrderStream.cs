@@ -67,6 +67,19 @@ public sealed class RedisOrderStream(IConnectionMultiplexer connection) : IOrder
         }, "reading an order stream", cancellationToken);
     }
 
+    public async Task<DateTime?> LastReservationAtAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        var db = connection.GetDatabase();
+        var last = await RedisCall.RunAsync(
+            () => db.StreamRangeAsync(SaleKeys.Orders(saleId), count: 1, messageOrder: StackExchange.Redis.Order.Descending),
+            "reading an order stream's newest entry", cancellationToken);
+        return last.Length == 0 ? null : EntryTime(last[0].Id.ToString());
+    }
+
+    /// <summary>When a stream entry was added: Redis makes its id <c>&lt;unix ms&gt;-&lt;n&gt;</c>.</summary>
+    private static DateTime EntryTime(string entryId) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(entryId.AsSpan(0, entryId.IndexOf('-')), CultureInfo.InvariantCulture)).UtcDateTime;
+
     public Task AcknowledgeAsync(string saleId, IReadOnlyList<OrderEntry> entries, CancellationToken cancellationToken = default) =>
         RunAcknowledgeAsync(saleId, [.. entries.Select(e => (e.EntryId, e.Order?.OrderId, e.Order?.PayByUnixMs))], "acknowledging order entries", cancellationToken);
 

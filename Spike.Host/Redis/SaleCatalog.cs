@@ -1,43 +1,31 @@
-using Spike.Actors.Inventory;
 using Spike.Sales;
 using StackExchange.Redis;
 
 namespace Spike.Host.Redis;
 
 /// <summary>
-/// Which sales Redis holds, for operators (the command host's <c>sale list</c>): a SCAN over the sales' meta keys on
-/// every primary, never KEYS, so a large keyspace is walked in pages without blocking Redis.
+/// Which sales Redis holds, for the order feed and for operators (the command host's <c>sale list</c>): the set
+/// <see cref="SaleKeys.Sales"/> that configuring a sale adds to. Ids whose sale is gone (its keys deleted) are dropped
+/// from the set as they are found, so the set never has to be kept by whoever deletes a sale.
 /// </summary>
 public sealed class SaleCatalog(IConnectionMultiplexer connection)
 {
-    private const int PageSize = 500;
-
-    /// <summary>Sale ids in ordinal order, at most <paramref name="limit"/> of them (the first ones SCAN returns).</summary>
+    /// <summary>Sale ids in ordinal order, at most <paramref name="limit"/> of them.</summary>
     /// <exception cref="InventoryUnavailableException">Redis is down or does not answer in time.</exception>
-    public async Task<IReadOnlyList<string>> ListSaleIdsAsync(int limit, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListSaleIdsAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        var ids = new List<string>();
-        try
+        var db = connection.GetDatabase();
+        return RedisCall.RunAsync<IReadOnlyList<string>>(async () =>
         {
-            foreach (var server in connection.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+            var ids = (await db.SetMembersAsync(SaleKeys.Sales)).Select(id => id.ToString()).Order(StringComparer.Ordinal).ToArray();
+            var exists = await Task.WhenAll(ids.Select(id => db.KeyExistsAsync(SaleKeys.Meta(id))));
+            var gone = ids.Where((_, i) => !exists[i]).Select(id => (RedisValue)id).ToArray();
+            if (gone.Length > 0)
             {
-                await foreach (var key in server.KeysAsync(pattern: SaleKeys.MetaPattern, pageSize: PageSize).WithCancellation(cancellationToken))
-                {
-                    ids.Add(SaleKeys.SaleIdOfMeta(key!));
-                    if (ids.Count == limit)
-                    {
-                        return [.. ids.Order(StringComparer.Ordinal)];
-                    }
-                }
+                await db.SetRemoveAsync(SaleKeys.Sales, gone);
             }
-        }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
-        {
-            throw new InventoryUnavailableException("Redis could not be scanned for sales", e);
-        }
-        return ids.Count == 0 && !connection.GetServers().Any(s => s.IsConnected)
-            ? throw new InventoryUnavailableException("Redis is not connected")
-            : [.. ids.Order(StringComparer.Ordinal)];
+            return [.. ids.Where((_, i) => exists[i]).Take(limit)];
+        }, "listing the sales", cancellationToken);
     }
 }

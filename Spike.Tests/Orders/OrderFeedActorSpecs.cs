@@ -122,6 +122,9 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
         public Task<IReadOnlyList<OrderEntry>> ReadAsync(string saleId, int count, CancellationToken cancellationToken = default) =>
             stream.ReadAsync(saleId, count, cancellationToken);
 
+        public Task<DateTime?> LastReservationAtAsync(string saleId, CancellationToken cancellationToken = default) =>
+            stream.LastReservationAtAsync(saleId, cancellationToken);
+
         public Task AcknowledgeAsync(string saleId, IReadOnlyList<OrderEntry> entries, CancellationToken cancellationToken = default) =>
             stream.AcknowledgeAsync(saleId, entries, cancellationToken);
 

@@ -91,6 +91,32 @@ public sealed class RedisOrderStreamSpecs(RedisServerFixture redis)
         Assert.Single(await _stream.DueAsync(sale, long.MaxValue, count: 10));
     }
 
+    [Fact]
+    public async Task Should_list_configured_sales_and_forget_one_whose_keys_were_deleted()
+    {
+        var (kept, _) = await SaleWithReservationsAsync(buyers: 1);
+        var (deleted, _) = await SaleWithReservationsAsync(buyers: 1);
+        await Db.KeyDeleteAsync(SaleKeys.Meta(deleted));
+
+        var sales = await _stream.ListSalesAsync();
+
+        Assert.Contains(kept, sales);
+        Assert.DoesNotContain(deleted, sales);
+        Assert.False(await Db.SetContainsAsync(SaleKeys.Sales, deleted));
+    }
+
+    [Fact]
+    public async Task Should_tell_when_the_newest_reservation_was_made()
+    {
+        var before = DateTime.UtcNow.AddSeconds(-1);
+        var (sale, _) = await SaleWithReservationsAsync(buyers: 2);
+
+        var last = await _stream.LastReservationAtAsync(sale);
+
+        Assert.InRange(last!.Value, before, DateTime.UtcNow.AddSeconds(1));
+        Assert.Null(await _stream.LastReservationAtAsync("no-such-sale"));
+    }
+
     private async Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int quantity = 1)
     {
         var sale = "stream-" + Guid.NewGuid().ToString("N")[..12];
