@@ -131,22 +131,21 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
             sales = await _stream.ListSalesAsync();
             listedAt = now;
         }
+        // Creation yields to buying, on every sale while any sale sells (they share the machines): one batch of
+        // each sale's orders per poll interval, the rest once the sales calm down.
+        var lastReservations = await Task.WhenAll(sales.Select(sale => _stream.LastReservationAtAsync(sale)));
+        var selling = lastReservations.Any(last => now - last < _settings.SellingWindow);
         var workLeft = false;
         foreach (var sale in sales)
         {
-            workLeft |= await CreateOrdersAsync(sale, now);
+            workLeft |= await CreateOrdersAsync(sale) && !selling;
             workLeft |= await ExpireDueOrdersAsync(sale);
         }
         return new RoundDone(sales, listedAt, workLeft);
     }
 
-    /// <summary>
-    /// Creates the orders of one batch of entries and acknowledges those that exist now; true when more wait and may be
-    /// taken at once. Creation yields to buying: while the sale is selling (its newest reservation is younger than
-    /// <see cref="OrderFeedSettings.SellingWindow"/>) one batch per poll interval, so that creating orders does not take
-    /// the CPU the buyers need; the rest once the sale calms down.
-    /// </summary>
-    private async Task<bool> CreateOrdersAsync(string sale, DateTime now)
+    /// <summary>Creates the orders of one batch of entries and acknowledges those that exist now; true when more wait.</summary>
+    private async Task<bool> CreateOrdersAsync(string sale)
     {
         var entries = await _stream.ReadAsync(sale, _settings.BatchSize);
         if (entries.Count == 0)
@@ -157,11 +156,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         var done = entries.Where((_, i) => created[i]).ToArray();
         await _stream.AcknowledgeAsync(sale, done);
         // Entries that failed wait for the next round's interval rather than being retried at once.
-        if (entries.Count < _settings.BatchSize || done.Length < entries.Count)
-        {
-            return false;
-        }
-        return await _stream.LastReservationAtAsync(sale) is not { } last || now - last >= _settings.SellingWindow;
+        return entries.Count == _settings.BatchSize && done.Length == entries.Count;
     }
 
     private async Task<bool> CreateAsync(OrderEntry entry)

@@ -7,8 +7,9 @@ namespace Spike.Actors.Orders;
 /// <param name="OrderTimeout">How long an order may take to answer its creation or expiry before the next round tries again.</param>
 /// <param name="ReconcileEvery">How often every sale is reconciled (its records compared, safe repairs made, differences logged).</param>
 /// <param name="SellingWindow">
-/// A sale whose newest reservation is younger than this is selling: the feed then creates one batch of its orders per
-/// poll interval (at most BatchSize / PollInterval a second), leaving the CPU to the buyers, and the rest after.
+/// A sale whose newest reservation is younger than this is selling: while any sale sells, the feed creates one batch
+/// of each sale's orders per poll interval (at most BatchSize / PollInterval a second per sale), leaving the CPU to
+/// the buyers, and the rest after.
 /// </param>
 public sealed record OrderFeedSettings(
     int BatchSize, TimeSpan PollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout, TimeSpan ReconcileEvery,
