@@ -191,6 +191,6 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Timers.StartSingleTimer(nameof(DeadlineReached), DeadlineReached.Instance, TimeSpan.FromMilliseconds(Math.Max(0, due)));
     }
 
-    /// <summary>A settled or unknown order stops when idle soon; an open one stays longer, for its deadline timer.</summary>
-    private void PassivateWhenIdle() => SetReceiveTimeout(_order.IsOpen ? _settings.OpenPassivateAfter : _settings.PassivateAfter);
+    /// <summary>Every order stops when idle; an open one is woken at its deadline by the order feed.</summary>
+    private void PassivateWhenIdle() => SetReceiveTimeout(_settings.PassivateAfter);
 }

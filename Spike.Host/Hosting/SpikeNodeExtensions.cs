@@ -112,7 +112,7 @@ public static class SpikeNodeExtensions
                     Role = NodeOptions.InventoryRole,
                     StateStoreMode = StateStoreMode.DData,
                     RememberEntities = false,
-                    // Orders passivate themselves, an open one later than a settled one (OrderSettings).
+                    // Orders passivate themselves (OrderSettings); the order feed wakes open ones at their deadline.
                     ShouldPassivateIdleEntities = false,
                 });
             var stream = services.GetRequiredService<IOrderStream>();

@@ -187,18 +187,16 @@ public sealed class OrderActorSpecs(ITestOutputHelper output) : TestKit(output: 
     }
 
     [Fact]
-    public void Should_stay_for_its_deadline_when_it_was_unknown_at_first_and_then_reserved()
+    public void Should_ask_to_be_passivated_when_open_and_idle_since_the_order_feed_wakes_it_at_its_deadline()
     {
+        Reserved("s-11");
         var shard = CreateTestProbe();
         var order = StartUnderShard("s-11", shard);
-        order.Tell(new GetOrder("s-11"), TestActor);
-        Assert.Equal(OrderReplyStatus.UnknownOrder, ExpectMsg<OrderReply>().Status);
-        Reserved("s-11");
 
         order.Tell(new GetOrder("s-11"), TestActor);
 
         Assert.Equal(OrderState.Reserved, ExpectMsg<OrderReply>().Order!.State);
-        shard.ExpectNoMsg(TimeSpan.FromMilliseconds(600));
+        shard.ExpectMsg<Passivate>(TimeSpan.FromSeconds(3));
     }
 
     /// <summary>The order as a child of a stand-in for its shard, which reports the order's Passivate to <paramref name="shard"/>.</summary>

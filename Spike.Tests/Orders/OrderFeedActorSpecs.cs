@@ -73,7 +73,7 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     {
         var (sale, orderIds) = await SaleWithReservationsAsync(buyers: 1, windowSeconds: 2);
         // The order stops right after it is created, and its deadline timer with it.
-        var region = StartRegion(OrderSettings.Default with { OpenPassivateAfter = TimeSpan.FromMilliseconds(100) });
+        var region = StartRegion(OrderSettings.Default with { PassivateAfter = TimeSpan.FromMilliseconds(100) });
 
         StartFeed(sale, region);
 
