@@ -142,6 +142,45 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
     }
 
     [Fact]
+    public async Task Should_expire_each_unpaid_order_once_and_sell_its_ticket_to_another_buyer_with_the_counts_right_throughout()
+    {
+        var sale = await CreateSaleAsync(stock: 5, paymentWindowSeconds: 2);
+        var orderIds = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            orderIds.Add(await ReserveAsync(sale, $"first{i}"));
+        }
+        Assert.Equal("paid", (await PayAsync(orderIds[0], "first0"))["state"]);
+        Assert.Equal("paid", (await PayAsync(orderIds[1], "first1"))["state"]);
+
+        await Poll.UntilAsync(async () =>
+        {
+            var audit = await app.AuditAsync(sale);
+            audit.AssertConsistent(); // held + available == total and every counter right, at every look
+            return audit.Counts.Expired == 3;
+        }, TimeSpan.FromSeconds(20), "the three unpaid orders did not expire");
+        var second = new List<string>();
+        await Poll.UntilAsync(async () =>
+        {
+            var bought = await BuyAsync(sale, $"second{second.Count}");
+            if (bought["status"] == "reserved")
+            {
+                second.Add(bought["orderId"]!);
+            }
+            return second.Count == 3;
+        }, TimeSpan.FromSeconds(10), "the released tickets were not sold again");
+
+        Assert.Equal("sold_out", (await BuyAsync(sale, "late"))["status"]);
+        var final = await app.AuditAsync(sale);
+        final.AssertConsistent();
+        Assert.Equal((5L, 2L, 0L, 3L, 8L), (final.Counts.Held, final.Counts.Paid, final.Counts.Cancelled, final.Counts.Expired, final.Counts.Reservations));
+        foreach (var unpaid in orderIds.Skip(2))
+        {
+            Assert.Equal("expired", (await GetAsync(unpaid))["state"]);
+        }
+    }
+
+    [Fact]
     public async Task Should_report_a_clean_sale_unknown_sale_and_bad_id_when_reconciling()
     {
         var sale = await CreateSaleAsync(stock: 2);
