@@ -111,6 +111,32 @@ public sealed class ProcessClusterSpecs(RedisServerFixture redis, ITestOutputHel
     }
 
     [Fact]
+    public async Task Should_expire_every_unpaid_order_once_on_time_when_the_node_running_the_order_feed_is_killed()
+    {
+        await using var cluster = await ProcessCluster.StartAsync(redis, inventoryNodes: 2, [1, 1]);
+        const int stock = 40;
+        const int windowSeconds = 10;
+        var sale = await cluster.CreateSaleAsync(stock, windowSeconds);
+        var answers = await Task.WhenAll(Enumerable.Range(0, stock).Select(i => BuyUntilFinalAsync(cluster, sale, $"u{i}", $"r{i}")));
+        Assert.All(answers, a => Assert.Equal("reserved", a.Status));
+        var stream = new RedisOrderStream(redis.Connection);
+        await Poll.UntilAsync(async () => (await stream.ProgressAsync(sale))!.Lag == 0, TimeSpan.FromSeconds(30), "the orders were not created");
+        var lastPayBy = DateTime.UtcNow.AddSeconds(windowSeconds);
+
+        // The oldest inventory node runs the order feed and hosts some of the orders (and their deadline timers).
+        cluster.InventoryNodes[0].Kill();
+
+        SaleAudit? audit = null;
+        await Poll.UntilAsync(async () =>
+        {
+            audit = await AuditAsync(sale);
+            Assert.True(audit.Passed, audit.ToString()); // each ticket released once: held + available == total throughout
+            return audit.Counts.Expired == stock;
+        }, lastPayBy.AddSeconds(45) - DateTime.UtcNow, $"not every unpaid order expired after its node was killed\n{cluster.Logs()}");
+        Assert.Equal((0, stock), (audit!.Counts.Held, audit.Counts.Available));
+    }
+
+    [Fact]
     public async Task Should_share_traffic_by_weight_and_recover_from_a_redis_outage_mid_sale()
     {
         await using var cluster = await ProcessCluster.StartAsync(redis, inventoryNodes: 2, Weights);

@@ -164,7 +164,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         return process;
     }
 
-    public Task<string> CreateSaleAsync(long stock) => Admin.CreateSaleAsync(Nginx, stock, prefix: "p");
+    public Task<string> CreateSaleAsync(long stock, int paymentWindowSeconds = 300) =>
+        Admin.CreateSaleAsync(Nginx, stock, prefix: "p", paymentWindowSeconds: paymentWindowSeconds);
 
     /// <summary>The last lines of every node's log, for a failure message.</summary>
     public string Logs() => string.Join("\n", InventoryNodes.Concat(ApiNodes).Select(n =>

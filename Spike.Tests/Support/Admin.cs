@@ -18,10 +18,10 @@ public static class Admin
     }
 
     /// <summary>Creates a sale with a unique id (starting with <paramref name="prefix"/>) and returns the id.</summary>
-    public static async Task<string> CreateSaleAsync(HttpClient client, long stock, int perUserLimit = 1, string prefix = "t")
+    public static async Task<string> CreateSaleAsync(HttpClient client, long stock, int perUserLimit = 1, string prefix = "t", int paymentWindowSeconds = 300)
     {
         var sale = prefix + Guid.NewGuid().ToString("N")[..12];
-        using var request = Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock, perUserLimit, paymentWindowSeconds = 300 });
+        using var request = Request(HttpMethod.Put, $"/admin/sales/{sale}", new { stock, perUserLimit, paymentWindowSeconds });
         using var response = await client.SendAsync(request);
         Assert.True(response.StatusCode == HttpStatusCode.Created,
             $"creating sale {sale}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
