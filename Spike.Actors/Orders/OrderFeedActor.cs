@@ -9,9 +9,10 @@ namespace Spike.Actors.Orders;
 /// another, never two at once — it creates the order of each new reservation (an <see cref="OrderActor"/> via the
 /// order shard region) and then acknowledges its entry, and it sends <see cref="ExpireOrder"/> to each open order
 /// past its deadline, so an unpaid order expires even when its actor is not running (passivated, or its node died).
-/// Now and then (<see cref="OrderFeedSettings.ReconcileEvery"/>) it reconciles every sale (<see cref="SaleReconciler"/>),
-/// logging what differs and making the safe repairs. Everything it does may be done twice: an entry whose creation failed, or whose feed died before acknowledging it,
-/// is read again, and creating or expiring an order twice changes nothing.
+/// Now and then (<see cref="OrderFeedSettings.ReconcileEvery"/>) it reconciles every sale
+/// (<see cref="SaleReconciler"/>), logging what differs and making the safe repairs. Everything it does may be done
+/// twice: an entry whose creation failed, or whose feed died before acknowledging it, is read again, and creating or
+/// expiring an order twice changes nothing.
 /// </summary>
 public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 {
