@@ -52,7 +52,7 @@ public static class CommandTable
 
     public static readonly CommandSpec SaleList = new(["sale", "list"], [], [], "every sale in Redis with its total, held and available");
 
-    public static readonly CommandSpec SaleShow = new(["sale", "show"], [new("sale-id", "the sale")], [], "one sale's counts and terms");
+    public static readonly CommandSpec SaleShow = new(["sale", "show"], [new("sale-id", "the sale")], [], "one sale's counts and terms, its reserve calls, and its orders (created, paid, released, the order feed's lag)");
 
     public static IReadOnlyList<CommandSpec> All { get; } =
     [

@@ -1,4 +1,5 @@
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
 using Spike.Commands;
 using Spike.Host.Redis;
 
@@ -29,14 +30,16 @@ public sealed class SaleListCommand(SaleCatalog catalog, IInventoryStore store) 
     }
 }
 
-public sealed class SaleShowCommand(IInventoryStore store) : ICommandHandler
+/// <summary>One sale's counts and terms, its Redis calls, and how far its reservations have come as orders.</summary>
+public sealed class SaleShowCommand(IInventoryStore store, IOrderStream orders) : ICommandHandler
 {
     public CommandSpec Spec => CommandTable.SaleShow;
 
     public async Task<int> RunAsync(ParsedCommand command, CommandOutput output, CancellationToken cancellationToken)
     {
         var id = command.Argument("sale-id");
-        if (await store.GetSaleAsync(id, cancellationToken) is not { } sale)
+        if (await store.GetSaleAsync(id, cancellationToken) is not { } sale
+            || await orders.ProgressAsync(id, cancellationToken) is not { } progress)
         {
             await output.ErrorAsync($"unknown sale '{id}'");
             return CommandExitCodes.Failed;
@@ -49,6 +52,8 @@ public sealed class SaleShowCommand(IInventoryStore store) : ICommandHandler
             $"per-user limit: {sale.PerUserLimit}",
             $"payment window: {sale.PaymentWindowSeconds} s",
             $"reservations made: {sale.ReservationSeq}",
+            $"reserve calls: {sale.ReserveCalls}",
+            $"orders: {progress.Orders} created, {progress.Paid} paid, {progress.Released} released | feed lag: {progress.Lag}",
         ]);
         return CommandExitCodes.Ok;
     }
