@@ -107,6 +107,7 @@ environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001 3002 3003 3004"), S
   SPIKE_ADMIN_TOKEN (generated), SPIKE_CMD_TOKEN (generated),
   SPIKE_REDIS_FSYNC (always | everysec), SPIKE_READY_TIMEOUT (120 s), SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL,
   SPIKE_DEMO_STOCK (10000), SPIKE_DEMO_BUYERS (3 x stock), SPIKE_DEMO_CONCURRENCY (150), SPIKE_DEMO_KILL (1),
+  SPIKE_DEMO_PAY_WINDOW (30 s), SPIKE_DEMO_PAY_SHARE (0.6), SPIKE_DEMO_CANCEL_SHARE (0.1),
   SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CONNECTIONS (100), SPIKE_BENCH_THREADS (2),
   SPIKE_BENCH_STOCK (5000000), SPIKE_BENCH_SELLOUT_STOCK (100000), SPIKE_BENCH_SELLOUT_BUYERS (300000),
   SPIKE_TEST_CONFIGURATION (Release)
@@ -912,15 +913,20 @@ create_sale() { # id stock [payment window, seconds]
   esac
 }
 
-# sale_counts id — sets S_TOTAL S_HELD S_AVAIL from GET /admin/sales/{id}
-sale_counts() {
+# read_sale id — sets S_TOTAL S_HELD S_AVAIL S_CALLS S_RESERVED S_PAID S_RELEASED S_ORDERS S_LAG from
+# GET /admin/sales/{id}; returns 1 (S_RESERVED empty) when it does not answer 200
+read_sale() {
   local r b
   r="$(admin GET "/admin/sales/$1")"
-  [ "$(code_of "$r")" = 200 ] || die "GET /admin/sales/$1 answered $(code_of "$r"): $(body_of "$r")"
+  [ "$(code_of "$r")" = 200 ] || { S_RESERVED="" READ_SALE_ANSWER="$(code_of "$r"): $(body_of "$r")"; return 1; }
   b="$(body_of "$r")"
   S_TOTAL="$(json_num total "$b")" S_HELD="$(json_num held "$b")" S_AVAIL="$(json_num available "$b")"
-  S_CALLS="$(json_num reserveCalls "$b")" S_LAG="$(json_num orderLag "$b")"
+  S_CALLS="$(json_num reserveCalls "$b")" S_RESERVED="$(json_num reserved "$b")" S_PAID="$(json_num paid "$b")"
+  S_RELEASED="$(json_num released "$b")" S_ORDERS="$(json_num orders "$b")" S_LAG="$(json_num orderLag "$b")"
 }
+
+# sale_counts id — read_sale, or stop when the sale cannot be read
+sale_counts() { read_sale "$1" || die "GET /admin/sales/$1 answered $READ_SALE_ANSWER"; }
 
 # wait_orders sale... — waits (up to 300 s) until the order feed has created every order of the sales;
 # sets ORDERS_WAIT_S to the seconds it took ("timeout" when it did not catch up)
@@ -1011,10 +1017,13 @@ pick_victims() {
   return 0
 }
 
-# summary_value key — a value of the flash client's summary file ($FLASH_SUMMARY)
-summary_value() {
-  awk -v k="$1" '$1 == k { print $2; found = 1; exit } END { if (!found) print 0 }' "$FLASH_SUMMARY"
+# file_value file key — the value of a "key value" line (0 when there is none)
+file_value() {
+  awk -v k="$2" '$1 == k { print $2; found = 1; exit } END { if (!found) print 0 }' "$1"
 }
+
+# summary_value key — a value of the flash client's summary file ($FLASH_SUMMARY)
+summary_value() { file_value "$FLASH_SUMMARY" "$1"; }
 
 fmt_n() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
 
@@ -1134,37 +1143,21 @@ cmd_demo() {
   [ "$ok" -eq 1 ] || die "the demo audit failed"
 }
 
-# sale_progress id — sets O_RESERVED O_PAID O_RELEASED O_ORDERS O_LAG O_HELD O_AVAIL from GET /admin/sales/{id}
-sale_progress() {
-  local r
-  r="$(admin GET "/admin/sales/$1")"
-  [ "$(code_of "$r")" = 200 ] || { O_RESERVED=""; return 1; }
-  r="$(body_of "$r")"
-  O_RESERVED="$(json_num reserved "$r")" O_PAID="$(json_num paid "$r")" O_RELEASED="$(json_num released "$r")"
-  O_ORDERS="$(json_num orders "$r")" O_LAG="$(json_num orderLag "$r")" O_HELD="$(json_num held "$r")" O_AVAIL="$(json_num available "$r")"
-}
-
-# checkout_value key — a value of spike checkout's output ($CHECKOUT)
-checkout_value() {
-  awk -v k="$1" '$1 == k { print $2; found = 1; exit } END { if (!found) print 0 }' <<<"$CHECKOUT"
-}
-
 # demo_orders sale dir — after the sale: buyers pay or cancel, the rest of the orders expire, their
 # tickets go back and are sold again, and the orders are audited
 demo_orders() {
   local sale="$1" dir="$2" ok=1 deadline start
   say ""
   step "checkout: $(awk -v s="$DEMO_PAY_SHARE" 'BEGIN { print s * 100 }')% of the buyers pay, $(awk -v s="$DEMO_CANCEL_SHARE" 'BEGIN { print s * 100 }')% cancel, the others let their orders expire ($DEMO_PAY_WINDOW s payment window)"
-  CHECKOUT="$(spike_tool checkout --url "$NGINX_BASE" --answers "$dir/orders" --pay "$DEMO_PAY_SHARE" --cancel "$DEMO_CANCEL_SHARE")" \
+  spike_tool checkout --url "$NGINX_BASE" --answers "$dir/orders" --pay "$DEMO_PAY_SHARE" --cancel "$DEMO_CANCEL_SHARE" >"$dir/checkout" \
     || { warn "spike checkout failed"; return 1; }
-  printf '%s\n' "$CHECKOUT" >"$dir/checkout"
-  say "    POST /orders/{id}/pay and /cancel: $(tr '\n' ' ' <<<"$CHECKOUT")"
+  say "    POST /orders/{id}/pay and /cancel: $(tr '\n' ' ' <"$dir/checkout")"
 
   step "waiting for every unpaid order to expire (the order feed creates each order and expires it at its deadline)"
   start=$SECONDS deadline=$((SECONDS + DEMO_PAY_WINDOW + 60))
   while :; do
-    sale_progress "$sale" || true
-    if [ -n "$O_RESERVED" ] && [ "$O_LAG" = 0 ] && [ $((O_PAID + O_RELEASED)) -eq "$O_RESERVED" ]; then
+    read_sale "$sale" || true
+    if [ -n "$S_RESERVED" ] && [ "$S_LAG" = 0 ] && [ $((S_PAID + S_RELEASED)) -eq "$S_RESERVED" ]; then
       break
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
@@ -1172,11 +1165,11 @@ demo_orders() {
       break
     fi
     printf '    %4d s  reserved %s, paid %s, released %s, orders created %s (lag %s)\n' $((SECONDS - start)) \
-      "${O_RESERVED:-?}" "${O_PAID:-?}" "${O_RELEASED:-?}" "${O_ORDERS:-?}" "${O_LAG:-?}"
+      "${S_RESERVED:-?}" "${S_PAID:-?}" "${S_RELEASED:-?}" "${S_ORDERS:-?}" "${S_LAG:-?}"
     sleep 2
   done
-  local released=$O_RELEASED
-  say "    settled after $((SECONDS - start)) s: reserved $O_RESERVED, paid $O_PAID, released $released; $O_AVAIL tickets for sale again"
+  local released=$S_RELEASED
+  say "    settled after $((SECONDS - start)) s: reserved $S_RESERVED, paid $S_PAID, released $released; $S_AVAIL tickets for sale again"
 
   step "re-sale: the $(fmt_n "$released") released tickets to new buyers"
   local again_buyers=$((released * 3 > 10 ? released * 3 : 10))
@@ -1184,27 +1177,27 @@ demo_orders() {
     --buyers "$again_buyers" --concurrency "$DEMO_CONCURRENCY" --stock "$released" \
     --summary "$dir/resale-summary" --orders "$dir/orders-again" | sed 's/^/  /' || ok=0
   local resold
-  resold="$(awk '$1 == "reserved" { print $2 }' "$dir/resale-summary")"
+  resold="$(file_value "$dir/resale-summary" reserved)"
 
   say ""
   step "audit of '$sale' after the orders (spike audit with every reserved answer), then the orders' own checks"
   local audit_rc=0
   cat "$dir/orders" "$dir/orders-again" >"$dir/orders-all"
   deadline=$((SECONDS + 30))   # the feed creates the re-sale's orders within a round or two
-  until sale_progress "$sale" && [ "$O_LAG" = 0 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
+  until read_sale "$sale" && [ "$S_LAG" = 0 ] || [ "$SECONDS" -ge "$deadline" ]; do sleep 0.5; done
   spike_tool audit "$sale" --redis "$HOST:$REDIS_PORT" --answers "$dir/orders-all" --expect-sold-out >"$dir/audit-orders" || audit_rc=$?
   sed 's/^/    /' "$dir/audit-orders"
   [ "$audit_rc" -eq 0 ] || ok=0
-  local paid_ok cancelled unpaid expired open=$((O_HELD - O_PAID))
-  paid_ok="$(checkout_value pay_paid)" cancelled="$(checkout_value cancel_cancelled)"
-  unpaid=$(( $(checkout_value left_to_expire) + $(checkout_value pay_already_expired) + $(checkout_value cancel_already_expired) ))
-  expired=$((O_RELEASED - cancelled))
-  audit_line "orders add up" "reserved $O_RESERVED = paid $O_PAID + released $O_RELEASED + open $open" \
-    "$([ "$O_RESERVED" -eq $((O_PAID + O_RELEASED + open)) ] && echo 1)" || ok=0
-  audit_line "accepted payments == paid orders" "$paid_ok == $O_PAID" "$([ "$paid_ok" = "$O_PAID" ] && echo 1)" || ok=0
+  local paid_ok cancelled unpaid expired open=$((S_HELD - S_PAID))
+  paid_ok="$(file_value "$dir/checkout" pay_paid)" cancelled="$(file_value "$dir/checkout" cancel_cancelled)"
+  unpaid=$(( $(file_value "$dir/checkout" left_to_expire) + $(file_value "$dir/checkout" pay_already_expired) + $(file_value "$dir/checkout" cancel_already_expired) ))
+  expired=$((S_RELEASED - cancelled))
+  audit_line "orders add up" "reserved $S_RESERVED = paid $S_PAID + released $S_RELEASED + open $open" \
+    "$([ "$S_RESERVED" -eq $((S_PAID + S_RELEASED + open)) ] && echo 1)" || ok=0
+  audit_line "accepted payments == paid orders" "$paid_ok == $S_PAID" "$([ "$paid_ok" = "$S_PAID" ] && echo 1)" || ok=0
   audit_line "unpaid orders expired" "$expired == $unpaid not paid or cancelled in time" "$([ "$expired" = "$unpaid" ] && echo 1)" || ok=0
   audit_line "released tickets sold again" "$resold == $released" "$([ "$resold" = "$released" ] && echo 1)" || ok=0
-  audit_line "every reservation became an order" "$O_ORDERS orders of $O_RESERVED (lag $O_LAG)" "$([ "$O_LAG" = 0 ] && echo 1)" || ok=0
+  audit_line "every reservation became an order" "$S_ORDERS orders of $S_RESERVED (lag $S_LAG)" "$([ "$S_LAG" = 0 ] && echo 1)" || ok=0
   [ "$ok" -eq 1 ]
 }
 
@@ -1306,17 +1299,16 @@ audit_line() { # label values pass(1|skip|info|empty)
 }
 
 # ---- bench --------------------------------------------------------------------------------------
-# redis_stat_calls — from INFO commandstats: "<eval-family calls> <all calls> <all but the order feed's idle polling>"
+# redis_stat_calls — from INFO commandstats: "<all calls> <all but the order feed's idle polling>"
 redis_stat_calls() {
   redis_cli INFO commandstats | tr -d '\r' | awk -F'[:=,]' '
     /^cmdstat_/ {
       name = $1; sub(/^cmdstat_/, "", name)
       if (name != "info") all += $3   # not the reads of these counters themselves
-      if (name ~ /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/) ev += $3
       # what the order feed reads when it has nothing to do (its rounds every 500 ms, its sale list)
       if (name ~ /^(xreadgroup|xrevrange|zrangebyscore|smembers|exists)$/) feed += $3
     }
-    END { printf "%d %d %d\n", ev, all, all - (feed - 0) }'
+    END { printf "%d %d\n", all, all - feed }'
 }
 
 # machine_ticks — "<busy> <total> <irq+softirq>" jiffies of all CPUs, from /proc/stat (interrupt time is
@@ -1684,11 +1676,11 @@ bench_node() {
   create_sale "$sale_a" "$BENCH_STOCK"
   sleep 1
   local all0 all1
-  read -r _ all0 _ < <(redis_stat_calls)
+  read -r all0 _ < <(redis_stat_calls)
   wrk_run a buy-track "$sale_a" "$BENCH_SECONDS"
   sleep 1
   replay_pending a "$sale_a"
-  read -r _ all1 _ < <(redis_stat_calls)
+  read -r all1 _ < <(redis_stat_calls)
   sale_counts "$sale_a"
   local a_total=$S_TOTAL a_held=$S_HELD a_avail=$S_AVAIL a_calls=$S_CALLS
   wait_orders "$sale_a"
@@ -1704,11 +1696,11 @@ bench_node() {
   [ "$(code_of "$r")" = 200 ] || die "buying the one ticket of $sale_b answered $(code_of "$r"): $(body_of "$r")"
   wait_orders "$sale_b"   # its order's creation is Redis work, not the sold-out path's
   local all2 all3 b_calls0=$S_CALLS
-  read -r _ _ all2 < <(redis_stat_calls)
+  read -r _ all2 < <(redis_stat_calls)
   wrk_run b first "$sale_b" "$BENCH_SECONDS"
   step "(d) sold-out path, every request with a requestId of its own (the node cannot tell it from a retry)"
   wrk_run d buy "$sale_b" "$BENCH_SECONDS"
-  read -r _ _ all3 < <(redis_stat_calls)
+  read -r _ all3 < <(redis_stat_calls)
   sleep 1
   sale_counts "$sale_b"
   local b_total=$S_TOTAL b_held=$S_HELD b_avail=$S_AVAIL b_calls=$((S_CALLS - b_calls0))
@@ -1897,11 +1889,11 @@ bench_cluster() {
   create_sale "$sale_n" "$BENCH_STOCK"
   sleep 1
   local all0 all1
-  read -r _ all0 _ < <(redis_stat_calls)
+  read -r all0 _ < <(redis_stat_calls)
   wrk_run n buy-track "$sale_n" "$BENCH_SECONDS" "$NGINX_BASE"
   sleep 1
   replay_pending n "$sale_n"
-  read -r _ all1 _ < <(redis_stat_calls)
+  read -r all1 _ < <(redis_stat_calls)
   local n_rn=$REPLAY_N n_r200=$REPLAY_200 n_unres=$REPLAY_UNRESOLVED
   sale_counts "$sale_n"
   local n_total=$S_TOTAL n_held=$S_HELD n_avail=$S_AVAIL n_calls=$S_CALLS n_answered=$(($(result n s200) + REPLAY_200))
@@ -1939,9 +1931,9 @@ bench_cluster() {
   done >"$so_cfg"
   sale_counts "$SELLOUT_SALE"
   local so_calls0=$S_CALLS so_calls
-  read -r _ _ so_all0 < <(redis_stat_calls)
+  read -r _ so_all0 < <(redis_stat_calls)
   so_codes="$(curl -s --max-time 30 -K "$so_cfg" -w '%{http_code}\n' | sort | uniq -c | awk '{ printf "%s%sx%s", sep, $1, $2; sep = " " }')"
-  read -r _ _ so_all1 < <(redis_stat_calls)
+  read -r _ so_all1 < <(redis_stat_calls)
   sale_counts "$SELLOUT_SALE"
   so_calls=$((S_CALLS - so_calls0))
   local so_per
