@@ -103,15 +103,8 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     private IActorRef StartRegion(OrderSettings settings) =>
         Sys.ActorOf(Props.Create(() => new OrderRegionStandIn(id => OrderActor.Props(id, _orders, InventoryActor.Ref, settings), _loseFirstCreate)));
 
-    private async Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int windowSeconds)
-    {
-        var sale = "feed-" + Guid.NewGuid().ToString("N")[..12];
-        await _inventory.ConfigureSaleAsync(sale, new SaleSettings(buyers, 1, windowSeconds));
-        var items = Enumerable.Range(0, buyers).Select(i => new ReserveItem($"r{i}", $"u{i}", 1)).ToArray();
-        var result = await _inventory.ReserveAsync(sale, items);
-        Assert.All(result.Outcomes, o => Assert.Equal(ReserveStatus.Reserved, o.Status));
-        return (sale, result.Outcomes.Select(o => o.OrderId!).ToArray());
-    }
+    private Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int windowSeconds) =>
+        ReservedSale.CreateAsync(_inventory, "feed-", stock: buyers, buyers, paymentWindowSeconds: windowSeconds);
 
     /// <summary>The stream with only the test's own sale in it (the test Redis holds every other test's sales too).</summary>
     private sealed class OneSale(IOrderStream stream, string sale) : IOrderStream

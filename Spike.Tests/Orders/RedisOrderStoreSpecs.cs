@@ -134,15 +134,8 @@ public sealed class RedisOrderStoreSpecs(RedisServerFixture redis)
         await AssertCountsAsync(sale, total: Orders, held: paid);
     }
 
-    private async Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(long stock, int buyers, int quantity = 1)
-    {
-        var sale = "orders-" + Guid.NewGuid().ToString("N")[..12];
-        await _inventory.ConfigureSaleAsync(sale, new SaleSettings(stock, Math.Max(quantity, 1), 600));
-        var items = Enumerable.Range(0, buyers).Select(i => new ReserveItem($"r{i}", $"u{i}", quantity)).ToArray();
-        var result = await _inventory.ReserveAsync(sale, items);
-        Assert.All(result.Outcomes, o => Assert.Equal(ReserveStatus.Reserved, o.Status));
-        return (sale, result.Outcomes.Select(o => o.OrderId!).ToArray());
-    }
+    private Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(long stock, int buyers, int quantity = 1) =>
+        ReservedSale.CreateAsync(_inventory, "orders-", stock, buyers, quantity);
 
     /// <summary>held + available == total, the buyers' counts add up to held, and the sale passes its audit.</summary>
     private async Task AssertCountsAsync(string sale, long total, long held)

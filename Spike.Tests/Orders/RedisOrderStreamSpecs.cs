@@ -3,6 +3,7 @@ using Spike.Actors.Orders;
 using Spike.Host.Redis;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
 using StackExchange.Redis;
 
 namespace Spike.Tests.Orders;
@@ -117,13 +118,6 @@ public sealed class RedisOrderStreamSpecs(RedisServerFixture redis)
         Assert.Null(await _stream.LastReservationAtAsync("no-such-sale"));
     }
 
-    private async Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int quantity = 1)
-    {
-        var sale = "stream-" + Guid.NewGuid().ToString("N")[..12];
-        await _inventory.ConfigureSaleAsync(sale, new SaleSettings(100, quantity, 600));
-        var items = Enumerable.Range(0, buyers).Select(i => new ReserveItem($"r{i}", $"u{i}", quantity)).ToArray();
-        var result = await _inventory.ReserveAsync(sale, items);
-        Assert.All(result.Outcomes, o => Assert.Equal(ReserveStatus.Reserved, o.Status));
-        return (sale, result.Outcomes.Select(o => o.OrderId!).ToArray());
-    }
+    private Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int quantity = 1) =>
+        ReservedSale.CreateAsync(_inventory, "stream-", stock: 100, buyers, quantity);
 }

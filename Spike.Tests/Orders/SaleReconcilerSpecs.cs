@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Host.Redis;
 using Spike.Sales;
@@ -23,10 +22,7 @@ public sealed class SaleReconcilerSpecs(RedisServerFixture redis, ITestOutputHel
     [Fact]
     public async Task Should_put_a_lost_deadline_back_and_make_an_order_record_the_settlement_it_missed()
     {
-        var sale = "reconcile-" + Guid.NewGuid().ToString("N")[..12];
-        await _inventory.ConfigureSaleAsync(sale, new SaleSettings(3, 1, 600));
-        var orderIds = (await _inventory.ReserveAsync(sale, [new ReserveItem("r0", "u0", 1), new ReserveItem("r1", "u1", 1)]))
-            .Outcomes.Select(o => o.OrderId!).ToArray();
+        var (sale, orderIds) = await ReservedSale.CreateAsync(_inventory, "reconcile-", stock: 3, buyers: 2);
         var region = Sys.ActorOf(Props.Create(() => new OrderRegionStandIn(
             id => OrderActor.Props(id, _orders, CreateTestProbe().Ref, OrderSettings.Default), new HashSet<string>())));
         foreach (var entry in await _stream.ReadAsync(sale, count: 10)) // what the feed does
