@@ -9,41 +9,26 @@
 #   ./spike.sh bench    benchmark the running system with wrk (cluster through nginx, or one node) and print one table
 #   ./spike.sh deps     install the system packages the other commands need (apt-get, root)
 #
-# Everything listens on 127.0.0.1 only. Pids, logs, the published build, Redis data and the admin
-# token live in .run/ (git-ignored). Configuration comes from the environment; see README.md.
+# Everything listens on 127.0.0.1 only. Pids, logs, the published build, Redis data and the tokens
+# live in .run/ (git-ignored). Configuration comes from the environment; see README.md.
 #
-# Layout: every process is started by start_process() and recorded as one line of .run/procs
-# ("name pid kind port log"); down/status only read that file. `plan_nodes` decides which node
-# processes exist (inventory nodes first: they are the seeds); start_node() knows how to start each kind.
+# up, down, status, logs and cli are the spike tool's (Spike.Cli): this script installs what it needs,
+# publishes it into .run/publish/cli and hands those commands to it.
 
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RUN="$ROOT/.run"
 LOGS="$RUN/logs"
-PROCS="$RUN/procs"          # one line per process started by `up`: name pid kind port log
-STATE="$RUN/state"          # the configuration the running system was started with
 TOKEN_FILE="$RUN/admin-token"
-CMD_TOKEN_FILE="$RUN/cmd-token"   # the nodes' command host token (./spike.sh cli)
 PUBLISH="$RUN/publish"
 HOST=127.0.0.1
 
 # ---- configuration (environment) ----------------------------------------------------------------
-REDIS_PORT="${SPIKE_REDIS_PORT:-6379}"
-API_PORTS="${SPIKE_API_PORTS:-3001 3002 3003 3004}"
-API_WEIGHTS="${SPIKE_API_WEIGHTS:-}"                 # default: 1 2 3 ... (one per API port)
-INVENTORY_NODES="${SPIKE_INVENTORY_NODES:-2}"        # 0 = no inventory nodes: every API node carries both roles
-INVENTORY_BASE_PORT="${SPIKE_INVENTORY_BASE_PORT:-3101}"   # /healthz and /ready of inventory node 1, 2, ...
-NGINX_PORT="${SPIKE_NGINX_PORT:-8080}"
-AKKA_BASE_PORT="${SPIKE_AKKA_BASE_PORT:-4053}"
-COMMAND_BASE_PORT="${SPIKE_COMMAND_BASE_PORT:-9110}"   # command host of node i: this + i
-# When Redis fsyncs its AOF. always: before it answers, so a "reserved" answer is on disk before the
-# node sends it (the README's promise). everysec: once a second in the background; survives a crash
-# of redis-server, but the last ~1 s of answers is lost if the host dies. docs/durability.md has
-# what each costs. Checked by check_redis_fsync.
-REDIS_FSYNC="${SPIKE_REDIS_FSYNC:-always}"
-REDIS_LOAD_SECONDS=300
-READY_TIMEOUT="${SPIKE_READY_TIMEOUT:-120}"
+# The cluster's own settings (SPIKE_REDIS_PORT, SPIKE_API_PORTS, SPIKE_INVENTORY_NODES, SPIKE_REDIS_FSYNC, ...)
+# are read by the spike tool (Spike.Cli/Local/LocalSettings.cs); demo and bench take them from the
+# running cluster (load_state). Until then, these are unknown:
+REDIS_PORT="" API_PORTS="" API_WEIGHTS="" INVENTORY_NODES="" NGINX_PORT="" NODE_ENV="" BUILD_COMMIT=""
 BUILD_CONFIGURATION="${SPIKE_BUILD_CONFIGURATION:-Release}"
 TEST_CONFIGURATION="${SPIKE_TEST_CONFIGURATION:-Release}"
 BENCH_SECONDS="${SPIKE_BENCH_SECONDS:-10}"
@@ -60,9 +45,6 @@ NODE_ANCHOR_PORT="${SPIKE_NODE_ANCHOR_PORT:-3201}"
 GO_ANCHOR_SRC="${SPIKE_GO_ANCHOR_SRC:-$ROOT/../shared/anchors/seed-go}"
 GO_ANCHOR_PORT_OFFSET="${SPIKE_GO_ANCHOR_PORT_OFFSET:-300}"   # a Go server per API port, on that port + this
 GO_ANCHOR_NGINX_PORT="${SPIKE_GO_ANCHOR_NGINX_PORT:-8081}"
-LOG_LEVEL="${SPIKE_LOG_LEVEL:-}"          # optional override of the node's default log level
-# Extra KEY=VALUE settings (space separated) for every node process, e.g. runtime settings to try.
-NODE_ENV="${SPIKE_NODE_ENV-}"
 DEMO_STOCK="${SPIKE_DEMO_STOCK:-10000}"
 DEMO_BUYERS="${SPIKE_DEMO_BUYERS:-}"      # default: 3 x SPIKE_DEMO_STOCK
 DEMO_CONCURRENCY="${SPIKE_DEMO_CONCURRENCY:-150}"
@@ -87,13 +69,14 @@ usage: ./spike.sh <command>
   up       start Redis (AOF on), the inventory nodes (the seeds), the API nodes and nginx on 127.0.0.1;
            wait until every one is ready; print URLs, token and pids. On a partly running system
            (a node was killed), restart the dead nodes.
-  down     stop everything 'up' started (pids from .run/procs)
-  status   show every process (kind, port, pid, alive, ready; each node's index and command host port)
-  cli      <node> [command...]: the spike tool's cli against a node's command host (node: its index in
+  down     stop everything 'up' started: each node leaves the cluster, then nginx and Redis stop
+  status   show every process (kind, port, pid, alive, ready, memory; each node's index and command host)
+  logs     <process> [-n N] [-f]: the last lines of a process's log (a node's index or name, redis, nginx)
+  cli      <node> [command...]: inspect the cluster through a node's command host (node: its index in
            status, or its name), e.g. ./spike.sh cli 0 cluster show; no command: interactive
   demo     up (when needed), then a flash sale through nginx: SPIKE_DEMO_STOCK tickets, 3x as many
            unique buyers, one API node and one inventory node killed with SIGKILL halfway; audit
-  test     run every test: nginx/selftest.sh, ops/procs-selftest.sh and dotnet test Spike.sln
+  test     run every test: nginx/selftest.sh and dotnet test Spike.sln
            (installs redis-server, nginx, wrk when missing)
   bench    [cluster|node] wrk benchmark of the running system (brings it up when needed).
            cluster (default when inventory nodes run): success path through nginx and directly on
@@ -152,56 +135,49 @@ need_dotnet() {
   has_cmd dotnet || die "dotnet is not on PATH; install the .NET 10 SDK (https://dot.net) and retry"
 }
 
-# ---- process bookkeeping ------------------------------------------------------------------------
-# The command-line fragment that identifies each kind of process (guards against pid reuse).
+# ---- the spike tool and the running cluster -----------------------------------------------------
+# up, down, status, logs and cli are the spike tool's (Spike.Cli, `spike up` ...): it starts and stops
+# the processes and records them in .run/state.json. demo and bench below read that state through
+# `spike status --format procs|env`.
+
+# spike_tool args... — the spike tool published in .run/publish/cli (published first when missing)
+SPIKE_TOOL="$PUBLISH/cli/spike.dll"
+spike_tool() {
+  [ -f "$SPIKE_TOOL" ] || publish_tool >&2
+  SPIKE_ROOT="$ROOT" dotnet "$SPIKE_TOOL" "$@"
+}
+
+# publish_tool — (re)builds the spike tool: `up` does it every time, so the tool is the checkout's
+publish_tool() {
+  need_dotnet
+  mkdir -p "$LOGS"
+  publish_project Spike.Cli cli
+}
+
+# publish_project project dir [project file] — dotnet publish into .run/publish/<dir>
+publish_project() {
+  step "building $1 ($BUILD_CONFIGURATION) into .run/publish/$2 (log: .run/logs/build.log)"
+  if ! (cd "$ROOT" && dotnet publish "${3:-$1/$1.csproj}" -c "$BUILD_CONFIGURATION" \
+        -o "$PUBLISH/$2" --nologo) >>"$LOGS/build.log" 2>&1; then
+    grep -E 'error|Error' "$LOGS/build.log" | sort -u | tail -n 20 >&2 || true
+    tail -n 5 "$LOGS/build.log" >&2
+    die "build of $1 failed (full log: $LOGS/build.log)"
+  fi
+}
+
+# The command-line fragment that identifies each kind of process (a pid reused by another program is
+# not ours).
 kind_match() {
   case "$1" in
     redis) printf 'redis-server' ;;
     api) printf 'Spike.Api.dll' ;;
     inventory) printf 'Spike.Host.dll' ;;
-    nginx) printf 'nginx -c' ;;   # the master; its title becomes "nginx: master process <bin> -c <conf>"
+    nginx) printf 'nginx' ;;
     *) printf '%s' "$1" ;;
   esac
 }
 
-# proc_state pid kind — what a recorded pid is now:
-#   running   alive, and its command line is that of the kind we started
-#   starting  alive, a child of this shell that has not exec'd yet: start_process forks a subshell
-#             that execs setsid -> env -> the program, and until the first exec its command line is
-#             this script's. On a loaded machine that takes a while. It is ours: give it time (the
-#             callers' deadlines still hold), and stop it like the others.
-#   dead      no such process; or a zombie (it exited, this shell has not reaped it yet); or the pid
-#             now runs something else (ours is gone and the pid was reused)
-# "Not yet exec'd" can only be told apart for the shell that started the process; another
-# invocation (status, down) only ever sees processes whose start has long finished.
-proc_state() {
-  local pid="$1" kind="$2" stat state ppid cmdline
-  if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null || ! stat="$(cat 2>/dev/null "/proc/$pid/stat")"; then
-    printf dead
-    return 0
-  fi
-  # /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces and parentheses
-  read -r state ppid _ <<<"${stat##*) }"
-  case "$state" in
-    Z | X | x) printf dead; return 0 ;;
-  esac
-  cmdline="$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)"
-  if [[ "$cmdline" == *"$(kind_match "$kind")"* ]]; then
-    printf running
-  elif [ "$ppid" = "$$" ]; then
-    printf starting
-  else
-    printf dead
-  fi
-}
-
-# is_ours pid kind — the pid is alive and is what we started (running, or still starting)
-is_ours() {
-  [ "$(proc_state "$1" "$2")" != dead ]
-}
-
-# is_gone pid — the process has exited: no such pid, or a zombie. Only then may `wait` be used on it
-# (wait on a live process blocks for as long as it runs)
+# is_gone pid — the process has exited: no such pid, or a zombie
 is_gone() {
   local stat
   [ -n "$1" ] && kill -0 "$1" 2>/dev/null && stat="$(cat 2>/dev/null "/proc/$1/stat")" || return 0
@@ -209,21 +185,33 @@ is_gone() {
   return 1
 }
 
-# STARTED_HERE[pid] — set for the processes this shell started (start_process): only this shell can
-# collect their exit codes
-declare -A STARTED_HERE=()
-
-# exit_code_of pid — sets EXIT_CODE to the exit status of a process this shell started and that has
-# exited; empty when that is unknown (another invocation started it, or it has not exited). Never
-# blocks: `wait` only sees a pid that is gone or a zombie, and only this shell's own children.
-exit_code_of() {
-  EXIT_CODE=""
-  [ -n "${STARTED_HERE[$1]:-}" ] && is_gone "$1" || return 0
-  if wait "$1" 2>/dev/null; then EXIT_CODE=0; else EXIT_CODE=$?; fi
+# is_ours pid kind — the pid is alive and runs what the cluster started there
+is_ours() {
+  ! is_gone "$1" && [[ "$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")" == *"$(kind_match "$2")"* ]]
 }
 
-# node kinds answer /ready on their HTTP port
-is_node() { [ "$1" = api ] || [ "$1" = inventory ]; }
+# read_procs — fills P_NAME P_PID P_KIND P_PORT P_LOG from the cluster's state, in start order
+read_procs() {
+  P_NAME=() P_PID=() P_KIND=() P_PORT=() P_LOG=()
+  local name pid kind port log _alive
+  while read -r name pid kind port log _alive; do
+    [ -n "${name:-}" ] || continue
+    P_NAME+=("$name") P_PID+=("$pid") P_KIND+=("$kind") P_PORT+=("$port") P_LOG+=("$log")
+  done < <(spike_tool status --format procs || true)
+}
+
+# alive_count — how many recorded processes still run
+alive_count() {
+  spike_tool status --format procs | awk '$6 == "yes" { n++ } END { print n + 0 }' || true
+}
+
+# load_state — the running cluster's configuration (it wins over the environment) and tokens
+load_state() {
+  eval "$(spike_tool status --format env || true)"
+  ADMIN_TOKEN="$(cat "$TOKEN_FILE" 2>/dev/null || printf '%s' "${SPIKE_ADMIN_TOKEN:-}")"
+  read -r -a API_PORT_LIST <<<"$API_PORTS"
+  read -r -a API_WEIGHT_LIST <<<"$API_WEIGHTS"
+}
 
 # ready_code kind port — what the process's readiness check answers: an HTTP status (000 = nothing),
 # PONG for Redis
@@ -238,312 +226,21 @@ ready_code() {
 
 port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-# read_procs — fills P_NAME P_PID P_KIND P_PORT P_LOG from .run/procs
-read_procs() {
-  P_NAME=() P_PID=() P_KIND=() P_PORT=() P_LOG=()
-  [ -f "$PROCS" ] || return 0
-  local name pid kind port log
-  while read -r name pid kind port log; do
-    [ -n "${name:-}" ] || continue
-    P_NAME+=("$name") P_PID+=("$pid") P_KIND+=("$kind") P_PORT+=("$port") P_LOG+=("$log")
-  done <"$PROCS"
-}
-
-# alive_count — how many recorded processes are still ours and alive
-alive_count() {
-  read_procs
-  local i n=0
-  for i in "${!P_PID[@]}"; do
-    is_ours "${P_PID[$i]}" "${P_KIND[$i]}" && n=$((n + 1))
-  done
-  printf '%d' "$n"
-}
-
-# load_state — when the system is up, its ports and token win over the environment
-load_state() {
-  if [ -f "$STATE" ]; then
-    # shellcheck source=/dev/null
-    . "$STATE"
-  fi
-  if [ -f "$TOKEN_FILE" ] && [ -z "${SPIKE_ADMIN_TOKEN:-}" ]; then
-    ADMIN_TOKEN="$(cat "$TOKEN_FILE")"
-  else
-    ADMIN_TOKEN="${SPIKE_ADMIN_TOKEN:-}"
-  fi
-  if [ -f "$CMD_TOKEN_FILE" ] && [ -z "${SPIKE_CMD_TOKEN:-}" ]; then
-    CMD_TOKEN="$(cat "$CMD_TOKEN_FILE")"
-  else
-    CMD_TOKEN="${SPIKE_CMD_TOKEN:-}"
-  fi
-  read -r -a API_PORT_LIST <<<"$API_PORTS"
-  default_weights
-  read -r -a API_WEIGHT_LIST <<<"$API_WEIGHTS"
-}
-
-# default_weights — SPIKE_API_WEIGHTS unset: 1 2 3 ... one per API port (1 2 3 4 for the default ports)
-default_weights() {
-  if [ -z "$API_WEIGHTS" ]; then
-    local n=0 port
-    for port in $API_PORTS; do
-      n=$((n + 1))
-      API_WEIGHTS="${API_WEIGHTS:+$API_WEIGHTS }$n"
-    done
-  fi
-}
-
-# start_process name kind port logfile workdir command... — detached (own session), recorded
-start_process() {
-  local name="$1" kind="$2" port="$3" log="$4" dir="$5"
-  shift 5
-  : >"$log"
-  (cd "$dir" && exec setsid "$@" >>"$log" 2>&1 </dev/null) &
-  local pid=$!
-  printf '%s %s %s %s %s\n' "$name" "$pid" "$kind" "$port" "$log" >>"$PROCS"
-  STARTED_HERE[$pid]=1
-  LAST_PID=$pid
-}
-
 http_code() { # url — prints the HTTP status code (000 when nothing answered)
   curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true
-}
-
-# ---- the node plan -------------------------------------------------------------------------------
-# The plan comes from the spike tool (Spike.Cli, `spike topology`, defined once in Spike.Commands/Topology.cs),
-# given this script's settings. Prints one line per node process, in start order:
-#   name kind http_port akka_port roles(comma separated) command_port weight seed|-
-#   SPIKE_INVENTORY_NODES=N (2): inventory-1..N (headless Spike.Host, role inventory, /ready on
-#     SPIKE_INVENTORY_BASE_PORT+i), the seeds; then one API node (role api) per SPIKE_API_PORTS entry.
-#   SPIKE_INVENTORY_NODES=0: one node per API port carrying both roles; the
-#     first API node is the seed.
-# Akka remoting ports: SPIKE_AKKA_BASE_PORT, +1, +2, ... in this order; command hosts SPIKE_COMMAND_BASE_PORT + i.
-# `plan_nodes --format env --node NAME` prints the exact KEY=VALUE environment of that node instead.
-plan_nodes() {
-  SPIKE_INVENTORY_NODES="$INVENTORY_NODES" SPIKE_API_PORTS="$API_PORTS" SPIKE_API_WEIGHTS="$API_WEIGHTS" \
-  SPIKE_INVENTORY_BASE_PORT="$INVENTORY_BASE_PORT" SPIKE_AKKA_BASE_PORT="$AKKA_BASE_PORT" \
-  SPIKE_COMMAND_BASE_PORT="$COMMAND_BASE_PORT" SPIKE_NGINX_PORT="$NGINX_PORT" SPIKE_REDIS_PORT="$REDIS_PORT" \
-  SPIKE_NODE_ENV="$NODE_ENV" SPIKE_ADMIN_TOKEN="${ADMIN_TOKEN:-}" SPIKE_CMD_TOKEN="${CMD_TOKEN:-}" \
-  SPIKE_DEFAULT_SALE="${SPIKE_DEFAULT_SALE:-}" SPIKE_LOG_LEVEL="$LOG_LEVEL" \
-    spike_tool topology "$@"
-}
-
-# seed_nodes — the seed node addresses, one per line: every inventory node (the first one first),
-# or the first API node when there are none. The same list goes to every node.
-seed_nodes() {
-  plan_nodes | awk -v host="$HOST" '$8 == "seed" { printf "akka.tcp://spike@%s:%s\n", host, $4 }'
-}
-
-# spike_tool args... — the spike tool (Spike.Cli) published in .run/publish/cli, published first when missing
-SPIKE_TOOL="$PUBLISH/cli/spike.dll"
-spike_tool() {
-  if [ ! -f "$SPIKE_TOOL" ]; then
-    mkdir -p "$LOGS"
-    publish_project Spike.Cli cli >&2
-  fi
-  dotnet "$SPIKE_TOOL" "$@"
-}
-
-# check_redis_fsync — SPIKE_REDIS_FSYNC is one of the two modes whose guarantee the README states
-# ("no", the third Redis policy, leaves the fsync to the kernel: no guarantee worth stating).
-# SPIKE_REDIS_APPENDFSYNC, its old name, is refused rather than ignored: whoever set it asked for a
-# mode and should not silently get another one.
-check_redis_fsync() {
-  [ -z "${SPIKE_REDIS_APPENDFSYNC:-}" ] \
-    || die "SPIKE_REDIS_APPENDFSYNC is no longer read; set SPIKE_REDIS_FSYNC=always or SPIKE_REDIS_FSYNC=everysec instead (README: Durability)"
-  case "$REDIS_FSYNC" in
-    always | everysec) ;;
-    *) die "SPIKE_REDIS_FSYNC='$REDIS_FSYNC': use always (a reserved answer is on disk before it is sent) or everysec (up to ~1 s of answers lost if the host dies)" ;;
-  esac
-}
-
-# redis_fsync_now — the appendfsync of the running Redis (CONFIG GET), "?" when it does not answer
-redis_fsync_now() {
-  local v
-  v="$(redis_cli CONFIG GET appendfsync 2>/dev/null | sed -n 2p)"
-  printf '%s' "${v:-?}"
-}
-
-# warn_fsync_differs — `up`, `bench` and `demo` reuse a running system as it is: say so when
-# SPIKE_REDIS_FSYNC asks for another mode than the running Redis has (it takes effect at the next up)
-warn_fsync_differs() {
-  [ -n "${SPIKE_REDIS_FSYNC:-}" ] || return 0
-  local now
-  now="$(redis_fsync_now)"
-  [ "$now" = "$SPIKE_REDIS_FSYNC" ] || [ "$now" = "?" ] \
-    || warn "SPIKE_REDIS_FSYNC=$SPIKE_REDIS_FSYNC, but the running Redis has appendfsync $now; it applies from the next start (./spike.sh down && ./spike.sh up)"
-}
-
-# check_plan — the configuration makes sense before anything starts
-check_plan() {
-  check_redis_fsync
-  [[ "$INVENTORY_NODES" =~ ^[0-9]+$ ]] && [ "$INVENTORY_NODES" -le 20 ] \
-    || die "SPIKE_INVENTORY_NODES='$INVENTORY_NODES': use a number from 0 to 20"
-  [ -n "${API_PORTS// /}" ] || die "SPIKE_API_PORTS is empty: give at least one API port"
-  local p
-  for p in $API_PORTS $NGINX_PORT $REDIS_PORT $INVENTORY_BASE_PORT $AKKA_BASE_PORT $COMMAND_BASE_PORT; do
-    [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "'$p' is not a port number (check the SPIKE_*_PORT(S) variables)"
-  done
-  default_weights
-  local np nw
-  np="$(wc -w <<<"$API_PORTS")" nw="$(wc -w <<<"$API_WEIGHTS")"
-  [ "$np" -eq "$nw" ] || die "SPIKE_API_PORTS has $np entries ($API_PORTS) but SPIKE_API_WEIGHTS has $nw ($API_WEIGHTS); give one weight per port"
-  local dup
-  local plan
-  plan="$(plan_nodes)" || die "the node plan (spike topology) refused this configuration (message above)"
-  dup="$( { awk '{ print $3; print $4; print $6 }' <<<"$plan"; echo "$NGINX_PORT"; echo "$REDIS_PORT"; } | sort | uniq -d | tr '\n' ' ')"
-  [ -z "$dup" ] || die "port(s) used twice by this configuration: $dup(HTTP ports, inventory ports, Akka ports from SPIKE_AKKA_BASE_PORT, command hosts from SPIKE_COMMAND_BASE_PORT, nginx, redis)"
 }
 
 nginx_bin() {
   if command -v nginx >/dev/null 2>&1; then command -v nginx; elif [ -x /usr/sbin/nginx ]; then printf '/usr/sbin/nginx'; else return 1; fi
 }
 
-# ---- redis --------------------------------------------------------------------------------------
 redis_cli() { redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"; }
 
-start_redis() {
-  mkdir -p "$RUN/redis"
-  step "starting redis-server on $HOST:$REDIS_PORT (AOF on, appendfsync $REDIS_FSYNC, data in .run/redis)"
-  start_process redis redis "$REDIS_PORT" "$LOGS/redis.log" "$RUN/redis" \
-    redis-server --bind "$HOST" --port "$REDIS_PORT" --protected-mode yes \
-    --dir "$RUN/redis" --appendonly yes --appendfsync "$REDIS_FSYNC" --save "" \
-    --daemonize no --logfile ""
-  # 15 s to answer at all; a server still loading its data set (it answers LOADING) gets up to
-  # REDIS_LOAD_SECONDS, since the AOF of many runs can take a while to read.
-  local pid=$LAST_PID deadline=$((SECONDS + 15)) reply loading=""
-  until reply="$(redis_cli ping 2>&1 || true)"; [ "$reply" = "PONG" ]; do
-    # (kill -0 alone would take an exited, not yet reaped redis-server for a running one)
-    if is_gone "$pid"; then
-      exit_code_of "$pid"
-      tail -n 20 "$LOGS/redis.log" >&2 || true
-      die "redis-server exited${EXIT_CODE:+ with code $EXIT_CODE} at start (log: $LOGS/redis.log)"
-    fi
-    if [[ "$reply" == LOADING* ]] && [ -z "$loading" ]; then
-      loading=1
-      deadline=$((SECONDS + REDIS_LOAD_SECONDS))
-      step "redis is loading its data set ($(du -sh "$RUN/redis" | cut -f1) in .run/redis; up to $REDIS_LOAD_SECONDS s)"
-    fi
-    [ "$SECONDS" -lt "$deadline" ] || { tail -n 20 "$LOGS/redis.log" >&2; die "redis was not ready in time (last answer to PING: ${reply:-none})"; }
-    sleep 0.2
-  done
-}
-
-# ---- build --------------------------------------------------------------------------------------
-build_nodes() {
-  need_dotnet
-  publish_project Spike.Api api
-  # the headless inventory node (Spike.Host), only when the plan has inventory nodes
-  [ "$INVENTORY_NODES" -eq 0 ] || publish_project Spike.Host host
-}
-
-# publish_project project dir [project file] — dotnet publish into .run/publish/<dir>
-publish_project() {
-  step "building $1 ($BUILD_CONFIGURATION) into .run/publish/$2 (log: .run/logs/build.log)"
-  if ! (cd "$ROOT" && dotnet publish "${3:-$1/$1.csproj}" -c "$BUILD_CONFIGURATION" \
-        -o "$PUBLISH/$2" --nologo) >>"$LOGS/build.log" 2>&1; then
-    grep -E 'error|Error' "$LOGS/build.log" | sort -u | tail -n 20 >&2 || true
-    tail -n 5 "$LOGS/build.log" >&2
-    die "build of $1 failed (full log: $LOGS/build.log)"
-  fi
-}
-
-# build_commit — the commit the build comes from, "+dirty" when the working tree has changes
-build_commit() {
-  local c
-  c="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || c="$c+dirty"
-  printf '%s' "$c"
-}
-
-# start_node name kind http_port akka_port roles command_port ... — a plan_nodes line; the node's
-# environment is the plan's (plan_nodes --format env)
-start_node() {
-  local name="$1" kind="$2" port="$3" akka="$4" roles="$5" cmd="$6" envs
-  mapfile -t envs < <(plan_nodes --format env --node "$name")
-  [ "${#envs[@]}" -gt 0 ] || die "no environment for $name from the node plan (spike topology; message above)"
-  case "$kind" in
-    api)
-      start_process "$name" api "$port" "$LOGS/$name.log" "$PUBLISH/api" \
-        env "${envs[@]}" dotnet Spike.Api.dll
-      ;;
-    inventory)
-      # headless: HTTP only for /healthz and /ready
-      start_process "$name" inventory "$port" "$LOGS/$name.log" "$PUBLISH/host" \
-        env "${envs[@]}" dotnet Spike.Host.dll
-      ;;
-    *) die "unknown node kind $kind" ;;
-  esac
-  say "    $name: pid $LAST_PID, http $HOST:$port, akka $HOST:$akka, roles $roles, command host $HOST:$cmd"
-}
-
-# start_nginx — renders nginx/spike.conf.template (nginx/render.sh, checked with nginx -t) and
-# starts nginx in the foreground (daemon off: the recorded pid is the master)
-start_nginx() {
-  local dir="$RUN/nginx" bin
-  bin="$(nginx_bin)" || die "nginx is not installed (sudo apt-get install -y nginx)"
-  mkdir -p "$dir"
-  step "starting nginx on $HOST:$NGINX_PORT: weighted round-robin over API ports ($API_PORTS), weights ($API_WEIGHTS)"
-  # (no NGINX=... for render.sh: nginx -t would read it as its own inherited-sockets variable)
-  if ! PATH="$(dirname "$bin"):$PATH" SPIKE_NGINX_PORT="$NGINX_PORT" SPIKE_API_PORTS="$API_PORTS" SPIKE_API_WEIGHTS="$API_WEIGHTS" \
-       SPIKE_API_HOST="$HOST" SPIKE_NGINX_DAEMON=off \
-       "$ROOT/nginx/render.sh" --test "$dir/nginx.conf" "$dir" >"$LOGS/nginx-render.log" 2>&1; then
-    cat "$LOGS/nginx-render.log" >&2
-    stop_all >/dev/null
-    die "nginx/render.sh --test failed (everything started was stopped)"
-  fi
-  start_process nginx nginx "$NGINX_PORT" "$LOGS/nginx.log" "$dir" \
-    "$bin" -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log"
-  say "    nginx: pid $LAST_PID, http $HOST:$NGINX_PORT (config .run/nginx/nginx.conf, errors .run/nginx/error.log)"
-}
-
-# wait_ready — every recorded node (and nginx) answers its readiness check with 200 before the
-# deadline; a process that died or stays unready stops everything started and fails
-wait_ready() {
-  local deadline=$((SECONDS + READY_TIMEOUT)) i all
-  step "waiting for readiness (/ready of every node, nginx's /nginx/healthz; up to ${READY_TIMEOUT} s)"
-  while :; do
-    read_procs
-    all=1
-    for i in "${!P_NAME[@]}"; do
-      [ "${P_KIND[$i]}" = redis ] && continue
-      case "$(proc_state "${P_PID[$i]}" "${P_KIND[$i]}")" in
-        running) [ "$(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}")" = 200 ] || all=0 ;;
-        starting) all=0 ;;   # forked, not exec'd yet (a loaded machine): not ready, not dead
-        dead)
-          exit_code_of "${P_PID[$i]}"
-          say "" >&2
-          say "--- last lines of ${P_LOG[$i]} ---" >&2
-          tail -n 40 "${P_LOG[$i]}" >&2 || true
-          stop_all >/dev/null
-          die "${P_NAME[$i]} (pid ${P_PID[$i]}) exited${EXIT_CODE:+ with code $EXIT_CODE} before it became ready (log above; everything started was stopped)"
-          ;;
-      esac
-    done
-    [ "$all" -eq 1 ] && { say ""; return 0; }
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "" >&2
-      for i in "${!P_NAME[@]}"; do
-        [ "${P_KIND[$i]}" = redis ] && continue
-        say "--- ${P_NAME[$i]}: ready = $(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}"); last lines of ${P_LOG[$i]} ---" >&2
-        tail -n 30 "${P_LOG[$i]}" >&2 || true
-      done
-      stop_all >/dev/null
-      die "not ready after ${READY_TIMEOUT} s (logs above and in $LOGS; everything started was stopped)"
-    fi
-    printf '.'
-    sleep 1
-  done
-}
-
-# read_plan — PLAN_LINE[name] = the plan_nodes line of each node (for akka ports, roles and restarts),
-# PLAN_INDEX[name] = its place in the plan (what ./spike.sh cli takes)
-read_plan() {
-  declare -gA PLAN_LINE=() PLAN_INDEX=()
-  local line n=0
-  while read -r line; do
-    PLAN_LINE[${line%%[[:space:]]*}]="$line"
-    PLAN_INDEX[${line%%[[:space:]]*}]=$n
-    n=$((n + 1))
-  done < <(plan_nodes)
+# redis_fsync_now — the appendfsync of the running Redis (CONFIG GET), "?" when it does not answer
+redis_fsync_now() {
+  local v
+  v="$(redis_cli CONFIG GET appendfsync 2>/dev/null | sed -n 2p)"
+  printf '%s' "${v:-?}"
 }
 
 # weight_of port — the nginx weight of an API port
@@ -555,273 +252,20 @@ weight_of() {
   printf '?'
 }
 
-print_summary() {
-  load_state
-  read_procs
-  read_plan
-  local i name akka roles cmd
-  say ""
-  say "Spike is up: $(wc -w <<<"$API_PORTS") API node(s) behind nginx, $INVENTORY_NODES inventory node(s), Redis."
-  for i in "${!P_NAME[@]}"; do
-    name="${P_NAME[$i]}"
-    read -r _ _ _ akka roles cmd _ <<<"${PLAN_LINE[$name]:-- - - - - -}"
-    case "${P_KIND[$i]}" in
-      nginx) printf '  %-12s http://%s:%-6s pid %-8s entry point: weighted round-robin, weights %s; log %s\n' \
-               "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "${API_WEIGHTS// /:}" "$RUN/nginx/error.log" ;;
-      redis) printf '  %-12s redis://%s:%-5s pid %-8s AOF on, appendfsync %s; log %s\n' "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(redis_fsync_now)" "${P_LOG[$i]}" ;;
-      api) printf '  %-12s http://%s:%-6s pid %-8s weight %s, akka %s, roles %s, cmd %s; log %s\n' \
-             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$(weight_of "${P_PORT[$i]}")" "$akka" "$roles" "$cmd" "${P_LOG[$i]}" ;;
-      inventory) printf '  %-12s http://%s:%-6s pid %-8s /healthz and /ready only, akka %s (seed), roles %s, cmd %s; log %s\n' \
-             "$name" "$HOST" "${P_PORT[$i]}" "${P_PID[$i]}" "$akka" "$roles" "$cmd" "${P_LOG[$i]}" ;;
-      *) printf '  %-12s %s:%s pid %s log %s\n' "$name" "${P_KIND[$i]}" "${P_PORT[$i]}" "${P_PID[$i]}" "${P_LOG[$i]}" ;;
-    esac
-  done
-  say "  admin token  $ADMIN_TOKEN   (also in .run/admin-token)"
-  say "  command hosts: ./spike.sh cli <node> [command]  (token in .run/cmd-token; node: its name or index, see ./spike.sh status)"
-  say ""
-  say "  try:  curl -i 'http://$HOST:$NGINX_PORT/buy/ticket?sale=demo&user=alice&requestId=alice-1'"
-  say "        ./spike.sh status | ./spike.sh cli 0 cluster show | ./spike.sh demo | ./spike.sh bench | ./spike.sh down"
-}
-
-# restart_dead — restarts the recorded nodes (and nginx) that are no longer running, on their ports
-# (e.g. the two nodes the demo killed); Redis must still be running
-restart_dead() {
-  load_state
-  read_procs
-  read_plan
-  local i dead=() keep
-  for i in "${!P_NAME[@]}"; do
-    is_ours "${P_PID[$i]}" "${P_KIND[$i]}" && continue
-    [ "${P_KIND[$i]}" = redis ] && die "Redis (pid ${P_PID[$i]}) is not running: ./spike.sh down && ./spike.sh up"
-    [ "${P_KIND[$i]}" = nginx ] || [ -n "${PLAN_LINE[${P_NAME[$i]}]:-}" ] \
-      || die "${P_NAME[$i]} is not running and not in the node plan of .run/state: ./spike.sh down && ./spike.sh up"
-    dead+=("$i")
-  done
-  [ "${#dead[@]}" -gt 0 ] || return 0
-  local port akka busy=()
-  for i in "${dead[@]}"; do
-    port_busy "${P_PORT[$i]}" && busy+=("${P_PORT[$i]} (${P_NAME[$i]})")
-    if [ "${P_KIND[$i]}" != nginx ]; then
-      read -r _ _ _ akka _ <<<"${PLAN_LINE[${P_NAME[$i]}]}"
-      port_busy "$akka" && busy+=("$akka (akka of ${P_NAME[$i]})")
-    fi
-  done
-  [ "${#busy[@]}" -eq 0 ] || die "cannot restart: ports in use on $HOST: ${busy[*]}"
-  # drop the dead processes' lines; the restarted ones are recorded anew
-  keep="$(awk -v dead=" $(for i in "${dead[@]}"; do printf '%s ' "${P_PID[$i]}"; done)" \
-    '{ if (index(dead, " " $2 " ") == 0) print }' "$PROCS")"
-  printf '%s\n' "$keep" | sed '/^$/d' >"$PROCS"
-  step "restarting ${#dead[@]} process(es) that are not running (their earlier logs are kept as <log>.1)"
-  for i in "${dead[@]}"; do
-    [ -f "${P_LOG[$i]}" ] && mv -f "${P_LOG[$i]}" "${P_LOG[$i]}.1"
-    if [ "${P_KIND[$i]}" = nginx ]; then
-      start_nginx
-    else
-      # shellcheck disable=SC2086
-      start_node ${PLAN_LINE[${P_NAME[$i]}]}
-    fi
-  done
-  sort_procs
-  wait_ready
-}
-
-# sort_procs — .run/procs in start order again (redis, the plan's nodes, nginx) after a restart, so
-# that status lists them as up does and down stops them in reverse start order
-sort_procs() {
-  local rank="redis" line
-  while read -r line; do rank+=" ${line%%[[:space:]]*}"; done < <(plan_nodes)
-  rank+=" nginx"
-  awk -v rank="$rank" 'BEGIN { n = split(rank, R, " "); for (i = 1; i <= n; i++) r[R[i]] = i }
-    { printf "%05d %s\n", ($1 in r) ? r[$1] : 99999, $0 }' "$PROCS" | sort -s -n -k1,1 | cut -d' ' -f2- >"$PROCS.tmp"
-  mv -f "$PROCS.tmp" "$PROCS"
-}
-
 # ---- commands -----------------------------------------------------------------------------------
 cmd_up() {
-  mkdir -p "$RUN" "$LOGS"
-  if [ -f "$PROCS" ]; then
-    read_procs
-    local alive
-    alive="$(alive_count)"
-    if [ "$alive" -gt 0 ] && [ "$alive" -eq "${#P_PID[@]}" ]; then
-      say "Spike is already up (started with the configuration in .run/state); reusing it."
-      load_state
-      warn_fsync_differs
-      print_summary
-      return 0
-    elif [ "$alive" -gt 0 ]; then
-      say "Spike is partly running ($alive of ${#P_PID[@]} processes alive; configuration from .run/state)."
-      restart_dead
-      print_summary
-      return 0
-    fi
-    rm -f "$PROCS" "$STATE"   # stale: nothing of it is alive
-  fi
-
   ensure_pkgs redis-server:redis-server redis-cli:redis-tools curl:curl nginx:nginx
-  need_dotnet
-  # the spike tool first: it plans the nodes (check_plan on)
-  : >"$LOGS/build.log"
-  publish_project Spike.Cli cli
-  check_plan
-
-  # refuse ports that something else holds, before starting anything
-  local port line busy=() name
-  port_busy "$REDIS_PORT" && busy+=("$REDIS_PORT (redis; set SPIKE_REDIS_PORT)")
-  port_busy "$NGINX_PORT" && busy+=("$NGINX_PORT (nginx; set SPIKE_NGINX_PORT)")
-  while read -r name _ port akka _ cmd _; do
-    port_busy "$port" && busy+=("$port (http of $name; set SPIKE_API_PORTS / SPIKE_INVENTORY_BASE_PORT)")
-    port_busy "$akka" && busy+=("$akka (akka remoting of $name; set SPIKE_AKKA_BASE_PORT)")
-    port_busy "$cmd" && busy+=("$cmd (command host of $name; set SPIKE_COMMAND_BASE_PORT)")
-  done < <(plan_nodes)
-  [ "${#busy[@]}" -eq 0 ] || die "ports already in use on $HOST: ${busy[*]}"
-
-  # admin token: env, else the one of the last run, else a new one
-  if [ -n "${SPIKE_ADMIN_TOKEN:-}" ]; then
-    ADMIN_TOKEN="$SPIKE_ADMIN_TOKEN"
-  elif [ -s "$TOKEN_FILE" ]; then
-    ADMIN_TOKEN="$(cat "$TOKEN_FILE")"
-  else
-    ADMIN_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    say "generated admin token (saved in .run/admin-token)"
-  fi
-  (umask 077 && printf '%s' "$ADMIN_TOKEN" >"$TOKEN_FILE")
-  # command host token (./spike.sh cli): the same way
-  if [ -n "${SPIKE_CMD_TOKEN:-}" ]; then
-    CMD_TOKEN="$SPIKE_CMD_TOKEN"
-  elif [ -s "$CMD_TOKEN_FILE" ]; then
-    CMD_TOKEN="$(cat "$CMD_TOKEN_FILE")"
-  else
-    CMD_TOKEN="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    say "generated command host token (saved in .run/cmd-token)"
-  fi
-  (umask 077 && printf '%s' "$CMD_TOKEN" >"$CMD_TOKEN_FILE")
-
-  build_nodes
-
-  : >"$PROCS"
-  {
-    printf 'REDIS_PORT=%q\n' "$REDIS_PORT"
-    printf 'API_PORTS=%q\n' "$API_PORTS"
-    printf 'API_WEIGHTS=%q\n' "$API_WEIGHTS"
-    printf 'INVENTORY_NODES=%q\n' "$INVENTORY_NODES"
-    printf 'INVENTORY_BASE_PORT=%q\n' "$INVENTORY_BASE_PORT"
-    printf 'NGINX_PORT=%q\n' "$NGINX_PORT"
-    printf 'AKKA_BASE_PORT=%q\n' "$AKKA_BASE_PORT"
-    printf 'COMMAND_BASE_PORT=%q\n' "$COMMAND_BASE_PORT"
-    printf 'NODE_ENV=%q\n' "$NODE_ENV"
-    printf 'REDIS_FSYNC=%q\n' "$REDIS_FSYNC"
-    printf 'BUILD_COMMIT=%q\n' "$(build_commit)"
-  } >"$STATE"
-
-  start_redis
-  # The first seed forms the cluster: start it alone and wait until it is Up, then the rest at once
-  # (the other inventory nodes, then the API nodes; they all join through the seed list).
-  local plan n
-  mapfile -t plan < <(plan_nodes)
-  step "starting the first seed ($(seed_nodes | head -n 1))"
-  # shellcheck disable=SC2086
-  start_node ${plan[0]}
-  wait_ready
-  if [ "${#plan[@]}" -gt 1 ]; then
-    step "starting the other nodes (seed list: $(seed_nodes | tr '\n' ' '))"
-    for ((n = 1; n < ${#plan[@]}; n++)); do
-      # shellcheck disable=SC2086
-      start_node ${plan[$n]}
-    done
-    wait_ready
-  fi
-  start_nginx
-  wait_ready
-  print_summary
+  publish_tool
+  spike_tool up
 }
 
-# stop_all — TERM every recorded process (newest first), KILL what is left after a grace period
-stop_all() {
-  read_procs
-  local i pid kind n=${#P_PID[@]} deadline
-  for ((i = n - 1; i >= 0; i--)); do
-    pid="${P_PID[$i]}" kind="${P_KIND[$i]}"
-    if is_ours "$pid" "$kind"; then
-      say "stopping ${P_NAME[$i]} (pid $pid)"
-      kill -TERM "$pid" 2>/dev/null || true
-      deadline=$((SECONDS + 20))
-      while is_ours "$pid" "$kind" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
-      if is_ours "$pid" "$kind"; then
-        warn "${P_NAME[$i]} (pid $pid) did not stop within 20 s; sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-    fi
-  done
-  rm -f "$PROCS" "$STATE"
-}
+cmd_down() { spike_tool down; }
 
-cmd_down() {
-  if [ ! -f "$PROCS" ]; then
-    say "nothing to stop (no .run/procs)"
-    return 0
-  fi
-  stop_all
-  say "Spike is down (logs kept in .run/logs, Redis data in .run/redis)."
-}
+cmd_status() { spike_tool status "$@"; }
 
-cmd_status() {
-  if [ ! -f "$PROCS" ]; then
-    say "Spike is not up (no .run/procs)."
-    return 3
-  fi
-  load_state
-  read_procs
-  read_plan
-  local i pid rss ready alive ok=1 akka roles cmd detail seeds
-  seeds=" $(seed_nodes | sed 's/.*://' | tr '\n' ' ')"
-  printf '%-12s %-10s %-6s %-8s %-6s %-6s %-8s %s\n' NAME KIND PORT PID ALIVE READY RSS DETAIL
-  for i in "${!P_NAME[@]}"; do
-    pid="${P_PID[$i]}" ready=- rss=- alive=NO
-    read -r _ _ _ akka roles cmd _ <<<"${PLAN_LINE[${P_NAME[$i]}]:-- - - - - -}"
-    case "${P_KIND[$i]}" in
-      api) detail="node ${PLAN_INDEX[${P_NAME[$i]}]:-?}, cmd $cmd, weight $(weight_of "${P_PORT[$i]}"), akka $akka, roles $roles" ;;
-      inventory) detail="node ${PLAN_INDEX[${P_NAME[$i]}]:-?}, cmd $cmd, akka $akka, roles $roles" ;;
-      nginx) detail="weights ${API_WEIGHTS// /:} over $API_PORTS" ;;
-      redis) detail="AOF, appendfsync $(redis_fsync_now)" ;;
-      *) detail="" ;;
-    esac
-    [[ "$seeds" == *" $akka "* ]] && detail+=", seed"
-    if is_ours "$pid" "${P_KIND[$i]}"; then
-      alive=yes
-      rss="$(awk '/VmRSS/{printf "%dMB", $2/1024}' "/proc/$pid/status" 2>/dev/null || true)"
-      ready="$(ready_code "${P_KIND[$i]}" "${P_PORT[$i]}")"
-      case "$ready" in 200 | PONG) ;; *) ok=0 ;; esac
-    else
-      ok=0
-    fi
-    printf '%-12s %-10s %-6s %-8s %-6s %-6s %-8s %s\n' "${P_NAME[$i]}" "${P_KIND[$i]}" "${P_PORT[$i]}" "$pid" "$alive" "$ready" "$rss" "$detail"
-  done
-  if [ "$ok" -eq 1 ]; then
-    say "all up and ready; entry point http://$HOST:$NGINX_PORT"
-  else
-    say "NOT all up and ready (logs in .run/logs; ./spike.sh up restarts processes that died)"
-    return 1
-  fi
-}
+cmd_logs() { spike_tool logs "$@"; }
 
-# cmd_cli node [command...] — `spike cli` against a node's command host with the cluster's token (.run/cmd-token);
-# node: its index in the plan ("node i" in status) or its name. Without a command: an interactive session.
-cmd_cli() {
-  [ $# -ge 1 ] || die "usage: ./spike.sh cli <node index or name> [command...]   (./spike.sh status lists the nodes)"
-  [ -f "$PROCS" ] || die "Spike is not up (no .run/procs): ./spike.sh up"
-  load_state
-  read_plan
-  local node="$1" name cmd
-  shift
-  for name in "${!PLAN_LINE[@]}"; do
-    if [ "$name" = "$node" ] || [ "${PLAN_INDEX[$name]}" = "$node" ]; then
-      read -r _ _ _ _ _ cmd _ <<<"${PLAN_LINE[$name]}"
-      SPIKE_CMD_TOKEN="$CMD_TOKEN" exec dotnet "$SPIKE_TOOL" cli "$HOST:$cmd" "$@"
-    fi
-  done
-  die "no node '$node' in the plan (nodes: $(plan_nodes | awk '{ printf "%s%d=%s", sep, NR - 1, $1; sep = " " }'))"
-}
+cmd_cli() { spike_tool cli "$@"; }
 
 cmd_deps() {
   ensure_pkgs redis-server:redis-server redis-cli:redis-tools nginx:nginx wrk:wrk curl:curl
@@ -829,10 +273,10 @@ cmd_deps() {
 }
 
 cmd_test() {
-  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl python3:python3
+  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl
   need_dotnet
   mkdir -p "$LOGS"
-  local log="$LOGS/test.log" rc nginx_rc nginx_summary procs_rc procs_summary
+  local log="$LOGS/test.log" rc nginx_rc nginx_summary
   # nginx/selftest.sh: the nginx config's weights, retries, added requestId and headers, checked with
   # real nginx processes (a few seconds, no .NET)
   step "nginx/selftest.sh (output also in .run/logs/nginx-selftest.log)"
@@ -841,15 +285,6 @@ cmd_test() {
   nginx_rc=${PIPESTATUS[0]}
   set -e
   nginx_summary="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$LOGS/nginx-selftest.log" | tail -n 1)"
-  say ""
-  # ops/procs-selftest.sh: this script's own process bookkeeping (wait_ready, stop_all) against a
-  # process that takes long to exec, with fake nodes (about 15 s, no .NET)
-  step "ops/procs-selftest.sh (output also in .run/logs/procs-selftest.log)"
-  set +e
-  bash "$ROOT/ops/procs-selftest.sh" "$ROOT/spike.sh" 2>&1 | tee "$LOGS/procs-selftest.log"
-  procs_rc=${PIPESTATUS[0]}
-  set -e
-  procs_summary="$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$LOGS/procs-selftest.log" | tail -n 1)"
   say ""
   step "dotnet test Spike.sln -c $TEST_CONFIGURATION (output also in .run/logs/test.log)"
   set +e
@@ -875,9 +310,7 @@ cmd_test() {
     say "$passed passed, $failed failed, $skipped skipped"
   fi
   say "nginx/selftest.sh: ${nginx_summary:-no summary line} (exit code $nginx_rc)"
-  say "ops/procs-selftest.sh: ${procs_summary:-no summary line} (exit code $procs_rc)"
   [ "$rc" -ne 0 ] || rc=$nginx_rc
-  [ "$rc" -ne 0 ] || rc=$procs_rc
   return "$rc"
 }
 
@@ -941,24 +374,13 @@ wait_orders() {
   done
 }
 
-ensure_up_for() { # command name — bring the system up when it is not
-  if [ ! -f "$PROCS" ] || [ "$(alive_count)" -eq 0 ]; then
-    say "The system is not up: '$1' brings it up first (./spike.sh up)."
+ensure_up_for() { # command name — bring the system up, or restart what died, when it is not all ready
+  if ! spike_tool status >/dev/null; then
+    [ "$(alive_count)" -gt 0 ] || { say "The system is not up: '$1' brings it up first (./spike.sh up)."; STARTED_BY_US=1; }
     cmd_up
-    STARTED_BY_US=1
-  elif ! cmd_status >/dev/null; then
-    read_procs
-    if [ "$(alive_count)" -lt "${#P_PID[@]}" ]; then
-      say "Some processes of the system are not running: '$1' restarts them first."
-      cmd_up
-    fi
-    if ! cmd_status >/dev/null; then
-      cmd_status || true
-      die "the system is not fully up and ready; ./spike.sh down && ./spike.sh up"
-    fi
+    spike_tool status >/dev/null || { spike_tool status || true; die "the system is not fully up and ready; ./spike.sh down && ./spike.sh up"; }
   fi
   load_state
-  warn_fsync_differs
   NGINX_BASE="http://$HOST:$NGINX_PORT"
   BASE="$NGINX_BASE"
 }
@@ -1135,8 +557,7 @@ cmd_demo() {
   if [ -n "$killed_at" ]; then
     say ""
     step "restarting the killed nodes, so the system is whole again"
-    restart_dead
-    cmd_status || true
+    spike_tool up
   fi
   say ""
   say "The system stays up: ./spike.sh status | ./spike.sh bench | ./spike.sh down"
@@ -2051,6 +1472,7 @@ main() {
     down) cmd_down "$@" ;;
     status) cmd_status "$@" ;;
     cli) cmd_cli "$@" ;;
+    logs) cmd_logs "$@" ;;
     demo) cmd_demo "$@" ;;
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;

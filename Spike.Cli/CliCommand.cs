@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using Spectre.Console;
+using Spike.Cli.Local;
 using Spike.Commands;
 
 namespace Spike.Cli;
@@ -16,7 +18,7 @@ public static class CliCommand
     {
         var node = new Argument<string>("node")
         {
-            Description = $"the node's command host: host:port, or an index i meaning 127.0.0.1:{NodeEndpoint.BasePort}+i",
+            Description = $"the node's command host: host:port; or, of the local cluster (spike up), a node's index or name as spike status lists them; without one, an index i means 127.0.0.1:{NodeEndpoint.BasePort}+i",
         };
         var words = new Argument<string[]>("command")
         {
@@ -35,8 +37,15 @@ public static class CliCommand
 
     private static async Task<int> RunAsync(string nodeText, string[] words, string? token, CancellationToken cancellationToken)
     {
+        NodeEndpoint endpoint;
         var errors = Terminal.Errors;
-        if (!NodeEndpoint.TryParse(nodeText, out var endpoint))
+        var local = RunDirectory.TryLocate() is { } run ? RunState.Load(run) : null;
+        if (local?.Topology.Nodes.FirstOrDefault(n => n.Name == nodeText || n.Index.ToString(CultureInfo.InvariantCulture) == nodeText) is { } node)
+        {
+            endpoint = new NodeEndpoint(node.Host, node.CommandPort);
+            token ??= Environment.GetEnvironmentVariable(TokenVariable) ?? local.Settings.Topology.CommandToken;
+        }
+        else if (!NodeEndpoint.TryParse(nodeText, out endpoint))
         {
             errors.MarkupLineInterpolated($"[red]not a node: '{nodeText}'[/] (host:port, or an index i for 127.0.0.1:{NodeEndpoint.BasePort}+i)");
             return CommandExitCodes.Usage;
@@ -68,13 +77,16 @@ public static class CliCommand
 
 internal static class Terminal
 {
-    /// <summary>Error lines go to stderr, in red where it is a terminal; redirected, a line is never wrapped.</summary>
-    public static IAnsiConsole Errors { get; } = CreateErrors();
+    /// <summary>Output lines, in colour where it is a terminal; redirected (a script or a log reads it), a line is never wrapped.</summary>
+    public static IAnsiConsole Output { get; } = Create(Console.Out, Console.IsOutputRedirected);
 
-    private static IAnsiConsole CreateErrors()
+    /// <summary>Error lines go to stderr, in red where it is a terminal; redirected, a line is never wrapped.</summary>
+    public static IAnsiConsole Errors { get; } = Create(Console.Error, Console.IsErrorRedirected);
+
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        if (Console.IsErrorRedirected)
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        if (redirected)
         {
             console.Profile.Width = CommandWire.MaxLineBytes;
         }

@@ -9,4 +9,8 @@ var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluste
     CheckoutCommand.Create(),
     TopologyCommand.Create(),
 };
+foreach (var command in LocalClusterCommands.Create())
+{
+    root.Subcommands.Add(command);
+}
 return await root.Parse(args).InvokeAsync();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
+using Spike.Cli.Local;
 using Spike.Commands;
 
 namespace Spike.Cli;
@@ -34,7 +35,7 @@ public static class TopologyCommand
         Topology topology;
         try
         {
-            topology = Topology.Plan(SettingsFromEnvironment());
+            topology = Topology.Plan(LocalSettings.FromEnvironment().Topology);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
@@ -70,45 +71,4 @@ public static class TopologyCommand
         }
         return CommandExitCodes.Ok;
     }
-
-    /// <summary>The variables of ./spike.sh with its meanings: unset takes the default, SPIKE_NODE_ENV="" sets none.</summary>
-    private static TopologySettings SettingsFromEnvironment()
-    {
-        var defaults = new TopologySettings();
-        var apiPorts = Numbers("SPIKE_API_PORTS") ?? defaults.ApiPorts;
-        var host = defaults.Host;
-        return new TopologySettings
-        {
-            Host = host,
-            InventoryNodes = Number("SPIKE_INVENTORY_NODES") ?? defaults.InventoryNodes,
-            ApiPorts = apiPorts,
-            ApiWeights = Numbers("SPIKE_API_WEIGHTS"),
-            InventoryBasePort = Number("SPIKE_INVENTORY_BASE_PORT") ?? defaults.InventoryBasePort,
-            AkkaBasePort = Number("SPIKE_AKKA_BASE_PORT") ?? defaults.AkkaBasePort,
-            CommandBasePort = Number("SPIKE_COMMAND_BASE_PORT") ?? defaults.CommandBasePort,
-            NginxPort = Number("SPIKE_NGINX_PORT") ?? defaults.NginxPort,
-            Redis = $"{host}:{Number("SPIKE_REDIS_PORT") ?? 6379}",
-            AdminToken = Text("SPIKE_ADMIN_TOKEN"),
-            CommandToken = Text(CliCommand.TokenVariable),
-            DefaultSale = Text("SPIKE_DEFAULT_SALE"),
-            LogLevel = Text("SPIKE_LOG_LEVEL"),
-            NodeEnvironment = Environment.GetEnvironmentVariable("SPIKE_NODE_ENV") is { } extra
-                ? extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                : defaults.NodeEnvironment,
-        };
-    }
-
-    private static string? Text(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
-
-    private static int? Number(string variable) => Text(variable) is { } text ? Parse(variable, text) : null;
-
-    private static int[]? Numbers(string variable) =>
-        Text(variable)?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => Parse(variable, t)).ToArray() is { Length: > 0 } numbers
-            ? numbers
-            : null;
-
-    private static int Parse(string variable, string text) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new FormatException($"{variable}: '{text}' is not a whole number");
 }

@@ -186,7 +186,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>The project's own output for the configuration the tests were built in (building the tests builds it).</summary>
-    private static string BuildOutput(string project)
+    public static string BuildOutput(string project)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // …/bin/<Configuration>/net10.0/
         var output = Path.Combine(Repository.Root, project, "bin", configuration, "net10.0");
