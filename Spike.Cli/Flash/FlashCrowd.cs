@@ -83,6 +83,7 @@ public sealed class FlashCrowd
         using var adminClient = CreateClient(1, PollTimeout);
         using var stopBuyers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopWatchers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _tally.Start();
         stopBuyers.CancelAfter(_options.MaxDuration);
         var soldOutWatcher = WatchForSoldOutAsync(adminClient, stopWatchers.Token);
         var progressReporter = ReportProgressAsync(stopWatchers.Token);

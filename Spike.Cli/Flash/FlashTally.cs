@@ -14,7 +14,6 @@ internal enum FlashPhase
 internal sealed class FlashTally(FlashOptions options)
 {
     private readonly Lock _lock = new();
-    private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private readonly Dictionary<string, int> _outcomes = new(StringComparer.Ordinal);
     private readonly Dictionary<int, int> _statuses = [];
     private readonly Dictionary<string, NodeTally> _nodes = new(StringComparer.Ordinal);
@@ -33,15 +32,24 @@ internal sealed class FlashTally(FlashOptions options)
     private TimeSpan _lastProgressAt;
     private int _answersAtLastProgress;
     private volatile FlashHalfway? _halfwayMark;
+    private long _startTimestamp;
 
-    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset StartedAt { get; private set; }
 
+    /// <summary>Since <see cref="Start"/>.</summary>
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startTimestamp);
 
     public FlashPhase Phase => _halfwayMark is null ? FlashPhase.Before : FlashPhase.After;
 
     /// <summary>Completes at the halfway mark, or with null by <see cref="CloseHalfway"/>.</summary>
     public Task<FlashHalfway?> Halfway => _halfway.Task;
+
+    /// <summary>The run starts: its times count from now.</summary>
+    public void Start()
+    {
+        StartedAt = DateTimeOffset.UtcNow;
+        _startTimestamp = Stopwatch.GetTimestamp();
+    }
 
     public void Sent(bool retry)
     {
