@@ -450,7 +450,7 @@ summary_value() { file_value "$FLASH_SUMMARY" "$1"; }
 fmt_n() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
 
 cmd_demo() {
-  ensure_pkgs curl:curl redis-cli:redis-tools python3:python3
+  ensure_pkgs curl:curl redis-cli:redis-tools
   STARTED_BY_US=0
   ensure_up_for demo
   wait_nginx_routes_all
@@ -480,10 +480,10 @@ cmd_demo() {
   fi
   say ""
 
-  # the crowd (bench/flash.py); its "HALFWAY" line is the signal to kill the victims
+  # the crowd (spike flash); its "HALFWAY" line is the signal to kill the victims
   local line rc=0 flash_pid killed_at="" victim_pids=()
   for i in "${VICTIMS[@]}"; do victim_pids+=("${P_PID[$i]}"); done
-  exec 4< <(SPIKE_ADMIN_TOKEN="$ADMIN_TOKEN" exec python3 "$ROOT/bench/flash.py" --url "$NGINX_BASE" --sale "$sale" \
+  exec 4< <(SPIKE_ADMIN_TOKEN="$ADMIN_TOKEN" spike_tool flash --url "$NGINX_BASE" --sale "$sale" \
     --buyers "$buyers" --concurrency "$DEMO_CONCURRENCY" --stock "$DEMO_STOCK" --halfway "$half" \
     --summary "$FLASH_SUMMARY" --orders "$dir/orders" 2>&1)
   flash_pid=$!
@@ -505,7 +505,7 @@ cmd_demo() {
   done
   exec 4<&-
   wait "$flash_pid" || rc=$?
-  [ -s "$FLASH_SUMMARY" ] || die "the flash client (bench/flash.py) wrote no summary (exit code $rc)"
+  [ -s "$FLASH_SUMMARY" ] || die "the flash crowd (spike flash) wrote no summary (exit code $rc)"
 
   # ---- audit ----
   # the sale's invariants from Redis, with the reserved answers the buyers got (spike audit, Spike.Sales/SaleAudit.cs)
@@ -594,7 +594,7 @@ demo_orders() {
 
   step "re-sale: the $(fmt_n "$released") released tickets to new buyers"
   local again_buyers=$((released * 3 > 10 ? released * 3 : 10))
-  SPIKE_ADMIN_TOKEN="$ADMIN_TOKEN" python3 "$ROOT/bench/flash.py" --url "$NGINX_BASE" --sale "$sale" --prefix "$sale-again" \
+  SPIKE_ADMIN_TOKEN="$ADMIN_TOKEN" spike_tool flash --url "$NGINX_BASE" --sale "$sale" --prefix "$sale-again" \
     --buyers "$again_buyers" --concurrency "$DEMO_CONCURRENCY" --stock "$released" \
     --summary "$dir/resale-summary" --orders "$dir/orders-again" | sed 's/^/  /' || ok=0
   local resold

@@ -7,6 +7,7 @@ var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluste
     CliCommand.Create(),
     AuditCommand.Create(),
     CheckoutCommand.Create(),
+    FlashCommand.Create(),
     TopologyCommand.Create(),
 };
 foreach (var command in LocalClusterCommands.Create())

@@ -12,6 +12,9 @@ public sealed record ReservedAnswer(string OrderId, string? User = null)
         var tab = line.LastIndexOf('\t');
         return tab < 0 ? new ReservedAnswer(line) : new ReservedAnswer(line[(tab + 1)..], line[..tab]);
     }
+
+    /// <summary>The answer as <see cref="Parse"/> reads it back.</summary>
+    public string ToLine() => User is null ? OrderId : $"{User}\t{OrderId}";
 }
 
 public enum AuditVerdict

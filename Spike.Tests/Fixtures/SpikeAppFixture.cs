@@ -12,9 +12,20 @@ namespace Spike.Tests.Fixtures;
 /// The real web node (both roles, a one-node cluster on a random remoting port) in-process, against
 /// its own real redis-server.
 /// </summary>
-public sealed class SpikeAppFixture : IAsyncLifetime
+public class SpikeAppFixture : IAsyncLifetime
 {
+    private readonly int? _loopbackPort;
     private WebApplicationFactory<Program>? _factory;
+
+    public SpikeAppFixture()
+    {
+    }
+
+    /// <param name="loopbackPort">Serve HTTP on 127.0.0.1 at this port (Kestrel) instead of in memory.</param>
+    protected SpikeAppFixture(int loopbackPort) => _loopbackPort = loopbackPort;
+
+    /// <summary>The node's real address, for clients that open their own connections; null when it serves in memory.</summary>
+    public Uri? LoopbackUrl => _loopbackPort is { } port ? new Uri($"http://127.0.0.1:{port}") : null;
 
     public RedisServerFixture Redis { get; } = new();
 
@@ -39,6 +50,10 @@ public sealed class SpikeAppFixture : IAsyncLifetime
             web.UseSetting("Spike:Orders:ListSalesEvery", "00:00:00.200");
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs));
         });
+        if (_loopbackPort is { } port)
+        {
+            _factory.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        }
         Client = _factory.CreateClient();
         await WaitUntilReadyAsync();
     }
@@ -73,8 +88,17 @@ public sealed class SpikeAppFixture : IAsyncLifetime
         SaleAudit.ReadAsync(Redis.Database, sale, options: options);
 }
 
+/// <summary>The node of <see cref="SpikeAppFixture"/> on a real loopback port (<see cref="SpikeAppFixture.LoopbackUrl"/>).</summary>
+public sealed class LoopbackSpikeAppFixture() : SpikeAppFixture(FreePort.Next());
+
 [CollectionDefinition(Name)]
 public sealed class SpikeAppCollection : ICollectionFixture<SpikeAppFixture>
 {
     public const string Name = "spike-app";
+}
+
+[CollectionDefinition(Name)]
+public sealed class LoopbackSpikeAppCollection : ICollectionFixture<LoopbackSpikeAppFixture>
+{
+    public const string Name = "spike-app-loopback";
 }
