@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Spectre.Console;
+using Spike.Cli.Demo;
 using Spike.Commands;
 using Spike.Sales;
 
@@ -11,14 +9,10 @@ namespace Spike.Cli;
 /// <summary>
 /// <c>spike checkout --url base --answers file [--pay share] [--cancel share]</c>: what buyers do after a sale. Of the
 /// reserved answers (in file order), the first <c>--pay</c> share pays, the next <c>--cancel</c> share cancels, and the
-/// rest do nothing (their orders expire). Each call is retried with backoff while the answer is 429/502/503/504 or the
-/// connection fails (paying and cancelling are idempotent). Prints one <c>key value</c> line per outcome.
+/// rest do nothing (their orders expire), as <see cref="Checkout"/> does. Prints one <c>key value</c> line per outcome.
 /// </summary>
 public static class CheckoutCommand
 {
-    private const int Concurrency = 32;
-    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
-
     public static Command Create()
     {
         var url = new Option<string>("--url") { Description = "the system's base URL (nginx), e.g. http://127.0.0.1:8080", Required = true };
@@ -38,9 +32,9 @@ public static class CheckoutCommand
             Terminal.Errors.MarkupLineInterpolated($"[red]--url must be an absolute http(s) URL, not '{urlText}'[/]");
             return CommandExitCodes.Usage;
         }
-        if (payShare is < 0 or > 1 || cancelShare is < 0 or > 1 || payShare + cancelShare > 1)
+        if (Checkout.SharesProblem(payShare, cancelShare) is { } problem)
         {
-            Terminal.Errors.MarkupLine("[red]--pay and --cancel are shares between 0 and 1 that add up to at most 1[/]");
+            Terminal.Errors.MarkupLineInterpolated($"[red]--pay and --cancel: {problem}[/]");
             return CommandExitCodes.Usage;
         }
         if (!answersFile.Exists)
@@ -55,59 +49,11 @@ public static class CheckoutCommand
             Terminal.Errors.MarkupLineInterpolated($"[red]{answersFile.Name}: order {anonymous.OrderId} names no buyer; lines must be user<TAB>orderId[/]");
             return CommandExitCodes.Usage;
         }
-        var paying = (int)Math.Round(orders.Length * payShare);
-        var cancelling = Math.Min(orders.Length - paying, (int)Math.Round(orders.Length * cancelShare));
-
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency }) { BaseAddress = url };
-        using var gate = new SemaphoreSlim(Concurrency);
-        var outcomes = await Task.WhenAll(orders.Take(paying + cancelling).Select(async (order, i) =>
+        var result = await new Checkout(url, payShare, cancelShare).RunAsync(orders, cancellationToken);
+        foreach (var line in result.Lines())
         {
-            await gate.WaitAsync(cancellationToken);
-            try
-            {
-                var action = i < paying ? "pay" : "cancel";
-                return $"{action}_{await SendAsync(http, action, order, cancellationToken)}";
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-
-        Console.Out.WriteLine($"orders {orders.Length}");
-        Console.Out.WriteLine($"left_to_expire {orders.Length - paying - cancelling}");
-        foreach (var group in outcomes.GroupBy(o => o).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            Console.Out.WriteLine($"{group.Key} {group.Count()}");
+            Console.Out.WriteLine(line);
         }
         return CommandExitCodes.Ok;
-    }
-
-    /// <summary>The final answer's status (<c>paid</c>, <c>cancelled</c>, <c>already_expired</c>, ...), or <c>gave_up</c>.</summary>
-    private static async Task<string> SendAsync(HttpClient http, string action, ReservedAnswer order, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + GiveUpAfter;
-        var backoff = TimeSpan.FromMilliseconds(50);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                using var response = await http.PostAsJsonAsync($"/orders/{order.OrderId}/{action}", new { user = order.User }, cancellationToken);
-                if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway
-                    or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
-                {
-                    var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-                    var key = response.IsSuccessStatusCode ? "state" : "status";
-                    return body.TryGetProperty(key, out var value) ? value.GetString() ?? "unknown" : $"http_{(int)response.StatusCode}";
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // The node went away mid-call: retry, the call is idempotent.
-            }
-            await Task.Delay(backoff, cancellationToken);
-            backoff = TimeSpan.FromMilliseconds(Math.Min(1000, backoff.TotalMilliseconds * 2));
-        }
-        return "gave_up";
     }
 }

@@ -123,7 +123,8 @@ public static class LocalClusterCommands
         return command;
     }
 
-    private static async Task<int> InCheckout(Func<RunDirectory, Task<int>> action)
+    /// <summary>Runs the action with the checkout's run directory; outside a checkout says so.</summary>
+    internal static async Task<int> InCheckout(Func<RunDirectory, Task<int>> action)
     {
         if (RunDirectory.TryLocate() is not { } run)
         {

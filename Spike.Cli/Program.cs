@@ -9,6 +9,7 @@ var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluste
     CheckoutCommand.Create(),
     FlashCommand.Create(),
     TopologyCommand.Create(),
+    DemoCommand.Create(),
 };
 foreach (var command in LocalClusterCommands.Create())
 {

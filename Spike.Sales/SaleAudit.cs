@@ -23,6 +23,9 @@ public enum AuditVerdict
     Fail,
     /// <summary>Not judged: the check does not apply to the sale's state (e.g. "sold == stock" before the sale sold out).</summary>
     Skip,
+
+    /// <summary>Reported, not judged: a figure whose target a slow or shared machine may miss (a time, a share).</summary>
+    Info,
 }
 
 /// <summary>One line of the audit: what is checked, the values it compared, and the verdict.</summary>
