@@ -61,7 +61,6 @@ public static class BenchCommand
         try
         {
             var bench = BenchRun.Read(runDirectory.FullName);
-            Directory.CreateDirectory(resultsRoot);
             var files = BenchReport.Write(bench, title ?? "bench " + runDirectory.Name, resultsRoot, BenchMachine.Current(runDirectory.FullName));
             Console.Out.WriteLine($"results {files.Results}");
             if (files.Plot is not null)

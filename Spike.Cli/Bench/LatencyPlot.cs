@@ -30,7 +30,7 @@ public static class LatencyPlot
         {
             return false;
         }
-        var plot = new Plot();
+        using var plot = new Plot();
         foreach (var (label, points) in lines)
         {
             var line = plot.Add.Scatter(
