@@ -82,7 +82,8 @@ public sealed record WrkRun(
             Cpu: cpu is null ? [] : [.. cpu.Pairs.Select(p => new CpuShare(p.Key, cpu.Double(p)))]);
     }
 
-    private static bool IsStatusKey(string key) => key.Length > 1 && key[0] == 's' && !key.AsSpan(1).ContainsAnyExceptInRange('0', '9');
+    /// <summary><c>s&lt;code&gt;</c>, an HTTP status code's three digits.</summary>
+    private static bool IsStatusKey(string key) => key.Length == 4 && key[0] == 's' && !key.AsSpan(1).ContainsAnyExceptInRange('0', '9');
 
     /// <summary><c>50:3.119,75:3.671,...,max:214.885</c> (bench/wrk-report.lua's append_latency); none in older outputs and sell-out runs.</summary>
     private static (IReadOnlyList<LatencyPercentile> Percentiles, double? Max) ParseLatency(string source, string? text)
