@@ -40,7 +40,7 @@ public static class BenchCommand
         };
         var title = new Option<string?>("--title") { Description = "the report's title (default: bench <run>)" };
         var report = new Command("report",
-            "write a bench's results table (results.md) and latency plot (latency.png) to <out>/<yyyy-MM-dd>[-n]/, and point <out>/README.md to them")
+            "write a bench's results table (results.md) and latency plot (latency.svg) to <out>/<yyyy-MM-dd>[-n]/, and point <out>/README.md to them")
         {
             runDirectory, output, title,
         };

@@ -11,13 +11,13 @@ public sealed record BenchReportFiles(string Directory, string Results, string? 
 /// Writes a bench's results under a results folder (bench/results): a folder per bench named after its day (UTC),
 /// <c>yyyy-MM-dd</c>, then <c>yyyy-MM-dd-2</c>, <c>-3</c>, ... for later benches of the same day, so that no report
 /// replaces another. It holds <c>results.md</c> (a row per wrk run, the machine, the commit, and the bench's own table
-/// with its verdicts) and <c>latency.png</c> (<see cref="LatencyPlot"/>). The results folder's <c>README.md</c> is
+/// with its verdicts) and <c>latency.svg</c> (<see cref="LatencyPlot"/>). The results folder's <c>README.md</c> is
 /// rewritten to point to the latest report and list every one, so that other documents can link one stable place.
 /// </summary>
 public static partial class BenchReport
 {
     public const string ResultsFileName = "results.md";
-    public const string PlotFileName = "latency.png";
+    public const string PlotFileName = "latency.svg";
     public const string IndexFileName = "README.md";
 
     /// <summary>The index's first line: an index without it was not written here, and is not overwritten.</summary>
@@ -35,7 +35,7 @@ public static partial class BenchReport
         }
         var folder = CreateReportFolder(resultsRoot, machine.Date);
         var plot = Path.Combine(folder, PlotFileName);
-        var plotted = LatencyPlot.TryWritePng(bench.Runs, title, plot);
+        var plotted = LatencyPlot.TryWriteSvg(bench.Runs, title, plot);
         var results = Path.Combine(folder, ResultsFileName);
         File.WriteAllText(results, ResultsMarkdown(bench, title, machine, plotted));
         File.WriteAllText(index, IndexMarkdown(resultsRoot, Path.GetFileName(folder), title, plotted));
@@ -107,7 +107,7 @@ public static partial class BenchReport
         text.AppendLine("Written by `spike bench report` (`./spike.sh bench` runs it after its table): a folder per bench, named");
         text.AppendLine("after its day (UTC), with `-2`, `-3`, ... for later benches of the same day. Each holds `results.md`");
         text.AppendLine("(every wrk run's requests/s, latency, answers, socket errors and CPU, the machine, the commit, and the");
-        text.AppendLine("bench's own table with its verdicts) and `latency.png` (each run's latency percentiles).");
+        text.AppendLine("bench's own table with its verdicts) and `latency.svg` (each run's latency percentiles).");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Latest: [{latest}]({latest}/{ResultsFileName}), {latestTitle}.");
         if (latestHasPlot)

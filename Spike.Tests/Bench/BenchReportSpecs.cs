@@ -1,13 +1,13 @@
-using System.Buffers.Binary;
+using System.Xml.Linq;
 using Spike.Cli.Bench;
 
 namespace Spike.Tests.Bench;
 
-/// <summary>Writing a bench's results.md, latency.png and the results index from a bench run directory of real wrk outputs.</summary>
+/// <summary>Writing a bench's results.md, latency.svg and the results index from a bench run directory of real wrk outputs.</summary>
 public sealed class BenchReportSpecs : IDisposable
 {
     private static readonly BenchMachine Machine = new(2, new DateTimeOffset(2026, 11, 26, 14, 3, 0, TimeSpan.Zero), "abc1234");
-    private static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
 
     private readonly ScratchDirectory scratch = new();
 
@@ -35,24 +35,34 @@ public sealed class BenchReportSpecs : IDisposable
             results.Where(l => l.StartsWith("| p |", StringComparison.Ordinal) || l.StartsWith("| n |", StringComparison.Ordinal)
                 || l.StartsWith("| s |", StringComparison.Ordinal)));
         Assert.Contains("| run | req/s | p50 | p90 | p99 | max | statuses | socket errors | CPU node | CPU rest | CPU redis | CPU wrk | CPU irq | CPU other | CPU api | CPU inventory | CPU nginx |", results);
-        Assert.Contains("![latency percentiles of each run](latency.png)", results);
+        Assert.Contains("![latency percentiles of each run](latency.svg)", results);
         Assert.Contains("AUDIT PASS", results);
     }
 
     [Fact]
-    public void Should_write_a_png_of_the_plot_size_when_runs_have_latency_percentiles()
+    public void Should_write_an_svg_with_a_line_per_run_with_latency_percentiles_and_their_labels_in_the_legend()
     {
-        var bench = BenchRun.Read(ClusterRun("c1"));
+        // labels are file names: XML's special characters, and a control character XML cannot hold at all
+        var bench = BenchRun.Read(BenchSamples.RunDirectory(scratch.Root, "c1",
+            [("p", BenchSamples.Ping), ("n<&>\"'", BenchSamples.Ping), ("s", BenchSamples.Sellout), ("b\u0001", BenchSamples.Ping)]));
 
         var files = BenchReport.Write(bench, "cluster bench", ResultsRoot, Machine);
 
         Assert.NotNull(files.Plot);
-        var png = File.ReadAllBytes(files.Plot);
-        Assert.Equal(PngSignature, png[..8]);
-        Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(png, 12, 4));
-        Assert.Equal((LatencyPlot.Width, LatencyPlot.Height),
-            (BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))));
-        Assert.True(png.Length > 10_000, $"a {png.Length}-byte PNG has no lines drawn on it");
+        var svg = XDocument.Parse(File.ReadAllText(files.Plot)).Root!;
+        Assert.Equal(Svg + "svg", svg.Name);
+        Assert.Equal(3, svg.Descendants(Svg + "polyline").Count());
+        Assert.Equal(["p", "n<&>\"'", "b\uFFFD"], Labels(svg, "legend"));
+    }
+
+    [Fact]
+    public void Should_label_the_percentiles_and_the_decades_the_latency_spans_when_writing_the_svg()
+    {
+        var files = BenchReport.Write(BenchRun.Read(ClusterRun("c1")), "cluster bench", ResultsRoot, Machine);
+
+        var svg = XDocument.Load(files.Plot!).Root!;
+        Assert.Equal(["50", "75", "90", "95", "99", "99.9", "99.99"], Labels(svg, "percentiles"));
+        Assert.Equal(["1", "10", "100", "1000"], Labels(svg, "decades")); // ping.out: 3.119 ms to 214.885 ms
     }
 
     [Fact]
@@ -64,7 +74,7 @@ public sealed class BenchReportSpecs : IDisposable
 
         Assert.Null(files.Plot);
         Assert.False(File.Exists(Path.Combine(files.Directory, BenchReport.PlotFileName)));
-        Assert.DoesNotContain("latency.png", File.ReadAllText(files.Results), StringComparison.Ordinal);
+        Assert.DoesNotContain("latency.svg", File.ReadAllText(files.Results), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,6 +120,9 @@ public sealed class BenchReportSpecs : IDisposable
         Assert.Equal("# My notes\n", File.ReadAllText(readme));
         Assert.Empty(Directory.GetDirectories(ResultsRoot));
     }
+
+    private static IEnumerable<string> Labels(XElement svg, string group) =>
+        svg.Elements(Svg + "g").Single(g => (string?)g.Attribute("class") == group).Elements(Svg + "text").Select(t => t.Value);
 
     /// <summary>A cluster bench's runs as they ran: (p) and (n) from spike.lua, then the sell-out (s).</summary>
     private string ClusterRun(string name, string? table = null) =>
