@@ -6,7 +6,7 @@ using Spike.Commands;
 namespace Spike.Cli;
 
 /// <summary>
-/// <c>spike bench report &lt;run-dir&gt; [--out dir] [--title text]</c>: reads the wrk outputs of one bench
+/// <c>spike bench report &lt;run-dir&gt; [--out dir] [--title text] [--commit text]</c>: reads the wrk outputs of one bench
 /// (<c>.run/bench/&lt;run&gt;/*.out</c>, which <c>./spike.sh bench</c> leaves) and writes its results table and latency plot
 /// to <c>&lt;out&gt;/&lt;yyyy-MM-dd&gt;[-n]/</c> (<see cref="BenchReport"/>); prints the files it wrote, one <c>key path</c> line each.
 /// </summary>
@@ -39,16 +39,21 @@ public static class BenchCommand
             Description = "the results folder (default: bench/results of the repository holding <run-dir>)",
         };
         var title = new Option<string?>("--title") { Description = "the report's title (default: bench <run>)" };
+        var commit = new Option<string?>("--commit")
+        {
+            Description = "the build the bench measured, e.g. abc1234+dirty (default: git rev-parse --short HEAD of <run-dir>'s repository)",
+        };
         var report = new Command("report",
             "write a bench's results table (results.md) and latency plot (latency.svg) to <out>/<yyyy-MM-dd>[-n]/, and point <out>/README.md to them")
         {
-            runDirectory, output, title,
+            runDirectory, output, title, commit,
         };
-        report.SetAction(parse => Report(parse.GetValue(runDirectory)!, parse.GetValue(output), parse.GetValue(title)));
+        report.SetAction(parse =>
+            Report(parse.GetValue(runDirectory)!, parse.GetValue(output), parse.GetValue(title), parse.GetValue(commit)));
         return new Command("bench", "the benchmark's results (./spike.sh bench runs the benchmark)") { report };
     }
 
-    private static int Report(DirectoryInfo runDirectory, DirectoryInfo? output, string? title)
+    private static int Report(DirectoryInfo runDirectory, DirectoryInfo? output, string? title, string? commit)
     {
         var resultsRoot = output?.FullName
             ?? (BenchMachine.RepositoryRoot(runDirectory.FullName) is { } repository ? Path.Combine(repository, "bench", "results") : null);
@@ -61,7 +66,8 @@ public static class BenchCommand
         try
         {
             var bench = BenchRun.Read(runDirectory.FullName);
-            var files = BenchReport.Write(bench, title ?? "bench " + runDirectory.Name, resultsRoot, BenchMachine.Current(runDirectory.FullName));
+            var machine = BenchMachine.Current(runDirectory.FullName, commit);
+            var files = BenchReport.Write(bench, title ?? "bench " + runDirectory.Name, resultsRoot, machine);
             Console.Out.WriteLine($"results {files.Results}");
             if (files.Plot is not null)
             {

@@ -8,9 +8,12 @@ public sealed record BenchMachine(int Cores, DateTimeOffset Date, string Commit)
 {
     public const string UnknownCommit = "unknown";
 
-    /// <summary>This machine now, and the commit checked out in the repository holding <paramref name="directory"/>.</summary>
-    public static BenchMachine Current(string directory) =>
-        new(Environment.ProcessorCount, DateTimeOffset.UtcNow, Git(directory, "rev-parse", "--short", "HEAD") ?? UnknownCommit);
+    /// <summary>
+    /// This machine now, and <paramref name="commit"/> or else the commit checked out in the repository holding
+    /// <paramref name="directory"/> (which may not be the build a running cluster was published from).
+    /// </summary>
+    public static BenchMachine Current(string directory, string? commit) =>
+        new(Environment.ProcessorCount, DateTimeOffset.UtcNow, commit ?? Git(directory, "rev-parse", "--short", "HEAD") ?? UnknownCommit);
 
     /// <summary>The top folder of the git work tree holding <paramref name="directory"/>, or null outside one.</summary>
     public static string? RepositoryRoot(string directory) => Git(directory, "rev-parse", "--show-toplevel");

@@ -5,7 +5,7 @@ using Spike.Commands;
 
 namespace Spike.Tests.Bench;
 
-/// <summary>The verb <c>spike bench report &lt;run-dir&gt; [--out dir] [--title text]</c>, parsed and run as the tool does.</summary>
+/// <summary>The verb <c>spike bench report &lt;run-dir&gt; [--out dir] [--title text] [--commit text]</c>, parsed and run as the tool does.</summary>
 public sealed class BenchCommandSpecs : IDisposable
 {
     private readonly ScratchDirectory scratch = new();
@@ -25,6 +25,19 @@ public sealed class BenchCommandSpecs : IDisposable
         Assert.StartsWith("# node bench", File.ReadAllText(Path.Combine(report, BenchReport.ResultsFileName)), StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(report, BenchReport.PlotFileName)));
         Assert.True(File.Exists(Path.Combine(results, BenchReport.IndexFileName)));
+    }
+
+    [Fact]
+    public async Task Should_name_the_given_commit_in_the_results_when_given_one()
+    {
+        var run = BenchSamples.RunDirectory(scratch.Root, "b1", [("a", BenchSamples.Ping)]);
+        var results = Path.Combine(scratch.Root, "results");
+
+        var (exitCode, _) = await InvokeAsync("bench", "report", run, "--out", results, "--commit", "abc1234+dirty");
+
+        Assert.Equal(CommandExitCodes.Ok, exitCode);
+        var report = Assert.Single(Directory.GetDirectories(results));
+        Assert.Contains(", commit `abc1234+dirty`.", File.ReadAllText(Path.Combine(report, BenchReport.ResultsFileName)), StringComparison.Ordinal);
     }
 
     [Theory]
