@@ -443,6 +443,16 @@ all_ticks() {
   printf '%s' "$out"
 }
 
+# bench_report title — spike bench report of this bench ($BENCH_DIR) into bench/results, naming the build the
+# running system was published from (BUILD_COMMIT, maybe +dirty) rather than the checkout's HEAD, which may have
+# moved since; a warning if it fails, since the bench itself ran
+bench_report() {
+  local commit=()
+  [ -z "${BUILD_COMMIT:-}" ] || commit=(--commit "$BUILD_COMMIT")
+  spike_tool bench report "$BENCH_DIR" --title "$1" "${commit[@]}" \
+    || warn "spike bench report failed: no results in bench/results (raw output in $BENCH_DIR)"
+}
+
 # bench_cleanup — after a bench: drop its sales' keys (they hold hundreds of thousands of
 # reservations, spike:{<run>-*}:*) unless SPIKE_BENCH_KEEP_DATA=1, and say when bench started the system
 bench_cleanup() {
@@ -856,6 +866,7 @@ bench_node() {
     say "(l), (k): the node's CPU column is the anchor process (bench/Anchors), measured in the same run"
     say "reserved answers (a) = $a_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N requests retried with their requestId after wrk stopped (not answered 200 during the run or cut off in flight; $REPLAY_UNRESOLVED unresolved)"
   } | tee "$table"
+  bench_report "node bench"
 
   bench_cleanup
 }
@@ -1125,6 +1136,7 @@ bench_cluster() {
     say "reserved answers (s) = $s_200 200s seen by wrk + $REPLAY_200 of $REPLAY_N buys answered 429/503 and retried with their requestId; $s_unanswered buys unanswered when wrk stopped, $REPLAY_UNRESOLVED unresolved after the retries"
     [ "$ok" -eq 1 ] && printf 'AUDIT PASS\n' || printf 'AUDIT FAIL\n'
   } | tee "$table"
+  bench_report "cluster bench"
 
   bench_cleanup
   grep -q '^AUDIT PASS$' "$table" || die "an audit line of the cluster bench failed (table above, raw output in $BENCH_DIR)"

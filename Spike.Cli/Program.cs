@@ -6,6 +6,7 @@ var root = new RootCommand("spike: inspect and operate a Spike flash-sale cluste
 {
     CliCommand.Create(),
     AuditCommand.Create(),
+    BenchCommand.Create(),
     CheckoutCommand.Create(),
     FlashCommand.Create(),
     TopologyCommand.Create(),

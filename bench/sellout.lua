@@ -13,6 +13,8 @@
 --   UPSTREAM <node address> <answers> <reserved>    (X-Spike-Upstream: which API node answered)
 --   RETRY <requestId>      each buy answered 429/503 (its body names the requestId): spike.sh retries
 --                          it with the same requestId, as a client would
+-- No latency_ms: wrk's latency statistics of this run mix the buys with the health checks that follow
+-- them, so they describe neither.
 -- A buy answered with a socket error cannot be told apart from a health check: wrk's err_* counts
 -- show it, and spike.sh reports the audit as inexact then.
 

@@ -15,6 +15,8 @@
 -- done() prints one machine-readable line:
 --   RESULT requests=.. seconds=.. rps=.. p50_ms=.. p90_ms=.. p99_ms=.. max_ms=.. sent=..
 --          s200=.. s409=.. ...(one per status seen) err_connect=.. err_read=.. err_write=.. err_timeout=..
+--          pending=.. latency_ms=50:<ms>,75:<ms>,90:<ms>,95:<ms>,99:<ms>,99.9:<ms>,99.99:<ms>,max:<ms>
+--   (latency_ms: wrk's latency distribution, percentile:milliseconds, read by `spike bench report`)
 --
 -- Users are "<run-id>-<thread>-<n>", the request id is "r<user>", so every request of every thread of
 -- every run is unique.
@@ -113,6 +115,7 @@ function done(summary, latency, requests)
   }
   report.append_statuses_and_errors(parts, agg, summary.errors)
   table.insert(parts, string.format("pending=%d", #pend))
+  report.append_latency(parts, latency)
 
   for _, u in ipairs(pend) do
     io.write("PENDING ", u, "\n")
