@@ -314,11 +314,12 @@ api() {
   curl "${args[@]}" "$BASE$path" || printf '\n000'
 }
 
+# admin method path [json] — like api, on the first API node's own port (nginx does not serve /admin/)
 admin() {
   local method="$1" path="$2" body="${3:-}"
   local args=(-s --max-time 10 -X "$method" -H "Authorization: Bearer $ADMIN_TOKEN" -w '\n%{http_code}')
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
-  curl "${args[@]}" "$BASE$path" || printf '\n000'
+  curl "${args[@]}" "http://$HOST:${API_PORT_LIST[0]}$path" || printf '\n000'
 }
 
 json_num() { # field json — the first integer value of "field"
@@ -904,7 +905,7 @@ sellout_run() {
   wrk_pid=$!
   SELLOUT_S=none
   while :; do
-    r="$(curl -s --max-time 2 -H "Authorization: Bearer $ADMIN_TOKEN" "$NGINX_BASE/admin/sales/$sale" || true)"
+    r="$(admin GET "/admin/sales/$sale" | sed '$d')"
     avail="$(json_num available "$r")"
     now="$(date +%s.%N)"
     if [ "$avail" = 0 ]; then

@@ -346,6 +346,7 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
     private async Task<RunProcess> StartNginxAsync(RunState state, CancellationToken cancel)
     {
         var topology = state.Settings.Topology;
+        var settings = state.Settings;
         var nginx = NginxBinary();
         Directory.CreateDirectory(run.Nginx);
         var config = Path.Combine(run.Nginx, "nginx.conf");
@@ -361,6 +362,8 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
                 ["SPIKE_API_WEIGHTS"] = string.Join(' ', topology.EffectiveApiWeights),
                 ["SPIKE_API_HOST"] = topology.Host,
                 ["SPIKE_NGINX_DAEMON"] = "off",
+                ["SPIKE_NGINX_UPSTREAM_HEADER"] = settings.NginxUpstreamHeader ? "on" : "off",
+                ["SPIKE_NGINX_ADMIN"] = settings.NginxAdmin ? "allow" : "deny",
             });
         if (rendered != 0)
         {
