@@ -9,6 +9,7 @@ public static class ApiResults
     public static readonly JsonAnswer<StatusResponse> LimitReached = Status("limit_reached", StatusCodes.Status409Conflict);
     public static readonly JsonAnswer<StatusResponse> UnknownSale = Status("unknown_sale", StatusCodes.Status404NotFound);
     public static readonly JsonAnswer<StatusResponse> Unavailable = Status("unavailable", StatusCodes.Status503ServiceUnavailable);
+    public static readonly JsonAnswer<StatusResponse> InvalidBuyerToken = Status("invalid_buyer_token", StatusCodes.Status401Unauthorized);
 
     /// <summary>400 problem+json naming the bad field.</summary>
     public static ValidationProblem Invalid(string field, string message) =>

@@ -14,17 +14,20 @@ public static class BuyApi
     {
         // Resolved once: a handler parameter from services would open a dependency-injection scope per request.
         var services = app.ServiceProvider;
+        var options = services.GetRequiredService<IOptions<SpikeOptions>>().Value;
         var buyers = new Buyers(
             services.GetRequiredService<IRequiredActor<StockManager>>(),
             services.GetRequiredService<SaleBoard>(),
-            services.GetRequiredService<IOptions<SpikeOptions>>().Value);
+            options,
+            BuyerToken.Required(options.Buyers));
         var group = app.MapGroup("/buy");
         group.MapGet("/ticket", buyers.FromQueryAsync);
         group.MapPost("/ticket", buyers.FromBodyAsync);
         return app;
     }
 
-    private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options)
+    /// <param name="buyerToken">Null when buys need no buyer token.</param>
+    private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken)
     {
         public ValueTask<IResult> FromQueryAsync(HttpContext context)
         {
@@ -52,6 +55,10 @@ public static class BuyApi
             if (invalid is not null)
             {
                 return ValueTask.FromResult<IResult>(invalid);
+            }
+            if (buyerToken is not null && !buyerToken.IsValid(body.User!, context.Request.Headers[BuyerToken.Header], DateTimeOffset.UtcNow))
+            {
+                return ValueTask.FromResult<IResult>(ApiResults.InvalidBuyerToken);
             }
 
             // A sold-out sale (with its reservations, for a reserved buyer's retry) or an id known not to be a

@@ -27,6 +27,23 @@ public sealed class SpikeOptions
     public CommandHostOptions CommandHost { get; set; } = new();
 
     public OrderOptions Orders { get; set; } = new();
+
+    public BuyerOptions Buyers { get; set; } = new();
+}
+
+/// <summary>
+/// Who vouches for a buyer's <c>user</c>. By default nobody: the site in front of Spike authenticates its users and
+/// Spike trusts the <c>user</c> it is given. With <see cref="RequireToken"/>, every buy carries a token the site signed
+/// for that user (HMAC-SHA256 with <see cref="TokenKey"/>), so nobody can buy as, or dodge the per-user limit by naming,
+/// another user.
+/// </summary>
+public sealed class BuyerOptions
+{
+    /// <summary>The key buyer tokens are signed with, shared with the site that signs them: at least 32 characters.</summary>
+    public string? TokenKey { get; set; }
+
+    /// <summary>Refuse a buy without a valid token for its user (401 <c>invalid_buyer_token</c>).</summary>
+    public bool RequireToken { get; set; }
 }
 
 public sealed class NodeOptions

@@ -29,8 +29,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
     {
     }
 
-    /// <param name="password">The server requires it (requirepass); <see cref="ConnectionString"/> carries it.</param>
-    public RedisServerFixture(string? password)
+    private RedisServerFixture(string? password)
     {
         _password = password;
         _executable = FindRedisServer();
@@ -39,6 +38,9 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
         Directory.CreateDirectory(_directory);
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
+
+    /// <summary>A server that requires <paramref name="password"/> (requirepass); <see cref="ConnectionString"/> carries it.</summary>
+    public static RedisServerFixture WithPassword(string password) => new(password);
 
     public int Port { get; }
 

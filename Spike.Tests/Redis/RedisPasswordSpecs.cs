@@ -13,7 +13,7 @@ public sealed class RedisPasswordSpecs : IAsyncLifetime, IDisposable
     private readonly string _password = "s3cret-" + Guid.NewGuid().ToString("N");
     private readonly RedisServerFixture _redis;
 
-    public RedisPasswordSpecs() => _redis = new RedisServerFixture(_password);
+    public RedisPasswordSpecs() => _redis = RedisServerFixture.WithPassword(_password);
 
     public Task InitializeAsync() => _redis.InitializeAsync();
 
