@@ -191,7 +191,7 @@ public static class LocalClusterCommands
         }
     }
 
-    private static async Task PrintSummaryAsync(RunDirectory run, RunState state, CancellationToken cancel)
+    internal static async Task PrintSummaryAsync(RunDirectory run, RunState state, CancellationToken cancel)
     {
         var topology = state.Settings.Topology;
         var host = topology.Host;

@@ -6,7 +6,7 @@ namespace Spike.Cli.Bench;
 /// </summary>
 public sealed record BenchRun(string Directory, IReadOnlyList<WrkRun> Runs, string? Table)
 {
-    private const string TableFileName = "table.txt";
+    public const string TableFileName = "table.txt";
 
     /// <exception cref="DirectoryNotFoundException">no such directory</exception>
     /// <exception cref="FileNotFoundException">no <c>*.out</c> file in it</exception>
