@@ -69,6 +69,31 @@ public static class BenchChecks
             Count(OtherStatuses(run)), Count(run.Errors.Total),
             CpuColumns(run, cpuGroups));
 
+    /// <summary>
+    /// Each API node's share of the sell-out's answers (bench/sellout.lua's <c>UPSTREAM &lt;address&gt; &lt;answers&gt; &lt;reserved&gt;</c>
+    /// lines), next to its weight's share: "3001 10.2% (w 10%), ...".
+    /// </summary>
+    public static string UpstreamShares(string selloutOutput, string host, IReadOnlyList<int> ports, IReadOnlyList<int> weights)
+    {
+        var answers = selloutOutput.Split('\n', StringSplitOptions.TrimEntries)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f is ["UPSTREAM", _, _, ..])
+            .GroupBy(f => f[1])
+            .ToDictionary(u => u.Key, u => u.Sum(f => double.Parse(f[2], CultureInfo.InvariantCulture)));
+        var total = answers.Values.Sum();
+        var totalWeight = (double)weights.Sum();
+        return string.Join(", ", ports.Select((port, i) =>
+            $"{port} {Fixed(total > 0 ? 100 * answers.GetValueOrDefault($"{host}:{port}") / total : 0, 1)}% (w {Fixed(100 * weights[i] / totalWeight, 0)}%)"));
+    }
+
+    /// <summary>The CPU of the server processes (every group but wrk, interrupts and the rest) during a run, in ms per 200 answer.</summary>
+    public static double? CpuMillisecondsPerTicket(WrkRun run)
+    {
+        var reserved = Status(run, 200);
+        var cores = run.Cpu.Where(c => c.Group is not (CpuLine.Wrk or CpuLine.Interrupts or CpuLine.Other)).Sum(c => c.Cores);
+        return reserved > 0 ? cores * (run.Seconds ?? 0) * 1000 / reserved : null;
+    }
+
     /// <summary>A NOTE line for each disturbed run, naming it by its label.</summary>
     public static IEnumerable<string> NoisyNotes(IEnumerable<WrkRun> runs) =>
         runs.Where(IsNoisy).Select(run =>
