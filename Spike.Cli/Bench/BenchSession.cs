@@ -6,7 +6,7 @@ using StackExchange.Redis;
 
 namespace Spike.Cli.Bench;
 
-/// <summary>The bench cannot go on (what <c>die</c> was in spike.sh); the message says why and where the raw output is.</summary>
+/// <summary>The bench cannot go on; the message says why, and where the raw output is when there is some.</summary>
 public sealed class BenchException(string message) : Exception(message);
 
 /// <summary>

@@ -5,7 +5,7 @@ namespace Spike.Tests.Bench;
 /// <summary>
 /// Real wrk outputs in Spike.Tests/Bench/Samples, made with this repository's scripts against a python3 http.server
 /// on 127.0.0.1 (wrk -t2 -c10): ping.out with bench/spike.lua in ping mode (every answer 200), sellout.out with
-/// bench/sellout.lua (every answer 404: that server has no /buy). Each ends with a CPU line as spike.sh's cpu_line
+/// bench/sellout.lua (every answer 404: that server has no /buy). Each ends with a CPU line as the bench
 /// appends it; its numbers are made up, no Spike was running. buy-track.out (run (n)) and sellout-cluster.out (run (s))
 /// come from <c>spike bench cluster</c> on a local cluster of two API nodes (weights 1:2) and two inventory nodes, their
 /// CPU lines measured.
