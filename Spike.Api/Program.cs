@@ -4,6 +4,7 @@ using Spike.Host.Hosting;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddSpikeNode();
 builder.Services.AddProblemDetails();
+builder.Services.AddAdminApi();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
 var app = builder.Build();

@@ -67,12 +67,17 @@ public static class FlashCommand
             Description = "seconds after which the whole run stops",
             DefaultValueFactory = _ => Defaults.MaxDuration.TotalSeconds,
         };
+        var adminUrl = new Option<Uri?>("--admin-url")
+        {
+            Description = "where the admin API is read (a node's own port; nginx does not serve it); default: --url",
+            CustomParser = ParseUrl,
+        };
         var summary = new Option<FileInfo?>("--summary") { Description = "write the summary (key value lines) here instead of stdout" };
         var orders = new Option<FileInfo?>("--orders") { Description = "write the reserved answers here, one per line: user<TAB>orderId" };
         var command = new Command("flash",
             $"a flash-sale crowd on this machine: new buyers retrying with their request id until each has a final answer (admin token: ${AdminTokenVariable})")
         {
-            url, sale, buyers, concurrency, stock, prefix, halfway, pollMs, progress, requestTimeout, buyerDeadline, maxSeconds, summary, orders,
+            url, adminUrl, sale, buyers, concurrency, stock, prefix, halfway, pollMs, progress, requestTimeout, buyerDeadline, maxSeconds, summary, orders,
         };
 
         command.SetAction((parse, cancellationToken) => RunAsync(parse, new FlashOptions(parse.GetValue(url)!, parse.GetValue(sale)!, parse.GetValue(buyers))
@@ -82,6 +87,7 @@ public static class FlashCommand
             UserPrefix = parse.GetValue(prefix),
             Halfway = parse.GetValue(halfway),
             AdminToken = Environment.GetEnvironmentVariable(AdminTokenVariable) ?? "",
+            AdminUrl = parse.GetValue(adminUrl),
             PollInterval = TimeSpan.FromMilliseconds(parse.GetValue(pollMs)),
             ProgressInterval = TimeSpan.FromSeconds(parse.GetValue(progress)),
             RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(requestTimeout)),

@@ -28,6 +28,10 @@
 #   SPIKE_NGINX_ERROR_LOG           a file or "stderr" (<run-dir>/error.log)
 #   SPIKE_NGINX_MAX_FAILS           failed attempts that take a node out (2)
 #   SPIKE_NGINX_FAIL_TIMEOUT        window for them and time a node stays out (5s)
+#   SPIKE_NGINX_ADMIN               deny | allow (deny): /admin/ on this public port. Denied, operators
+#                                   reach the admin API on a node's own port (not published)
+#   SPIKE_NGINX_UPSTREAM_HEADER     off | on (off): X-Spike-Upstream, the internal address of the node
+#                                   that answered, on every answer (the demo counts nodes with it)
 #   SPIKE_NGINX_RESOLVER            optional DNS server for the node names, re-resolved while running
 #                                   (Docker: 127.0.0.11). Needs nginx >= 1.27.3 ("resolve" in upstream).
 #   NGINX                           the nginx binary for --test (nginx on PATH, else /usr/sbin/nginx)
@@ -68,6 +72,8 @@ ERROR_LOG="${SPIKE_NGINX_ERROR_LOG:-}"
 MAX_FAILS="${SPIKE_NGINX_MAX_FAILS:-2}"
 FAIL_TIMEOUT="${SPIKE_NGINX_FAIL_TIMEOUT:-5s}"
 RESOLVER="${SPIKE_NGINX_RESOLVER:-}"
+ADMIN="${SPIKE_NGINX_ADMIN:-deny}"
+UPSTREAM_HEADER="${SPIKE_NGINX_UPSTREAM_HEADER:-off}"
 
 is_port() { [[ "$1" =~ ^[0-9]{1,5}$ ]] && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
 is_word() { [[ "$1" =~ ^[A-Za-z0-9._:-]+$ ]]; }   # host names, IPv4 addresses, "[::1]"-less words
@@ -99,6 +105,8 @@ if ! [[ "$WORKER_CONNECTIONS" =~ ^[0-9]+$ ]] || [ "$WORKER_CONNECTIONS" -lt 64 ]
   die "SPIKE_NGINX_WORKER_CONNECTIONS='$WORKER_CONNECTIONS': use a number >= 64"
 fi
 case "$ACCESS_LOG" in on|off) ;; *) die "SPIKE_NGINX_ACCESS_LOG='$ACCESS_LOG': use on or off" ;; esac
+case "$ADMIN" in deny|allow) ;; *) die "SPIKE_NGINX_ADMIN='$ADMIN': use deny or allow" ;; esac
+case "$UPSTREAM_HEADER" in on|off) ;; *) die "SPIKE_NGINX_UPSTREAM_HEADER='$UPSTREAM_HEADER': use on or off" ;; esac
 [[ "$MAX_FAILS" =~ ^[0-9]+$ ]] || die "SPIKE_NGINX_MAX_FAILS='$MAX_FAILS' is not a number"
 [[ "$FAIL_TIMEOUT" =~ ^[0-9]+(ms|s|m)?$ ]] || die "SPIKE_NGINX_FAIL_TIMEOUT='$FAIL_TIMEOUT': use e.g. 5s"
 resolver_re='^[][A-Za-z0-9.: =_-]+$'   # addresses, [ipv6], :port, valid=..., ipv6=off
@@ -139,6 +147,23 @@ if [ "$ACCESS_LOG" = on ]; then
   V[SPIKE_NGINX_ACCESS_LOG_LINE]="access_log \"$DIR/access.log\" spike buffer=64k flush=5s;"
 else
   V[SPIKE_NGINX_ACCESS_LOG_LINE]="access_log off;"
+fi
+if [ "$UPSTREAM_HEADER" = on ]; then
+  V[SPIKE_NGINX_UPSTREAM_HEADER_LINE]='add_header X-Spike-Upstream $upstream_addr always;'
+else
+  V[SPIKE_NGINX_UPSTREAM_HEADER_LINE]="# (no X-Spike-Upstream: SPIKE_NGINX_UPSTREAM_HEADER=off)"
+fi
+if [ "$ADMIN" = deny ]; then
+  V[SPIKE_NGINX_ADMIN_LOCATION]='        # The admin API is not served on the public port (SPIKE_NGINX_ADMIN=deny): answered here,
+        # without a node, the same way whatever the path or token. Any letter case (the nodes route
+        # /ADMIN/... as /admin/...); nginx matches after decoding %XX and merging slashes.
+        location ~* ^/admin(/|$) {
+            default_type application/json;
+            return 403 "{\"status\":\"forbidden\",\"detail\":\"the admin API is not served on this port\"}\n";
+        }
+'
+else
+  V[SPIKE_NGINX_ADMIN_LOCATION]="        # /admin/ goes to the nodes like every other path (SPIKE_NGINX_ADMIN=allow)."
 fi
 RESOLVE_PARAM=""
 if [ -n "$RESOLVER" ]; then

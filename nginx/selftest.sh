@@ -107,16 +107,18 @@ EOF
 PIDFILES+=("$WORK/nodes/nginx.pid")
 
 # ---- front instances ---------------------------------------------------------------------------
-# front name "ports" "weights" — render + start a front nginx on $FRONT (stops the previous one)
+# front name "ports" "weights" [KEY=VALUE...] — render + start a front nginx on $FRONT (stops the
+# previous one); with X-Spike-Upstream on (the checks count nodes with it) unless the settings say otherwise
 CUR=""
 front() {
   local name="$1" ports="$2" weights="$3" dir="$WORK/$1"
+  local settings=(SPIKE_NGINX_UPSTREAM_HEADER=on "${@:4}")
   if [ -n "$CUR" ] && [ -s "$WORK/$CUR/nginx.pid" ]; then
     kill "$(cat "$WORK/$CUR/nginx.pid")" 2>/dev/null
     local i
     for i in $(seq 50); do port_free "$FRONT" && break; sleep 0.05; done
   fi
-  SPIKE_NGINX_PORT=$FRONT SPIKE_API_PORTS="$ports" SPIKE_API_WEIGHTS="$weights" SPIKE_NGINX_DAEMON=on \
+  env SPIKE_NGINX_PORT="$FRONT" SPIKE_API_PORTS="$ports" SPIKE_API_WEIGHTS="$weights" SPIKE_NGINX_DAEMON=on "${settings[@]}" \
     "$HERE/render.sh" "$dir/nginx.conf" "$dir" || { bad "render $name"; return 1; }
   "$NGINX" -c "$dir/nginx.conf" -p "$dir/" -e "$dir/error.log" || { bad "start $name" "$(tail -3 "$dir/error.log")"; return 1; }
   PIDFILES+=("$dir/nginx.pid")
@@ -237,6 +239,27 @@ fi
 if front health "$DEAD" "1"; then
   r="$(URLPATH=/nginx/healthz req)"
   [[ "$r" == "200||ok" ]]; check "/nginx/healthz answers without any node" $? "$r"
+fi
+
+# ---- what the public port does not show ------------------------------------------------------------
+if front admin "$E1" "1"; then
+  all=1 seen=""
+  for path in /admin/sales/s /ADMIN/sales/s /Admin /admin%2Fsales%2Fs //admin/sales/s /admin/../admin/sales/s; do
+    r="$(URLPATH="$path" req -H 'Authorization: Bearer anything')"
+    seen+="$path -> $r; "
+    [[ "$r" == '403||{"status":"forbidden",'* ]] || all=0
+  done
+  [ "$all" = 1 ]; check "the admin API is refused on the public port (any case, encoded, dot segments), no node asked" $? "$seen"
+  r="$(URLPATH=/administrators req)"
+  [[ "$r" == "200|$(A "$E1")|"* ]]; check "only /admin itself is refused (/administrators reaches a node)" $? "$r"
+fi
+if front admin-allowed "$E1" "1" SPIKE_NGINX_ADMIN=allow; then
+  r="$(URLPATH=/admin/sales/s req)"
+  [[ "$r" == "200|$(A "$E1")|"* ]]; check "SPIKE_NGINX_ADMIN=allow passes /admin/ to the nodes" $? "$r"
+fi
+if front no-upstream "$E1" "1" SPIKE_NGINX_UPSTREAM_HEADER=off; then
+  r="$(req)"
+  [[ "$r" == "200||port=$E1 "* ]]; check "no X-Spike-Upstream (internal addresses) unless asked for" $? "$r"
 fi
 
 echo ""

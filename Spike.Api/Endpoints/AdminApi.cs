@@ -1,9 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Host.Hosting;
@@ -16,8 +13,12 @@ public static class AdminApi
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private const int MaxPaymentWindowSeconds = 86_400;
 
+    public static IServiceCollection AddAdminApi(this IServiceCollection services) => services.AddSingleton<AdminAccess>();
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
+        // made now, not at the first call: a node without a token says so when it starts
+        _ = app.ServiceProvider.GetRequiredService<AdminAccess>();
         var sales = app.MapGroup("/admin/sales").AddEndpointFilter(RequireAdminToken);
         sales.MapPut("/{id}", PutSale);
         sales.MapPost("/{id}/stock", AddStock);
@@ -26,16 +27,10 @@ public static class AdminApi
         return app;
     }
 
-    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<SpikeOptions>>().Value.AdminToken;
-        var given = context.HttpContext.Request.Headers.Authorization.ToString();
-        const string scheme = "Bearer ";
-        var authorized = !string.IsNullOrEmpty(expected)
-            && given.StartsWith(scheme, StringComparison.Ordinal)
-            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given[scheme.Length..]), Encoding.UTF8.GetBytes(expected));
-        return authorized ? await next(context) : TypedResults.Unauthorized();
-    }
+    private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.RequestServices.GetRequiredService<AdminAccess>().Allows(context.HttpContext.Request.Headers.Authorization)
+            ? await next(context)
+            : TypedResults.Unauthorized();
 
     private static async Task<IResult> PutSale(string id, HttpContext context, IRequiredActor<InventoryRegion> inventory)
     {

@@ -105,7 +105,7 @@ internal sealed class BenchAnchors(BenchSession session) : IAsyncDisposable
             [binary, "-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-local-stock", GoStock, "-redis", topology.Redis], [])).ToArray();
         var nginxFolder = Path.Combine(Folder, "nginx");
         var nginxCommand = await cluster.RenderNginxAsync(nginxFolder, Path.Combine(Folder, "nginx-render.log"), session.Host,
-            settings.GoAnchorNginxPort, goPorts, topology.EffectiveApiWeights, cancel);
+            settings.GoAnchorNginxPort, goPorts, topology.EffectiveApiWeights, upstreamHeader: false, adminOnPublicPort: false, cancel);
         var nginx = Start("nginx.log", nginxFolder, nginxCommand, []);
         foreach (var port in goPorts)
         {

@@ -41,7 +41,8 @@ public sealed class FlashDemo(LocalCluster cluster, IAnsiConsole console, DemoSe
         var topology = state.Settings.Topology;
         var nginx = new Uri($"http://{topology.Host}:{topology.NginxPort}");
         using var admin = AdminClient.For(state);
-        await WaitUntilNginxRoutesToEveryNodeAsync(admin.Http, topology, cancel);
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = nginx, Timeout = TimeSpan.FromSeconds(10) };
+        await WaitUntilNginxRoutesToEveryNodeAsync(http, topology, cancel);
 
         var sale = $"flash-{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}";
         var folder = Path.Combine(cluster.Run.Root, "demo", sale);
@@ -61,7 +62,7 @@ public sealed class FlashDemo(LocalCluster cluster, IAnsiConsole console, DemoSe
         var crowd = new FlashCrowd(
             new FlashOptions(nginx, sale, settings.Buyers)
             {
-                Concurrency = settings.Concurrency, Stock = settings.Stock, Halfway = halfway, AdminToken = admin.Token,
+                Concurrency = settings.Concurrency, Stock = settings.Stock, Halfway = halfway, AdminToken = admin.Token, AdminUrl = admin.Url,
             },
             progress => console.WriteLine(progress.ToLine()));
         var killing = KillAtHalfwayAsync(crowd.Halfway, victims);
@@ -82,7 +83,7 @@ public sealed class FlashDemo(LocalCluster cluster, IAnsiConsole console, DemoSe
             console.WriteLine();
             Step($"audit of '{sale}' (the sale in Redis and the {result.Reserved} reserved answers), then the demo's own checks");
             await AuditSaleAsync(redis, sale, result.Orders, cancel);
-            await CheckTheSaleAsync(admin.Http, sale, result, killedAt, victims, state, cancel);
+            await CheckTheSaleAsync(http, sale, result, killedAt, victims, state, cancel);
             PrintCheckLines();
             console.WriteLine();
             console.WriteLine($"    {result.Answers:N0} answers in {result.Elapsed.TotalSeconds:F1} s ({result.AnswersPerSecond:N0} answers/s), {result.Retries:N0} retries; by status: {string.Join(", ", result.Statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}={s.Value}"))}");
@@ -322,7 +323,7 @@ public sealed class FlashDemo(LocalCluster cluster, IAnsiConsole console, DemoSe
         var again = await new FlashCrowd(
             new FlashOptions(nginx, sale, (int)Math.Max(settled.Released * 3, 10))
             {
-                UserPrefix = $"{sale}-again", Concurrency = settings.Concurrency, Stock = settled.Released, AdminToken = admin.Token,
+                UserPrefix = $"{sale}-again", Concurrency = settings.Concurrency, Stock = settled.Released, AdminToken = admin.Token, AdminUrl = admin.Url,
             },
             progress => console.WriteLine("  " + progress.ToLine())).RunAsync(cancel);
         await File.WriteAllLinesAsync(Path.Combine(folder, "resale-summary"), again.SummaryLines(), cancel);

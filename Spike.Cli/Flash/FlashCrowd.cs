@@ -79,8 +79,8 @@ public sealed class FlashCrowd
 
     private async Task<FlashResult> RunBuyersAsync(CancellationToken cancellationToken)
     {
-        using var buyersClient = CreateClient(_options.Concurrency, _options.RequestTimeout);
-        using var adminClient = CreateClient(1, PollTimeout);
+        using var buyersClient = CreateClient(_options.Url, _options.Concurrency, _options.RequestTimeout);
+        using var adminClient = CreateClient(_options.AdminUrl ?? _options.Url, 1, PollTimeout);
         using var stopBuyers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopWatchers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _tally.Start();
@@ -279,7 +279,7 @@ public sealed class FlashCrowd
     private static TimeSpan GrowingPause(int attempt) =>
         TimeSpan.FromSeconds(Math.Min(LongestRetryPause.TotalSeconds, 0.1 * Math.Pow(2, Math.Min(attempt, 4))));
 
-    private HttpClient CreateClient(int connections, TimeSpan requestTimeout) => new(new SocketsHttpHandler
+    private static HttpClient CreateClient(Uri url, int connections, TimeSpan requestTimeout) => new(new SocketsHttpHandler
     {
         // One keep-alive connection per buyer asking, like a browser's; renewed now and then rather than never.
         MaxConnectionsPerServer = connections,
@@ -289,7 +289,7 @@ public sealed class FlashCrowd
         AllowAutoRedirect = false,
     })
     {
-        BaseAddress = new Uri(_options.Url.GetLeftPart(UriPartial.Authority)),
+        BaseAddress = new Uri(url.GetLeftPart(UriPartial.Authority)),
         Timeout = requestTimeout,
     };
 }

@@ -30,6 +30,9 @@ public sealed record FlashOptions(Uri Url, string Sale, int Buyers)
     /// <summary>The bearer token of the admin API, which tells when the sale sold out.</summary>
     public string AdminToken { get; init; } = "";
 
+    /// <summary>Where the admin API is read: a node's own port (nginx does not serve it on the public one); null: <see cref="Url"/>.</summary>
+    public Uri? AdminUrl { get; init; }
+
     /// <summary>How often the sale's counts are read from the admin API, to see it sell out.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -52,6 +55,10 @@ public sealed record FlashOptions(Uri Url, string Sale, int Buyers)
         if (UrlProblem(Url) is { } url)
         {
             yield return url;
+        }
+        if (AdminUrl is not null && UrlProblem(AdminUrl) is { } adminUrl)
+        {
+            yield return "admin " + adminUrl;
         }
         if (string.IsNullOrWhiteSpace(Sale))
         {

@@ -349,7 +349,8 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
         var topology = state.Settings.Topology;
         Step($"starting nginx on {topology.Host}:{topology.NginxPort}: weighted round-robin over API ports ({string.Join(' ', topology.ApiPorts)}), weights ({string.Join(' ', topology.EffectiveApiWeights)})");
         var command = await RenderNginxAsync(run.Nginx, Path.Combine(run.Logs, "nginx-render.log"),
-            topology.Host, topology.NginxPort, topology.ApiPorts, topology.EffectiveApiWeights, cancel);
+            topology.Host, topology.NginxPort, topology.ApiPorts, topology.EffectiveApiWeights,
+            state.Settings.NginxUpstreamHeader, state.Settings.NginxAdmin, cancel);
         var process = Start(ProcessKinds.Nginx, ProcessKinds.Nginx, topology.NginxPort, run.Nginx, command, []);
         console.MarkupLineInterpolated($"    nginx: pid {process.Pid}, http {topology.Host}:{topology.NginxPort} (config .run/nginx/nginx.conf, errors .run/nginx/error.log)");
         return process;
@@ -360,9 +361,11 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
     /// weighted round-robin on <paramref name="port"/> over <paramref name="apiPorts"/>. Returns the command that runs that
     /// nginx in the foreground, its prefix and error log in <paramref name="directory"/>.
     /// </summary>
+    /// <param name="upstreamHeader">nginx adds X-Spike-Upstream (the node that answered) to every answer</param>
+    /// <param name="adminOnPublicPort">nginx passes /admin/ to the nodes on <paramref name="port"/> (otherwise refuses it there)</param>
     /// <exception cref="LocalClusterException">nginx is missing, or the configuration does not pass nginx -t.</exception>
     public async Task<IReadOnlyList<string>> RenderNginxAsync(string directory, string renderLog, string host, int port,
-        IEnumerable<int> apiPorts, IEnumerable<int> weights, CancellationToken cancel)
+        IEnumerable<int> apiPorts, IEnumerable<int> weights, bool upstreamHeader, bool adminOnPublicPort, CancellationToken cancel)
     {
         var nginx = NginxBinary();
         Directory.CreateDirectory(directory);
@@ -377,6 +380,8 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
                 ["SPIKE_API_WEIGHTS"] = string.Join(' ', weights),
                 ["SPIKE_API_HOST"] = host,
                 ["SPIKE_NGINX_DAEMON"] = "off",
+                ["SPIKE_NGINX_UPSTREAM_HEADER"] = upstreamHeader ? "on" : "off",
+                ["SPIKE_NGINX_ADMIN"] = adminOnPublicPort ? "allow" : "deny",
             });
         if (rendered != 0)
         {

@@ -37,6 +37,15 @@ public sealed record LocalSettings
 
     public string BuildConfiguration { get; init; } = "Release";
 
+    /// <summary>
+    /// nginx adds <c>X-Spike-Upstream</c> (the internal address of the node that answered) to every answer: on for the
+    /// local cluster, whose demo counts each node's share with it (nginx/render.sh's own default is off).
+    /// </summary>
+    public bool NginxUpstreamHeader { get; init; } = true;
+
+    /// <summary>nginx passes <c>/admin/</c> to the nodes on the public port (off: refused there; the admin API is on the nodes' ports).</summary>
+    public bool NginxAdmin { get; init; }
+
     /// <exception cref="FormatException">A variable holds something that is not what it names (a port that is not a number, ...);
     /// <see cref="Commands.Topology.Plan"/> checks what the numbers make.</exception>
     public static LocalSettings FromEnvironment()
@@ -79,8 +88,19 @@ public sealed record LocalSettings
             RedisFsync = fsync,
             ReadyTimeout = TimeSpan.FromSeconds(Number("SPIKE_READY_TIMEOUT") ?? 120),
             BuildConfiguration = Text("SPIKE_BUILD_CONFIGURATION") ?? "Release",
+            NginxUpstreamHeader = Switch("SPIKE_NGINX_UPSTREAM_HEADER", "on", "off") ?? true,
+            NginxAdmin = Switch("SPIKE_NGINX_ADMIN", "allow", "deny") ?? false,
         };
     }
+
+    /// <summary>True for <paramref name="yes"/>, false for <paramref name="no"/>, null when unset.</summary>
+    private static bool? Switch(string variable, string yes, string no) => Text(variable) switch
+    {
+        null => null,
+        var text when text == yes => true,
+        var text when text == no => false,
+        var text => throw new FormatException($"{variable}='{text}': use {yes} or {no}"),
+    };
 
     internal static string? Text(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
 

@@ -49,7 +49,7 @@ public sealed class CommandHost(IOptions<SpikeOptions> options, ICommandRunner r
             return;
         }
 
-        var token = new CommandToken(settings.Token);
+        var token = new SharedSecret(settings.Token);
         using var listener = new TcpListener(address, settings.Port);
         try
         {
@@ -91,7 +91,7 @@ public sealed class CommandHost(IOptions<SpikeOptions> options, ICommandRunner r
         }
     }
 
-    private async Task ServeAsync(Socket socket, CommandToken token)
+    private async Task ServeAsync(Socket socket, SharedSecret token)
     {
         var remote = socket.RemoteEndPoint?.ToString() ?? "?";
         await using var stream = new NetworkStream(socket, ownsSocket: true);

@@ -109,6 +109,8 @@ public sealed class ProcessCluster : IAsyncDisposable
         render.Environment["SPIKE_API_PORTS"] = string.Join(' ', ApiNodes.Select(n => n.HttpPort));
         render.Environment["SPIKE_API_WEIGHTS"] = string.Join(' ', ApiNodes.Select(n => n.Weight));
         render.Environment["SPIKE_NGINX_DAEMON"] = "off";
+        // the specs count each node's answers by the address nginx adds
+        render.Environment["SPIKE_NGINX_UPSTREAM_HEADER"] = "on";
         using (var rendering = Process.Start(render)!)
         {
             var output = await rendering.StandardError.ReadToEndAsync() + await rendering.StandardOutput.ReadToEndAsync();
@@ -164,8 +166,12 @@ public sealed class ProcessCluster : IAsyncDisposable
         return process;
     }
 
-    public Task<string> CreateSaleAsync(long stock, int paymentWindowSeconds = 300) =>
-        Admin.CreateSaleAsync(Nginx, stock, prefix: "p", paymentWindowSeconds: paymentWindowSeconds);
+    /// <summary>Creates a sale through the first API node's own port: nginx does not serve the admin API.</summary>
+    public async Task<string> CreateSaleAsync(long stock, int paymentWindowSeconds = 300)
+    {
+        using var node = new HttpClient { BaseAddress = new Uri(ApiNodes[0].Url), Timeout = TimeSpan.FromSeconds(15) };
+        return await Admin.CreateSaleAsync(node, stock, prefix: "p", paymentWindowSeconds: paymentWindowSeconds);
+    }
 
     /// <summary>The last lines of every node's log, for a failure message.</summary>
     public string Logs() => string.Join("\n", InventoryNodes.Concat(ApiNodes).Select(n =>

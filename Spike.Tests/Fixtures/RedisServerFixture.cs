@@ -19,12 +19,20 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
 
     private readonly string _directory;
     private readonly string _executable;
+    private readonly string? _password;
     private Process? _process;
     private ConnectionMultiplexer? _connection;
     private bool _disposed;
 
     public RedisServerFixture()
+        : this(password: null)
     {
+    }
+
+    /// <param name="password">The server requires it (requirepass); <see cref="ConnectionString"/> carries it.</param>
+    public RedisServerFixture(string? password)
+    {
+        _password = password;
         _executable = FindRedisServer();
         Port = FreePort.Next();
         _directory = Path.Combine(Path.GetTempPath(), "spike-redis-" + Guid.NewGuid().ToString("N"));
@@ -35,7 +43,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
     public int Port { get; }
 
     /// <summary>StackExchange.Redis configuration of this server (no admin mode).</summary>
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    public string ConnectionString => $"127.0.0.1:{Port}" + (_password is null ? "" : $",password={_password}");
 
     /// <summary>A connection made by <see cref="RedisConnection.Connect"/> (admin mode on, for FLUSHALL and SCRIPT FLUSH).</summary>
     public ConnectionMultiplexer Connection =>
@@ -43,7 +51,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
 
     public IDatabase Database => Connection.GetDatabase();
 
-    public IServer Server => Connection.GetServer(ConnectionString);
+    public IServer Server => Connection.GetServer("127.0.0.1", Port);
 
     public bool IsRunning => _process is { HasExited: false };
 
@@ -80,6 +88,11 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
         {
             info.ArgumentList.Add(arg);
         }
+        if (_password is not null)
+        {
+            info.ArgumentList.Add("--requirepass");
+            info.ArgumentList.Add(_password);
+        }
 
         _process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_executable}.");
 
@@ -114,7 +127,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
 
         if (keepData)
         {
-            await SendRawAsync("SHUTDOWN SAVE\r\n");
+            await SendRawAsync((_password is null ? "" : $"AUTH {_password}\r\n") + "SHUTDOWN SAVE\r\n");
             using var timeout = new CancellationTokenSource(StartDeadline);
             try
             {
@@ -227,7 +240,9 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
     {
         try
         {
-            return (await SendRawAsync("PING\r\n")).StartsWith("+PONG", StringComparison.Ordinal);
+            // a server with a password answers, but refuses PING before AUTH
+            var reply = await SendRawAsync("PING\r\n");
+            return reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal);
         }
         catch (SocketException)
         {

@@ -34,7 +34,7 @@ public class SpikeAppFixture : IAsyncLifetime
     public IServiceProvider Services => _factory!.Services;
 
     /// <summary>What the node logged at Error or above (through Microsoft.Extensions.Logging; Akka's own log is not routed there).</summary>
-    public ErrorLogRecorder ErrorLogs { get; } = new();
+    public LogRecorder ErrorLogs { get; } = new();
 
     public async Task InitializeAsync()
     {

@@ -18,6 +18,10 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
     [InlineData(null)]
     [InlineData("Bearer wrong-token")]
     [InlineData("Basic dGVzdC1hZG1pbi10b2tlbg==")]
+    [InlineData("Bearer test-admin-token-and-more")]   // the token is a prefix of it
+    [InlineData("Bearer test-admin")]                  // a prefix of the token
+    [InlineData("Bearer ")]
+    [InlineData("bearer test-admin-token")]
     public async Task Should_answer_401_and_create_nothing_without_the_admin_token(string? authorization)
     {
         using var request = new HttpRequestMessage(HttpMethod.Put, "/admin/sales/noauth") { Content = JsonContent.Create(new { stock = 5 }) };

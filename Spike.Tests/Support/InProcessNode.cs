@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Spike.Actors.Stock;
 using Spike.Commands;
 using Spike.Host.Hosting;
@@ -21,7 +22,8 @@ public sealed class InProcessNode : IAsyncDisposable
 
     private readonly WebApplicationFactory<Program> _factory;
 
-    public InProcessNode(TopologyNode node, IDictionary<string, string>? settings = null)
+    /// <param name="logs">Also receives everything the node logs through Microsoft.Extensions.Logging.</param>
+    public InProcessNode(TopologyNode node, IDictionary<string, string>? settings = null, ILoggerProvider? logs = null)
     {
         Port = node.AkkaPort;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -34,6 +36,10 @@ public sealed class InProcessNode : IAsyncDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
                 web.UseSetting(key, value);
+            }
+            if (logs is not null)
+            {
+                web.ConfigureServices(services => services.AddSingleton(logs));
             }
         });
         Client = _factory.CreateClient();

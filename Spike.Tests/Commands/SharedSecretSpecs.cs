@@ -1,15 +1,15 @@
-using Spike.Host.Commands;
+using Spike.Host.Hosting;
 
 namespace Spike.Tests.Commands;
 
-public sealed class CommandTokenSpecs
+public sealed class SharedSecretSpecs
 {
     private const string Secret = "s3cret-token-of-some-length";
 
     [Fact]
     public void Should_accept_the_token_when_it_is_the_configured_one()
     {
-        Assert.True(new CommandToken(Secret).Matches(Secret));
+        Assert.True(new SharedSecret(Secret).Matches(Secret));
     }
 
     [Theory]
@@ -21,7 +21,7 @@ public sealed class CommandTokenSpecs
     [InlineData(null)]
     public void Should_refuse_the_token_when_it_is_wrong_missing_or_of_another_length(string? presented)
     {
-        Assert.False(new CommandToken(Secret).Matches(presented));
+        Assert.False(new SharedSecret(Secret).Matches(presented));
     }
 
     [Theory]
@@ -29,12 +29,12 @@ public sealed class CommandTokenSpecs
     [InlineData(null)]
     public void Should_not_be_created_when_no_token_is_configured(string? configured)
     {
-        Assert.ThrowsAny<ArgumentException>(() => new CommandToken(configured!));
+        Assert.ThrowsAny<ArgumentException>(() => new SharedSecret(configured!));
     }
 
     [Fact]
     public void Should_keep_the_secret_out_of_its_text_when_formatted()
     {
-        Assert.DoesNotContain(Secret, new CommandToken(Secret).ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, new SharedSecret(Secret).ToString(), StringComparison.Ordinal);
     }
 }
