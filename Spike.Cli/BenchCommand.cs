@@ -1,18 +1,92 @@
 using System.CommandLine;
 using Spectre.Console;
 using Spike.Cli.Bench;
+using Spike.Cli.Local;
 using Spike.Commands;
 
 namespace Spike.Cli;
 
 /// <summary>
+/// <c>spike bench [cluster|node]</c>: the wrk benchmark of the local cluster (<see cref="ClusterBench"/>,
+/// <see cref="NodeBench"/>), brought up first when it is not; its raw output in <c>.run/bench/&lt;run&gt;/</c>, then its report.
 /// <c>spike bench report &lt;run-dir&gt; [--out dir] [--title text] [--commit text]</c>: reads the wrk outputs of one bench
-/// (<c>.run/bench/&lt;run&gt;/*.out</c>, which <c>./spike.sh bench</c> leaves) and writes its results table and latency plot
-/// to <c>&lt;out&gt;/&lt;yyyy-MM-dd&gt;[-n]/</c> (<see cref="BenchReport"/>); prints the files it wrote, one <c>key path</c> line each.
+/// (<c>.run/bench/&lt;run&gt;/*.out</c>) and writes its results table and latency plot to <c>&lt;out&gt;/&lt;yyyy-MM-dd&gt;[-n]/</c>
+/// (<see cref="BenchReport"/>); prints the files it wrote, one <c>key path</c> line each.
 /// </summary>
 public static class BenchCommand
 {
+    public const string ClusterMode = "cluster";
+    public const string NodeMode = "node";
+
     public static Command Create()
+    {
+        var cluster = new Command(ClusterMode,
+            "through nginx and on one API node directly, /ping through nginx, the Go anchor, the time to sell out a sale (the default when inventory nodes run)");
+        cluster.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, ClusterMode, cancel)));
+        var node = new Command(NodeMode, "one API node directly: success path, sold-out paths, /ping, against the node anchors (bench/Anchors)");
+        node.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, NodeMode, cancel)));
+        // `spike bench` alone runs the bench its cluster fits; modes as subcommands keep `bench report`'s usage its own
+        var bench = new Command("bench", "the wrk benchmark of the local cluster (brought up first when it is not), then its results report")
+        {
+            cluster, node, Report(),
+        };
+        bench.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, mode: null, cancel)));
+        return bench;
+    }
+
+    private static async Task<int> RunAsync(RunDirectory run, string? mode, CancellationToken cancel)
+    {
+        try
+        {
+            var settings = BenchSettings.FromEnvironment(run.Repository);
+            using var cluster = new LocalCluster(run, Terminal.Output);
+            var (state, startedByUs) = await EnsureUpAsync(cluster, cancel);
+            mode ??= state.Settings.Topology.InventoryNodes > 0 ? ClusterMode : NodeMode;
+            await using var session = await BenchSession.OpenAsync(cluster, state, settings, mode == ClusterMode ? "c" : "b",
+                startedByUs, Console.Out, Console.Error);
+            if (mode == NodeMode)
+            {
+                await new NodeBench(session).RunAsync(cancel);
+                return CommandExitCodes.Ok;
+            }
+            if (await new ClusterBench(session).RunAsync(cancel))
+            {
+                return CommandExitCodes.Ok;
+            }
+            Terminal.Errors.WriteLine($"spike bench: an audit line of the cluster bench failed (table above, raw output in {session.Directory})");
+            return CommandExitCodes.Failed;
+        }
+        catch (Exception e) when (e is BenchException or LocalClusterException or FormatException or HttpRequestException or StackExchange.Redis.RedisException)
+        {
+            Terminal.Errors.WriteLine($"spike bench: {e.Message}");
+            return CommandExitCodes.Failed;
+        }
+    }
+
+    /// <summary>The cluster, all up and ready: as it runs, or brought up (restarting what died) when it is not.</summary>
+    private static async Task<(RunState State, bool StartedByUs)> EnsureUpAsync(LocalCluster cluster, CancellationToken cancel)
+    {
+        if (RunState.Load(cluster.Run) is { } running && (await ProcessRow.ReadAllAsync(running, cancel)).All(r => r.IsReady))
+        {
+            return (running, false);
+        }
+        var startedByUs = RunState.Load(cluster.Run) is not { } recorded || !recorded.Processes.Any(LocalProcesses.IsRunning);
+        if (startedByUs)
+        {
+            Terminal.Output.WriteLine("The system is not up: 'bench' brings it up first (./spike.sh up).");
+        }
+        var state = await cluster.UpAsync(cancel);
+        await LocalClusterCommands.PrintSummaryAsync(cluster.Run, state, cancel);
+        var rows = await ProcessRow.ReadAllAsync(state, cancel);
+        if (!rows.All(r => r.IsReady))
+        {
+            Terminal.Output.Write(ProcessRow.Table(rows));
+            throw new LocalClusterException("the system is not fully up and ready; ./spike.sh down && ./spike.sh up");
+        }
+        return (state, startedByUs);
+    }
+
+    private static Command Report()
     {
         var runDirectory = new Argument<DirectoryInfo>("run-dir")
         {
@@ -50,10 +124,10 @@ public static class BenchCommand
         };
         report.SetAction(parse =>
             Report(parse.GetValue(runDirectory)!, parse.GetValue(output), parse.GetValue(title), parse.GetValue(commit)));
-        return new Command("bench", "the benchmark's results (./spike.sh bench runs the benchmark)") { report };
+        return report;
     }
 
-    private static int Report(DirectoryInfo runDirectory, DirectoryInfo? output, string? title, string? commit)
+    internal static int Report(DirectoryInfo runDirectory, DirectoryInfo? output, string? title, string? commit)
     {
         var resultsRoot = output?.FullName
             ?? (BenchMachine.RepositoryRoot(runDirectory.FullName) is { } repository ? Path.Combine(repository, "bench", "results") : null);

@@ -53,43 +53,19 @@ public static class LocalClusterCommands
 
     private static Command Status()
     {
-        var format = new Option<string>("--format")
-        {
-            Description = "table: for people; procs: one line per process (name pid kind port log alive) for scripts; env: the running configuration as shell assignments",
-            DefaultValueFactory = _ => "table",
-        };
-        format.AcceptOnlyFromAmong("table", "procs", "env");
-        var command = new Command("status", $"the local cluster's processes, readiness and memory (exit code 0: all up and ready, 1: not all, {NotUp}: not up)") { format };
-        command.SetAction((parse, cancel) => InCheckout(async run =>
+        var command = new Command("status", $"the local cluster's processes, readiness and memory (exit code 0: all up and ready, 1: not all, {NotUp}: not up)");
+        command.SetAction((_, cancel) => InCheckout(async run =>
         {
             if (RunState.Load(run) is not { } state)
             {
-                if (parse.GetValue(format) == "table")
-                {
-                    Terminal.Output.MarkupLine("Spike is not up (no .run/state.json).");
-                }
+                Terminal.Output.MarkupLine("Spike is not up (no .run/state.json).");
                 return NotUp;
             }
             var rows = await ProcessRow.ReadAllAsync(state, cancel);
-            switch (parse.GetValue(format))
-            {
-                case "procs":
-                    foreach (var row in rows)
-                    {
-                        var p = row.Process;
-                        Console.Out.WriteLine($"{p.Name} {p.Pid} {p.Kind} {p.Port} {p.Log} {(row.Alive ? "yes" : "no")}");
-                    }
-                    break;
-                case "env":
-                    WriteShellAssignments(state);
-                    break;
-                default:
-                    Terminal.Output.Write(ProcessRow.Table(rows));
-                    Terminal.Output.MarkupLine(rows.All(r => r.IsReady)
-                        ? $"all up and ready; entry point http://{state.Settings.Topology.Host}:{state.Settings.Topology.NginxPort}"
-                        : "[yellow]NOT all up and ready[/] (logs in .run/logs; spike up restarts processes that died)");
-                    break;
-            }
+            Terminal.Output.Write(ProcessRow.Table(rows));
+            Terminal.Output.MarkupLine(rows.All(r => r.IsReady)
+                ? $"all up and ready; entry point http://{state.Settings.Topology.Host}:{state.Settings.Topology.NginxPort}"
+                : "[yellow]NOT all up and ready[/] (logs in .run/logs; spike up restarts processes that died)");
             return rows.All(r => r.IsReady) ? CommandExitCodes.Ok : CommandExitCodes.Failed;
         }));
         return command;
@@ -169,29 +145,7 @@ public static class LocalClusterCommands
         }
     }
 
-    /// <summary>The running configuration for spike.sh, which sources it (single-quoted values).</summary>
-    private static void WriteShellAssignments(RunState state)
-    {
-        var topology = state.Settings.Topology;
-        static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-        var values = new (string Key, string Value)[]
-        {
-            ("REDIS_PORT", state.Settings.RedisPort.ToString(CultureInfo.InvariantCulture)),
-            ("API_PORTS", string.Join(' ', topology.ApiPorts)),
-            ("API_WEIGHTS", string.Join(' ', topology.EffectiveApiWeights)),
-            ("INVENTORY_NODES", topology.InventoryNodes.ToString(CultureInfo.InvariantCulture)),
-            ("NGINX_PORT", topology.NginxPort.ToString(CultureInfo.InvariantCulture)),
-            ("REDIS_FSYNC", state.Settings.RedisFsync),
-            ("NODE_ENV", string.Join(' ', topology.NodeEnvironment)),
-            ("BUILD_COMMIT", state.BuildCommit),
-        };
-        foreach (var (key, value) in values)
-        {
-            Console.Out.WriteLine($"{key}={Quote(value)}");
-        }
-    }
-
-    private static async Task PrintSummaryAsync(RunDirectory run, RunState state, CancellationToken cancel)
+    internal static async Task PrintSummaryAsync(RunDirectory run, RunState state, CancellationToken cancel)
     {
         var topology = state.Settings.Topology;
         var host = topology.Host;

@@ -82,6 +82,9 @@ public static class SaleKeys
 
     public static string OrderDeadlines(string saleId) => Key(saleId, "due");
 
+    /// <summary>A SCAN MATCH pattern for every key of the sales whose ids match <paramref name="saleIdPattern"/> (a Redis glob).</summary>
+    public static string KeysOf(string saleIdPattern) => Key(saleIdPattern, "*");
+
     /// <summary>The consumer group of every sale's order stream that creates the orders.</summary>
     public const string OrderFeedGroup = "order-feed";
 

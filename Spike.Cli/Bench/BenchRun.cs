@@ -1,12 +1,12 @@
 namespace Spike.Cli.Bench;
 
 /// <summary>
-/// One bench as spike.sh leaves it in <c>.run/bench/&lt;run&gt;/</c>: a <c>&lt;label&gt;.out</c> per wrk run, in the order they
+/// One bench as <c>spike bench</c> leaves it in <c>.run/bench/&lt;run&gt;/</c>: a <c>&lt;label&gt;.out</c> per wrk run, in the order they
 /// ran (their files' write times), and the table with verdicts the bench printed (<c>table.txt</c>), once it has.
 /// </summary>
 public sealed record BenchRun(string Directory, IReadOnlyList<WrkRun> Runs, string? Table)
 {
-    private const string TableFileName = "table.txt";
+    public const string TableFileName = "table.txt";
 
     /// <exception cref="DirectoryNotFoundException">no such directory</exception>
     /// <exception cref="FileNotFoundException">no <c>*.out</c> file in it</exception>

@@ -11,13 +11,13 @@ public sealed record WrkSocketErrors(long Connect, long Read, long Write, long T
 /// <summary>One point of a run's latency distribution: <see cref="Percentile"/> percent of the answers took at most <see cref="Milliseconds"/>.</summary>
 public sealed record LatencyPercentile(double Percentile, double Milliseconds);
 
-/// <summary>The CPU cores one group of processes used during a run (a field of the CPU line spike.sh appends).</summary>
+/// <summary>The CPU cores one group of processes used during a run (a field of the CPU line the bench appends, <see cref="CpuLine"/>).</summary>
 public sealed record CpuShare(string Group, double Cores);
 
 /// <summary>
-/// One wrk run of a bench, read from the <c>&lt;label&gt;.out</c> file spike.sh keeps: wrk's own output, the RESULT line
+/// One wrk run of a bench, read from the <c>&lt;label&gt;.out</c> file the bench keeps: wrk's own output, the RESULT line
 /// that bench/spike.lua or bench/sellout.lua prints (a key only one of the scripts prints is null for the other's runs)
-/// and the CPU line spike.sh appends (<c>CPU &lt;group&gt;=&lt;cores&gt; ... wrk= irq= other=</c>).
+/// and the CPU line the bench appends (<c>CPU &lt;group&gt;=&lt;cores&gt; ... wrk= irq= other=</c>).
 /// </summary>
 public sealed record WrkRun(
     string Label,

@@ -78,10 +78,10 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
         if (built is null)
         {
             await File.WriteAllTextAsync(run.BuildLog, "", cancel);
-            await PublishAsync("Spike.Api", "api", settings, cancel);
+            await PublishAsync(Path.Combine("Spike.Api", "Spike.Api.csproj"), "api", settings.BuildConfiguration, cancel);
             if (topology.Nodes.Any(n => n.Kind == NodeRoles.Inventory))
             {
-                await PublishAsync("Spike.Host", "host", settings, cancel);
+                await PublishAsync(Path.Combine("Spike.Host", "Spike.Host.csproj"), "host", settings.BuildConfiguration, cancel);
             }
         }
 
@@ -268,13 +268,14 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
         return token;
     }
 
-    private async Task PublishAsync(string project, string folder, LocalSettings settings, CancellationToken cancel)
+    /// <summary>dotnet publish of a project of the repository into <c>.run/publish/&lt;folder&gt;</c>, its output appended to the build log.</summary>
+    /// <exception cref="LocalClusterException">The build failed; the message has its errors.</exception>
+    public async Task PublishAsync(string projectFile, string folder, string configuration, CancellationToken cancel)
     {
+        var project = Path.GetFileNameWithoutExtension(projectFile);
         var exitCode = await ProgressAsync(
-            $"building {project} ({settings.BuildConfiguration}) into .run/publish/{folder} (log: .run/logs/build.log)",
-            _ => RunToLogAsync("dotnet",
-                ["publish", Path.Combine(project, project + ".csproj"), "-c", settings.BuildConfiguration, "-o", run.Publish(folder), "--nologo"],
-                run.BuildLog, cancel));
+            $"building {project} ({configuration}) into .run/publish/{folder} (log: .run/logs/build.log)",
+            _ => RunToLogAsync("dotnet", ["publish", projectFile, "-c", configuration, "-o", run.Publish(folder), "--nologo"], run.BuildLog, cancel));
         if (exitCode != 0)
         {
             var errors = File.ReadLines(run.BuildLog).Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)).Distinct().TakeLast(20);
@@ -346,33 +347,47 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
     private async Task<RunProcess> StartNginxAsync(RunState state, CancellationToken cancel)
     {
         var topology = state.Settings.Topology;
-        var settings = state.Settings;
-        var nginx = NginxBinary();
-        Directory.CreateDirectory(run.Nginx);
-        var config = Path.Combine(run.Nginx, "nginx.conf");
         Step($"starting nginx on {topology.Host}:{topology.NginxPort}: weighted round-robin over API ports ({string.Join(' ', topology.ApiPorts)}), weights ({string.Join(' ', topology.EffectiveApiWeights)})");
-        var renderLog = Path.Combine(run.Logs, "nginx-render.log");
+        var command = await RenderNginxAsync(run.Nginx, Path.Combine(run.Logs, "nginx-render.log"),
+            topology.Host, topology.NginxPort, topology.ApiPorts, topology.EffectiveApiWeights,
+            state.Settings.NginxUpstreamHeader, state.Settings.NginxAdmin, cancel);
+        var process = Start(ProcessKinds.Nginx, ProcessKinds.Nginx, topology.NginxPort, run.Nginx, command, []);
+        console.MarkupLineInterpolated($"    nginx: pid {process.Pid}, http {topology.Host}:{topology.NginxPort} (config .run/nginx/nginx.conf, errors .run/nginx/error.log)");
+        return process;
+    }
+
+    /// <summary>
+    /// Renders nginx/spike.conf.template into <paramref name="directory"/>/nginx.conf (nginx/render.sh, checked with nginx -t):
+    /// weighted round-robin on <paramref name="port"/> over <paramref name="apiPorts"/>. Returns the command that runs that
+    /// nginx in the foreground, its prefix and error log in <paramref name="directory"/>.
+    /// </summary>
+    /// <param name="upstreamHeader">nginx adds X-Spike-Upstream (the node that answered) to every answer</param>
+    /// <param name="adminOnPublicPort">nginx passes /admin/ to the nodes on <paramref name="port"/> (otherwise refuses it there)</param>
+    /// <exception cref="LocalClusterException">nginx is missing, or the configuration does not pass nginx -t.</exception>
+    public async Task<IReadOnlyList<string>> RenderNginxAsync(string directory, string renderLog, string host, int port,
+        IEnumerable<int> apiPorts, IEnumerable<int> weights, bool upstreamHeader, bool adminOnPublicPort, CancellationToken cancel)
+    {
+        var nginx = NginxBinary();
+        Directory.CreateDirectory(directory);
+        var config = Path.Combine(directory, "nginx.conf");
         File.WriteAllText(renderLog, "");
-        var rendered = await RunToLogAsync("bash", [Path.Combine(run.Repository, "nginx", "render.sh"), "--test", config, run.Nginx], renderLog, cancel,
+        var rendered = await RunToLogAsync("bash", [Path.Combine(run.Repository, "nginx", "render.sh"), "--test", config, directory], renderLog, cancel,
             new Dictionary<string, string>
             {
                 ["PATH"] = $"{Path.GetDirectoryName(nginx)}:{Environment.GetEnvironmentVariable("PATH")}",
-                ["SPIKE_NGINX_PORT"] = Number(topology.NginxPort),
-                ["SPIKE_API_PORTS"] = string.Join(' ', topology.ApiPorts),
-                ["SPIKE_API_WEIGHTS"] = string.Join(' ', topology.EffectiveApiWeights),
-                ["SPIKE_API_HOST"] = topology.Host,
+                ["SPIKE_NGINX_PORT"] = Number(port),
+                ["SPIKE_API_PORTS"] = string.Join(' ', apiPorts),
+                ["SPIKE_API_WEIGHTS"] = string.Join(' ', weights),
+                ["SPIKE_API_HOST"] = host,
                 ["SPIKE_NGINX_DAEMON"] = "off",
-                ["SPIKE_NGINX_UPSTREAM_HEADER"] = settings.NginxUpstreamHeader ? "on" : "off",
-                ["SPIKE_NGINX_ADMIN"] = settings.NginxAdmin ? "allow" : "deny",
+                ["SPIKE_NGINX_UPSTREAM_HEADER"] = upstreamHeader ? "on" : "off",
+                ["SPIKE_NGINX_ADMIN"] = adminOnPublicPort ? "allow" : "deny",
             });
         if (rendered != 0)
         {
             throw new LocalClusterException($"nginx/render.sh --test failed:\n{LocalProcesses.Tail(renderLog, 20)}");
         }
-        var process = Start(ProcessKinds.Nginx, ProcessKinds.Nginx, topology.NginxPort, run.Nginx,
-            [nginx, "-c", config, "-p", run.Nginx + "/", "-e", Path.Combine(run.Nginx, "error.log")], []);
-        console.MarkupLineInterpolated($"    nginx: pid {process.Pid}, http {topology.Host}:{topology.NginxPort} (config .run/nginx/nginx.conf, errors .run/nginx/error.log)");
-        return process;
+        return [nginx, "-c", config, "-p", directory + "/", "-e", Path.Combine(directory, "error.log")];
     }
 
     private static string NginxBinary() =>
@@ -495,20 +510,22 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
 
     private void Step(string text) => console.MarkupLineInterpolated($"==> {text}");
 
-    private async Task<int> RunToLogAsync(string program, IReadOnlyList<string> arguments, string log, CancellationToken cancel,
-        IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Runs a program to its end, its output (both streams) appended to <paramref name="log"/>; returns its exit code.</summary>
+    /// <param name="directory">its working directory; null: the repository</param>
+    public async Task<int> RunToLogAsync(string program, IReadOnlyList<string> arguments, string log, CancellationToken cancel,
+        IReadOnlyDictionary<string, string>? environment = null, string? directory = null)
     {
         await using var writer = new StreamWriter(log, append: true);
-        return await RunAsync(program, arguments, writer, cancel, environment);
+        return await RunAsync(program, arguments, writer, cancel, environment, directory);
     }
 
-    /// <summary>Runs a program in the repository to its end, its output (both streams) into <paramref name="output"/>.</summary>
-    private async Task<int> RunAsync(string program, IReadOnlyList<string> arguments, TextWriter output, CancellationToken cancel,
-        IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Runs a program (in the repository unless <paramref name="directory"/> says otherwise) to its end, its output (both streams) into <paramref name="output"/>.</summary>
+    public async Task<int> RunAsync(string program, IReadOnlyList<string> arguments, TextWriter output, CancellationToken cancel,
+        IReadOnlyDictionary<string, string>? environment = null, string? directory = null)
     {
         var info = new ProcessStartInfo(program)
         {
-            WorkingDirectory = run.Repository,
+            WorkingDirectory = directory ?? run.Repository,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -102,9 +102,9 @@ public sealed record LocalSettings
         var text => throw new FormatException($"{variable}='{text}': use {yes} or {no}"),
     };
 
-    private static string? Text(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
+    internal static string? Text(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
 
-    private static int? Number(string variable) => Text(variable) is { } text ? Parse(variable, text) : null;
+    internal static int? Number(string variable) => Text(variable) is { } text ? Parse(variable, text) : null;
 
     private static int[]? Numbers(string variable) =>
         Text(variable)?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(t => Parse(variable, t)).ToArray() is { Length: > 0 } numbers

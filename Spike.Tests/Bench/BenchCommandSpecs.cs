@@ -78,6 +78,43 @@ public sealed class BenchCommandSpecs : IDisposable
         Assert.Equal([Path.Combine(scratch.Root, "b1")], Directory.GetDirectories(scratch.Root));
     }
 
+    [Theory]
+    [InlineData("bench")]
+    [InlineData("bench", "cluster")]
+    [InlineData("bench", "node")]
+    public void Should_parse_the_bench_itself_when_given_no_mode_or_a_known_one(params string[] args)
+    {
+        var root = new RootCommand { BenchCommand.Create() };
+
+        var parse = root.Parse(args);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal(args[^1], parse.CommandResult.Command.Name);
+        Assert.NotNull(parse.CommandResult.Command.Action);
+    }
+
+    [Fact]
+    public void Should_parse_the_report_subcommand_when_given_report_and_a_run_directory()
+    {
+        var run = BenchSamples.RunDirectory(scratch.Root, "b1", [("a", BenchSamples.Ping)]);
+        var root = new RootCommand { BenchCommand.Create() };
+
+        var parse = root.Parse(["bench", "report", run]);
+
+        Assert.Empty(parse.Errors);
+        Assert.Equal("report", parse.CommandResult.Command.Name);
+    }
+
+    [Fact]
+    public void Should_refuse_the_mode_when_it_is_neither_cluster_nor_node()
+    {
+        var root = new RootCommand { BenchCommand.Create() };
+
+        var parse = root.Parse(["bench", "everything"]);
+
+        Assert.NotEmpty(parse.Errors);
+    }
+
     /// <summary>The exit code and what the parser printed (help and errors; the verb's own lines go to the console).</summary>
     private static async Task<(int ExitCode, string Output)> InvokeAsync(params string[] args)
     {

@@ -5,13 +5,17 @@ namespace Spike.Tests.Bench;
 /// <summary>
 /// Real wrk outputs in Spike.Tests/Bench/Samples, made with this repository's scripts against a python3 http.server
 /// on 127.0.0.1 (wrk -t2 -c10): ping.out with bench/spike.lua in ping mode (every answer 200), sellout.out with
-/// bench/sellout.lua (every answer 404: that server has no /buy). Each ends with a CPU line as spike.sh's cpu_line
-/// appends it; its numbers are made up, no Spike was running.
+/// bench/sellout.lua (every answer 404: that server has no /buy). Each ends with a CPU line as the bench
+/// appends it; its numbers are made up, no Spike was running. buy-track.out (run (n)) and sellout-cluster.out (run (s))
+/// come from <c>spike bench cluster</c> on a local cluster of two API nodes (weights 1:2) and two inventory nodes, their
+/// CPU lines measured.
 /// </summary>
 internal static class BenchSamples
 {
     public const string Ping = "ping.out";
     public const string Sellout = "sellout.out";
+    public const string BuyTrack = "buy-track.out";
+    public const string SelloutCluster = "sellout-cluster.out";
 
     public static string PathOf(string sample) => Path.Combine(Repository.Root, "Spike.Tests", "Bench", "Samples", sample);
 
