@@ -57,18 +57,8 @@ usage: ./spike.sh <command>
            300,000 buyers. node: success path, sold-out paths, /ping of one API node, the node anchors.
   deps     install the system packages the commands need (apt-get; needs root), Go for the bench's Go anchor
 
-environment: SPIKE_REDIS_PORT (6379), SPIKE_API_PORTS ("3001 3002 3003 3004"), SPIKE_API_WEIGHTS
-  ("1 2 3 4"), SPIKE_INVENTORY_NODES (2; 0 = API nodes carry both roles), SPIKE_INVENTORY_BASE_PORT
-  (3101), SPIKE_NGINX_PORT (8080), SPIKE_AKKA_BASE_PORT (4053), SPIKE_COMMAND_BASE_PORT (9110),
-  SPIKE_ADMIN_TOKEN (generated), SPIKE_CMD_TOKEN (generated),
-  SPIKE_REDIS_FSYNC (always | everysec), SPIKE_READY_TIMEOUT (120 s), SPIKE_DEFAULT_SALE, SPIKE_LOG_LEVEL,
-  SPIKE_DEMO_STOCK (10000), SPIKE_DEMO_BUYERS (3 x stock), SPIKE_DEMO_CONCURRENCY (150), SPIKE_DEMO_KILL (1),
-  SPIKE_DEMO_PAY_WINDOW (30 s), SPIKE_DEMO_PAY_SHARE (0.6), SPIKE_DEMO_CANCEL_SHARE (0.1),
-  SPIKE_BENCH_SECONDS (10), SPIKE_BENCH_WARMUP (3), SPIKE_BENCH_CLUSTER_WARMUP (10),
-  SPIKE_BENCH_CONNECTIONS (100), SPIKE_BENCH_THREADS (2), SPIKE_BENCH_STOCK (5000000),
-  SPIKE_BENCH_SELLOUT_STOCK (100000), SPIKE_BENCH_SELLOUT_BUYERS (300000), SPIKE_BENCH_DIRECT_PORT,
-  SPIKE_NODE_ANCHOR_PORT (3201), SPIKE_GO_ANCHOR_NGINX_PORT (8081), SPIKE_GO_ANCHOR_PORT_OFFSET (300),
-  SPIKE_GO_ANCHOR_SRC (../shared/anchors/seed-go), SPIKE_TEST_CONFIGURATION (Release)
+configuration: SPIKE_* environment variables (ports, nodes, weights, tokens, fsync, the demo's and the
+  bench's settings), each with its default, in README.md under "Configuration".
 EOF
 }
 
@@ -140,7 +130,7 @@ publish_project() {
 
 # ---- commands -----------------------------------------------------------------------------------
 cmd_up() {
-  ensure_pkgs redis-server:redis-server redis-cli:redis-tools curl:curl nginx:nginx
+  ensure_pkgs redis-server:redis-server nginx:nginx
   spike_tool up
 }
 
@@ -153,12 +143,13 @@ cmd_logs() { spike_tool logs "$@"; }
 cmd_cli() { spike_tool cli "$@"; }
 
 cmd_deps() {
-  ensure_pkgs redis-server:redis-server redis-cli:redis-tools nginx:nginx wrk:wrk curl:curl \
+  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl \
     go:golang-go /usr/share/gocode/src/github.com/gomodule/redigo:golang-github-gomodule-redigo-dev
   say "redis-server, nginx, wrk, curl and Go with redigo (the bench's Go anchor) are installed"
 }
 
 cmd_test() {
+  # curl: nginx/selftest.sh's client
   ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl
   need_dotnet
   mkdir -p "$LOGS"
@@ -204,7 +195,7 @@ cmd_test() {
 # The demo is the spike tool's (Spike.Cli/Demo/FlashDemo.cs): the sale, the kills, the checkout, the
 # re-sale and the audits, on the cluster it brings up (or restarts) first.
 cmd_demo() {
-  ensure_pkgs redis-server:redis-server redis-cli:redis-tools curl:curl nginx:nginx
+  ensure_pkgs redis-server:redis-server nginx:nginx
   spike_tool demo
 }
 
@@ -213,7 +204,7 @@ cmd_demo() {
 # anchors, the CPU lines, the tables and audits, and the report into bench/results, on the cluster it brings
 # up (or restarts) first.
 cmd_bench() {
-  ensure_pkgs wrk:wrk curl:curl redis-cli:redis-tools
+  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk
   spike_tool bench "$@"
 }
 
