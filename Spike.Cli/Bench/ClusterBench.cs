@@ -9,7 +9,7 @@ namespace Spike.Cli.Bench;
 /// <summary>
 /// <c>spike bench cluster</c>: the cluster through nginx. (n) the success path through nginx, (d) directly on one API
 /// node, (p) /ping through nginx, (g) the Go anchor behind its own nginx, (s) the time to sell out a sale to a crowd of
-/// unique buyers; then 200 buys of the sold-out sale (invariant 6: answered without Redis), the tables, the audit of
+/// unique buyers; then 200 buys of the sold-out sale (a sold-out node answers them without Redis), the tables, the audit of
 /// every sale and <c>spike audit</c> of the sold-out one.
 /// </summary>
 internal sealed class ClusterBench(BenchSession session)
@@ -118,7 +118,7 @@ internal sealed class ClusterBench(BenchSession session)
         // after the sell-out is its throughput.
         var ordersWait = await session.WaitOrdersAsync(cancel, saleN, saleD, saleS);
 
-        // Invariant 6 through the front door: after sell-out a buy is answered without Redis. New users through nginx,
+        // Through the front door: after sell-out a buy is answered without Redis. New users through nginx,
         // one at a time, without a requestId (nginx adds its own); Redis commands from INFO commandstats (not its own INFO
         // calls, nor the order feed's polling: it has caught up)
         var soldOutCalls0 = (await session.SaleAsync(saleS, cancel)).ReserveCalls;
