@@ -1,6 +1,5 @@
 using System.Net;
 using Spike.Api.Endpoints;
-using Spike.Commands;
 using Spike.Host.Hosting;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
@@ -65,22 +64,11 @@ public sealed class BuyerTokenSpecs(RedisServerFixture redis) : IClassFixture<Re
     public async Task Should_sell_only_with_the_buyers_own_token_when_a_node_requires_one()
     {
         // arrange: a node that requires buyer tokens
-        var topology = Topology.Plan(new TopologySettings
-        {
-            InventoryNodes = 0,
-            ApiPorts = [FreePort.Next()],
-            AkkaPorts = [FreePort.Next()],
-            CommandPorts = [FreePort.Next()],
-            NginxPort = FreePort.Next(),
-            Redis = redis.ConnectionString,
-            AdminToken = Admin.Token,
-        });
-        await using var node = new InProcessNode(topology.Nodes[0], new Dictionary<string, string>
+        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString, new Dictionary<string, string>
         {
             ["Spike:Buyers:RequireToken"] = "true",
             ["Spike:Buyers:TokenKey"] = Key,
         });
-        await node.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         var sale = await Admin.CreateSaleAsync(node.Client, stock: 5);
         var alicesToken = _tokens.Create("alice", DateTimeOffset.UtcNow.AddMinutes(5));
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Spike.Commands;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
@@ -26,18 +25,7 @@ public sealed class RedisPasswordSpecs : IAsyncLifetime, IDisposable
     {
         // arrange: one node with both roles, everything it logs recorded
         var logs = new LogRecorder(LogLevel.Trace);
-        var topology = Topology.Plan(new TopologySettings
-        {
-            InventoryNodes = 0,
-            ApiPorts = [FreePort.Next()],
-            AkkaPorts = [FreePort.Next()],
-            CommandPorts = [FreePort.Next()],
-            NginxPort = FreePort.Next(),
-            Redis = _redis.ConnectionString,
-            AdminToken = Admin.Token,
-        });
-        await using var node = new InProcessNode(topology.Nodes[0], logs: logs);
-        await node.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        await using var node = await InProcessNode.StartSingleAsync(_redis.ConnectionString, logs: logs);
         var sale = await Admin.CreateSaleAsync(node.Client, stock: 2);
 
         // act

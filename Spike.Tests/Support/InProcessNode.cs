@@ -45,6 +45,33 @@ public sealed class InProcessNode : IAsyncDisposable
         Client = _factory.CreateClient();
     }
 
+    /// <summary>A lone node carrying both roles on free ports, ready; the admin token is <see cref="Admin.Token"/>.</summary>
+    public static async Task<InProcessNode> StartSingleAsync(
+        string redis, IDictionary<string, string>? settings = null, ILoggerProvider? logs = null)
+    {
+        var topology = Topology.Plan(new TopologySettings
+        {
+            InventoryNodes = 0,
+            ApiPorts = [FreePort.Next()],
+            AkkaPorts = [FreePort.Next()],
+            CommandPorts = [FreePort.Next()],
+            NginxPort = FreePort.Next(),
+            Redis = redis,
+            AdminToken = Admin.Token,
+        });
+        var node = new InProcessNode(topology.Nodes[0], settings, logs);
+        try
+        {
+            await node.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>The node's Akka remoting port.</summary>
     public int Port { get; }
 
