@@ -10,7 +10,9 @@ namespace Spike.Sales;
 /// <item><c>spike:{sale}:meta</c> HASH: <see cref="TotalField"/>, <see cref="AvailableField"/>,
 /// <see cref="HeldField"/>, <see cref="LimitField"/>, <see cref="WindowField"/> (payment window, seconds),
 /// <see cref="SeqField"/> (order counter), <see cref="PaidField"/> (orders paid), <see cref="ReleasedField"/> (orders
-/// whose tickets went back), <see cref="ReserveCallsField"/> (reserve script calls). Its absence means "sale not loaded", never "0 left".</item>
+/// whose tickets went back), <see cref="ReserveCallsField"/> (reserve script calls), <see cref="OpensAtField"/> and
+/// <see cref="ClosesAtField"/> (the schedule, unix ms; absent: open from the start / never closes). Its absence means
+/// "sale not loaded", never "0 left".</item>
 /// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the reserved answer of that request. Never
 /// expires, and holds at most one field per ticket: a request id keeps its reserved answer as long as the sale
 /// exists, so it can never reserve twice.</item>
@@ -48,6 +50,8 @@ public static class SaleKeys
     public const string PaidField = "paid";
     public const string ReleasedField = "released";
     public const string ReserveCallsField = "calls";
+    public const string OpensAtField = "opens";
+    public const string ClosesAtField = "closes";
 
     // Fields of an order-stream entry and of a reservation record.
     public const string OrderIdField = "orderId";

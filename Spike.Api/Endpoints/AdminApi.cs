@@ -44,12 +44,16 @@ public static class AdminApi
         {
             return error;
         }
-        var settings = new SaleSettings(body!.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300);
+        var opensAtError = RequestRules.CheckInstant(body!.OpensAt, out var opensAt);
+        var closesAtError = RequestRules.CheckInstant(body.ClosesAt, out var closesAt);
+        var settings = new SaleSettings(body.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300, new SaleSchedule(opensAt, closesAt));
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
             ?? ApiResults.Check("stock", settings.Stock is >= 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 0 and {SaleLimits.MaxTotal}")
             ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= SaleLimits.MaxPerUserLimit ? null : $"must be between 1 and {SaleLimits.MaxPerUserLimit}")
-            ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}");
+            ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}")
+            ?? ApiResults.Check("opensAt", opensAtError)
+            ?? ApiResults.Check("closesAt", closesAtError ?? SaleSchedule.Check(opensAt, closesAt));
         return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context);
     }
 
@@ -67,7 +71,7 @@ public static class AdminApi
         return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value, body.OperationId), context);
     }
 
-    private static async Task<IResult> GetSale(string id, IInventoryStore store, IOrderStream orders, CancellationToken cancellationToken)
+    private static async Task<IResult> GetSale(string id, IInventoryStore store, IOrderStream orders, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (ApiResults.Check("id", RequestRules.CheckSaleId(id)) is { } invalid)
         {
@@ -80,7 +84,7 @@ public static class AdminApi
             var (sale, progress) = (await saleTask, await progressTask);
             return sale is null
                 ? ApiResults.UnknownSale
-                : TypedResults.Json(ToResponse(sale) with
+                : TypedResults.Json(ToResponse(sale, clock) with
                 {
                     Reserved = progress?.Reserved,
                     Paid = progress?.Paid,
@@ -129,10 +133,11 @@ public static class AdminApi
         {
             return Unavailable(command, context);
         }
+        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         return result.Status switch
         {
-            SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
-            SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse),
+            SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
+            SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse),
             SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
             SaleCommandStatus.Conflict => TypedResults.Json(
                 new StatusResponse("conflict", Detail: command is AddStock
@@ -154,6 +159,19 @@ public static class AdminApi
                 : "outcome unknown or store down; retry with the same operationId: it adds the stock at most once"))
             : ApiResults.Unavailable;
 
-    private static SaleResponse ToResponse(SaleSnapshot sale) =>
-        new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds);
+    /// <summary>The sale with its state by this node's clock (Redis decides the buys by its own; NTP keeps them together).</summary>
+    private static SaleResponse ToResponse(SaleSnapshot sale, TimeProvider clock) =>
+        new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds,
+            Instant(sale.Schedule.OpensAtUnixMs), Instant(sale.Schedule.ClosesAtUnixMs), StateName(sale.StateAt(clock.GetUtcNow().ToUnixTimeMilliseconds())));
+
+    private static DateTimeOffset? Instant(long? unixMs) => unixMs is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+
+    private static string StateName(SaleState state) => state switch
+    {
+        SaleState.Open => "open",
+        SaleState.NotOpen => "not_open",
+        SaleState.Closed => "closed",
+        SaleState.SoldOut => "sold_out",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
 }

@@ -9,6 +9,11 @@ public static class ApiResults
     public static readonly JsonAnswer<StatusResponse> LimitReached = Status("limit_reached", StatusCodes.Status409Conflict);
     public static readonly JsonAnswer<StatusResponse> UnknownSale = Status("unknown_sale", StatusCodes.Status404NotFound);
     public static readonly JsonAnswer<StatusResponse> Unavailable = Status("unavailable", StatusCodes.Status503ServiceUnavailable);
+    public static readonly JsonAnswer<StatusResponse> Closed = Status("closed", StatusCodes.Status409Conflict);
+
+    /// <summary>409 not_open with the instant the sale opens.</summary>
+    public static JsonAnswer<StatusResponse> NotOpen(long opensAtUnixMs) =>
+        JsonAnswer.Of(StatusCodes.Status409Conflict, new StatusResponse("not_open", OpensAt: DateTimeOffset.FromUnixTimeMilliseconds(opensAtUnixMs)), ApiJsonContext.Default.StatusResponse);
 
     /// <summary>400 problem+json naming the bad field.</summary>
     public static ValidationProblem Invalid(string field, string message) =>

@@ -54,8 +54,8 @@ public static class BuyApi
                 return ValueTask.FromResult<IResult>(invalid);
             }
 
-            // A sold-out sale (with its reservations, for a reserved buyer's retry) or an id known not to be a
-            // sale is answered here: no actor, network or Redis.
+            // A sale not open yet or closed, a sale that is over (with its reservations, for a reserved buyer's
+            // retry) or an id known not to be a sale is answered here: no actor, network or Redis.
             if (board.TryAnswer(sale!, body.User!, body.RequestId, out var outcome))
             {
                 return ValueTask.FromResult(Answer(outcome, sale!, body.User!, body.RequestId, context));
@@ -100,6 +100,8 @@ public static class BuyApi
                 new StatusResponse("not_enough_left", Detail: $"only {outcome.Remaining} {(outcome.Remaining == 1 ? "ticket is" : "tickets are")} left; ask for fewer", Available: outcome.Remaining),
                 ApiJsonContext.Default.StatusResponse),
             ReserveStatus.LimitReached => ApiResults.LimitReached,
+            ReserveStatus.NotOpen => ApiResults.NotOpen(outcome.OpensAtUnixMs),
+            ReserveStatus.Closed => ApiResults.Closed,
             ReserveStatus.UnknownSale => ApiResults.UnknownSale,
             ReserveStatus.QuantityAboveLimit => ApiResults.Invalid("quantity", "is above the sale's per-user limit"),
             ReserveStatus.Busy => ApiResults.RetryLater(context, StatusCodes.Status429TooManyRequests, new StatusResponse("busy", requestId, "too many buyers waiting; retry shortly")),

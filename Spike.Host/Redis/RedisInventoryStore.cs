@@ -26,7 +26,7 @@ public sealed class RedisInventoryStore : IInventoryStore
     private static readonly RedisValue[] MetaFields =
     [
         SaleKeys.TotalField, SaleKeys.HeldField, SaleKeys.AvailableField, SaleKeys.LimitField, SaleKeys.WindowField,
-        SaleKeys.SeqField, SaleKeys.ReserveCallsField,
+        SaleKeys.SeqField, SaleKeys.ReserveCallsField, SaleKeys.OpensAtField, SaleKeys.ClosesAtField,
     ];
 
     private readonly IConnectionMultiplexer _connection;
@@ -146,7 +146,8 @@ public sealed class RedisInventoryStore : IInventoryStore
         }
 
         return new SaleSnapshot(
-            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0, (long?)values[6] ?? 0);
+            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0, (long?)values[6] ?? 0,
+            new SaleSchedule((long?)values[7], (long?)values[8]));
     }
 
     public async Task<SaleCommandResult> ConfigureSaleAsync(
@@ -158,9 +159,17 @@ public sealed class RedisInventoryStore : IInventoryStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.Stock, SaleLimits.MaxTotal, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PerUserLimit, 1, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PaymentWindowSeconds, 1, nameof(settings));
+        if (SaleSchedule.Check(settings.Schedule.OpensAtUnixMs, settings.Schedule.ClosesAtUnixMs) is { } badSchedule)
+        {
+            throw new ArgumentException($"closesAt {badSchedule}.", nameof(settings));
+        }
 
         var keys = new RedisKey[] { SaleKeys.Meta(saleId) };
-        var args = new RedisValue[] { settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds };
+        var args = new RedisValue[]
+        {
+            settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds,
+            OptionalInstant(settings.Schedule.OpensAtUnixMs), OptionalInstant(settings.Schedule.ClosesAtUnixMs),
+        };
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.Configure, keys, args), "configuring the sale", cancellationToken);
         // Listed once it exists (the set is in another slot, so not in the script); a retry after a failure here
@@ -187,16 +196,24 @@ public sealed class RedisInventoryStore : IInventoryStore
         return ToCommandResult(saleId, (RedisResult[])result!);
     }
 
+    /// <summary>An instant as the scripts take it: unix ms, or '' for none.</summary>
+    private static RedisValue OptionalInstant(long? unixMs) => unixMs is { } value ? value : RedisValue.EmptyString;
+
+    private static long? ParseOptionalInstant(RedisResult reply) =>
+        (string?)reply is { Length: > 0 } text ? long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>A command script's answer: status, then the sale (total, held, available, limit, window, seq, opens, closes).</summary>
     private static SaleCommandResult ToCommandResult(string saleId, RedisResult[] reply)
     {
         var status = (SaleCommandStatus)(int)reply[0];
-        if (reply.Length < 7)
+        if (reply.Length < 9)
         {
             return new SaleCommandResult(saleId, status, null);
         }
 
         var sale = new SaleSnapshot(
-            saleId, (long)reply[1], (long)reply[2], (long)reply[3], (int)reply[4], (int)reply[5], (long)reply[6]);
+            saleId, (long)reply[1], (long)reply[2], (long)reply[3], (int)reply[4], (int)reply[5], (long)reply[6],
+            Schedule: new SaleSchedule(ParseOptionalInstant(reply[7]), ParseOptionalInstant(reply[8])));
         return new SaleCommandResult(saleId, status, sale);
     }
 
@@ -211,6 +228,11 @@ public sealed class RedisInventoryStore : IInventoryStore
                 return ItemOutcome.LimitReached;
             case InventoryScripts.NotEnoughLeftCode:
                 return ItemOutcome.NotEnough(available);
+            case InventoryScripts.ClosedCode:
+                return ItemOutcome.Closed;
+            case not null when code.StartsWith(InventoryScripts.NotOpenPrefix, StringComparison.Ordinal)
+                && long.TryParse(code.AsSpan(InventoryScripts.NotOpenPrefix.Length), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var opensAt):
+                return ItemOutcome.NotOpen(opensAt);
             case not null when code.StartsWith(InventoryScripts.ReservedPrefix, StringComparison.Ordinal):
                 // R:<payBy>:<quantity>:<orderId>; the order id comes last, so it may hold colons
                 var rest = code.AsSpan(InventoryScripts.ReservedPrefix.Length);

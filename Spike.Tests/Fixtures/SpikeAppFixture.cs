@@ -49,6 +49,7 @@ public class SpikeAppFixture : IAsyncLifetime
             // Each test makes its own sale: the order feed finds it soon.
             web.UseSetting("Spike:Orders:ListSalesEvery", "00:00:00.200");
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs));
+            ConfigureNode(web);
         });
         if (_loopbackPort is { } port)
         {
@@ -56,6 +57,11 @@ public class SpikeAppFixture : IAsyncLifetime
         }
         Client = _factory.CreateClient();
         await WaitUntilReadyAsync();
+    }
+
+    /// <summary>What a derived fixture changes about its node (settings, services), after the common settings.</summary>
+    protected virtual void ConfigureNode(IWebHostBuilder web)
+    {
     }
 
     public async Task DisposeAsync()
