@@ -86,8 +86,18 @@ public static class SaleKeys
 
     public static string OrderDeadlines(string saleId) => Key(saleId, "due");
 
+    /// <summary>Every key of the sale (all in its slot; not <see cref="Sales"/>), meta first: what deleting a sale removes.</summary>
+    public static string[] All(string saleId) =>
+    [
+        Meta(saleId), Requests(saleId), Refusals(saleId), Users(saleId), Reservations(saleId), Orders(saleId),
+        Operations(saleId), OrderStates(saleId), OrderDeadlines(saleId),
+    ];
+
     /// <summary>The consumer group of every sale's order stream that creates the orders.</summary>
     public const string OrderFeedGroup = "order-feed";
+
+    /// <summary>The id of the sale's reservation number <paramref name="seq"/>, as the reserve script makes it.</summary>
+    public static string OrderId(string saleId, long seq) => saleId + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The sale of an order id (<c>&lt;sale&gt;-&lt;seq&gt;</c>); false when it is not shaped like one.</summary>
     public static bool TrySaleOfOrder(string? orderId, out string saleId)

@@ -130,15 +130,24 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
         Receive<ConfigureSale>(command => QueueCommand(command));
         Receive<AddStock>(command => QueueCommand(command));
+        Receive<CloseSale>(command => QueueCommand(command));
+        Receive<DeleteSale>(command => QueueCommand(command));
         Receive<CommandRan>(ran =>
         {
-            if (ran.Result.Status is SaleCommandStatus.Created or SaleCommandStatus.Updated or SaleCommandStatus.Conflict)
+            if (ran.Result.Status is SaleCommandStatus.Created or SaleCommandStatus.Updated or SaleCommandStatus.Conflict
+                or SaleCommandStatus.StillSelling or SaleCommandStatus.OrdersOpen)
             {
                 Remember(ran.Result.Sale);
             }
             else if (ran.Result.Status is SaleCommandStatus.UnknownSale)
             {
                 Remember(null);
+            }
+            else if (ran.Result.Status is SaleCommandStatus.Deleted)
+            {
+                Remember(null);
+                _published = null; // a sale created again under this id is announced afresh
+                _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleDeleted(_saleId)));
             }
             ran.ReplyTo.Tell(ran.Result);
             StoreCallDone();
@@ -227,6 +236,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             {
                 ConfigureSale configure => _store.ConfigureSaleAsync(_saleId, configure.Settings),
                 AddStock add => _store.AddStockAsync(_saleId, add.Amount, add.OperationId),
+                CloseSale => _store.CloseSaleAsync(_saleId),
+                DeleteSale => _store.DeleteSaleAsync(_saleId),
                 _ => throw new InvalidOperationException($"Not a sale command: {pending.Command.GetType().Name}"),
             };
             call.PipeTo(Self,

@@ -152,6 +152,12 @@ public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserL
 }
 
 /// <summary>
+/// The sale was deleted: published on <see cref="SaleStatusChanged.Topic"/>, so every node that serves it forgets it
+/// (its StockActor stops, its board entry goes).
+/// </summary>
+public sealed record SaleDeleted(string SaleId) : ISaleMessage;
+
+/// <summary>
 /// An order gave tickets back to the sale (cancelled or expired): the InventoryActor reads the sale again and
 /// publishes its status, so a sold-out sale sells again.
 /// </summary>
@@ -169,6 +175,15 @@ public sealed record ConfigureSale(string SaleId, SaleSettings Settings) : ISale
 /// </summary>
 public sealed record AddStock(string SaleId, long Amount, string? OperationId = null) : ISaleCommand;
 
+/// <summary>Closes the sale now, by the store's clock (an earlier closing stays); answered with the sale.</summary>
+public sealed record CloseSale(string SaleId) : ISaleCommand;
+
+/// <summary>
+/// Deletes a finished sale (closed or sold out, every order settled) and everything stored for it; refused with
+/// <see cref="SaleCommandStatus.StillSelling"/> or <see cref="SaleCommandStatus.OrdersOpen"/> otherwise.
+/// </summary>
+public sealed record DeleteSale(string SaleId) : ISaleCommand;
+
 public enum SaleCommandStatus : byte
 {
     Created = 1,
@@ -177,7 +192,12 @@ public enum SaleCommandStatus : byte
     /// <summary>The new total would be below what is already held, or above <see cref="SaleLimits.MaxTotal"/>.</summary>
     Conflict = 4,
     Unavailable = 5,
+    Deleted = 6,
+    /// <summary>Not deleted: the sale is neither closed nor sold out.</summary>
+    StillSelling = 7,
+    /// <summary>Not deleted: some of its orders are neither paid, cancelled nor expired.</summary>
+    OrdersOpen = 8,
 }
 
-/// <summary>Reply to <see cref="ConfigureSale"/> and <see cref="AddStock"/>.</summary>
+/// <summary>Reply to every <see cref="ISaleCommand"/>; <paramref name="Sale"/>: the sale afterwards (before, for a deletion).</summary>
 public sealed record SaleCommandResult(string SaleId, SaleCommandStatus Status, SaleSnapshot? Sale) : ISaleMessage;

@@ -212,6 +212,14 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             }
         });
 
+        Receive<SaleDeleted>(_ =>
+        {
+            // Its reservations and schedule go from the board and from here; buyers are told the sale does not exist.
+            _board.Forget(_saleId);
+            (_schedule, _scheduleLearned) = (default, false);
+            BecomeUnknown();
+        });
+
         Receive<LoadReservations>(_ =>
         {
             if (_phase == Phase.LoadingReservations)

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Host.Hosting;
+using Spike.Host.Redis;
 
 namespace Spike.Api.Endpoints;
 
@@ -15,12 +16,17 @@ public static class AdminApi
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private const int MaxPaymentWindowSeconds = 86_400;
+    /// <summary>Sales one listing shows at most; <c>more</c> says when there are others.</summary>
+    private const int MaxListedSales = 1_000;
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var sales = app.MapGroup("/admin/sales").AddEndpointFilter(RequireAdminToken);
+        sales.MapGet("", ListSales);
         sales.MapPut("/{id}", PutSale);
         sales.MapPost("/{id}/stock", AddStock);
+        sales.MapPost("/{id}/close", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new CloseSale(id), context, inventory));
+        sales.MapDelete("/{id}", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new DeleteSale(id), context, inventory));
         sales.MapGet("/{id}", GetSale);
         sales.MapPost("/{id}/reconcile", Reconcile);
         return app;
@@ -100,6 +106,26 @@ public static class AdminApi
         }
     }
 
+    /// <summary>The sales in Redis (the set configuring a sale adds to), in id order, each read as <c>GET /admin/sales/{id}</c> without the order counts.</summary>
+    private static async Task<IResult> ListSales(SaleCatalog catalog, IInventoryStore store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ids = await catalog.ListSaleIdsAsync(MaxListedSales + 1, cancellationToken);
+            var sales = await Task.WhenAll(ids.Take(MaxListedSales).Select(id => store.GetSaleAsync(id, cancellationToken)));
+            // a sale deleted between the listing and its read is simply not shown
+            return TypedResults.Json(new SaleListResponse([.. sales.OfType<SaleSnapshot>().Select(sale => ToResponse(sale, clock))], ids.Count > MaxListedSales),
+                ApiJsonContext.Default.SaleListResponse);
+        }
+        catch (InventoryUnavailableException)
+        {
+            return ApiResults.Unavailable;
+        }
+    }
+
+    private static async Task<IResult> SendCheckedAsync(string id, ISaleCommand command, HttpContext context, IRequiredActor<InventoryRegion> inventory) =>
+        ApiResults.Check("id", RequestRules.CheckSaleId(id)) ?? await SendAsync(inventory.ActorRef, command, context);
+
     /// <summary>Compares the sale's records, makes the safe repairs, and reports every difference (see <see cref="SaleReconciler"/>).</summary>
     private static async Task<IResult> Reconcile(string id, IOrderStream orders, IRequiredActor<OrderRegion> region, CancellationToken cancellationToken)
     {
@@ -139,6 +165,9 @@ public static class AdminApi
             SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
             SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse),
             SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
+            SaleCommandStatus.Deleted => Deleted,
+            SaleCommandStatus.StillSelling => StillSelling,
+            SaleCommandStatus.OrdersOpen => OrdersOpen,
             SaleCommandStatus.Conflict => TypedResults.Json(
                 new StatusResponse("conflict", Detail: command is AddStock
                     ? $"the total would exceed the maximum of {SaleLimits.MaxTotal} tickets per sale (it is {result.Sale?.Total}); nothing was added"
@@ -147,6 +176,15 @@ public static class AdminApi
             _ => Unavailable(command, context),
         };
     }
+
+    private static readonly JsonAnswer<StatusResponse> Deleted = JsonAnswer.Fixed(StatusCodes.Status200OK,
+        new StatusResponse("deleted", Detail: "the sale and its orders are gone"), ApiJsonContext.Default.StatusResponse);
+    private static readonly JsonAnswer<StatusResponse> StillSelling = JsonAnswer.Fixed(StatusCodes.Status409Conflict,
+        new StatusResponse("conflict", Detail: "the sale is still selling: close it (POST /admin/sales/{id}/close) or let it sell out first; nothing was deleted"),
+        ApiJsonContext.Default.StatusResponse);
+    private static readonly JsonAnswer<StatusResponse> OrdersOpen = JsonAnswer.Fixed(StatusCodes.Status409Conflict,
+        new StatusResponse("conflict", Detail: "some orders are still open (neither paid, cancelled nor expired): delete the sale once every order is settled; nothing was deleted"),
+        ApiJsonContext.Default.StatusResponse);
 
     /// <summary>
     /// A PUT sets absolute values, so its plain retry is safe. An addition may have run even though no

@@ -41,6 +41,9 @@ public sealed record SaleResponse(
     DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, string State,
     long? Reserved = null, long? Paid = null, long? Released = null, long? Orders = null, long? OrderLag = null, long? ReserveCalls = null);
 
+/// <param name="More">True when there are more sales than the listing shows.</param>
+public sealed record SaleListResponse(IReadOnlyList<SaleResponse> Sales, bool More);
+
 /// <summary>A sale's reconciliation: <c>clean</c> when its records agree; each difference with how many were repaired.</summary>
 public sealed record ReconcileResponse(string Sale, bool Clean, IReadOnlyList<DifferenceResponse> Differences);
 
@@ -53,6 +56,7 @@ public sealed record DifferenceResponse(string Kind, long Count, long Repaired, 
 [JsonSerializable(typeof(ReservedResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(SaleResponse))]
+[JsonSerializable(typeof(SaleListResponse))]
 [JsonSerializable(typeof(ReconcileResponse))]
 [JsonSerializable(typeof(OrderResponse))]
 [JsonSerializable(typeof(OrderActionBody))]

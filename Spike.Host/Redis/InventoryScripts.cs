@@ -181,6 +181,53 @@ public static class InventoryScripts
         """;
 
     /// <summary>
+    /// KEYS: meta. Sets the closing to Redis's clock now, unless the sale closed earlier. Returns <c>{3}</c> for an
+    /// unknown sale, else <c>{2, total, held, available, limit, window, seq, opens, closes}</c> (as <see cref="Configure"/>).
+    /// </summary>
+    public const string Close = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          return {3}
+        end
+        local time = redis.call('TIME')
+        local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local closes = redis.call('HGET', KEYS[1], 'closes')
+        if not closes or tonumber(closes) > clock then
+          redis.call('HSET', KEYS[1], 'closes', string.format('%d', clock))
+        end
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq', 'opens', 'closes')
+        return {2, tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), tonumber(m[6] or '0'),
+          m[7] or '', m[8] or ''}
+        """;
+
+    /// <summary>
+    /// KEYS: every key of the sale, meta first (<c>SaleKeys.All</c>). ARGV: '1' to delete, '0' to check only.
+    /// A sale may go when it is closed (by Redis's clock) or sold out, and every reservation's order is settled (seq =
+    /// paid + released). Returns <c>{3}</c> for an unknown sale, else <c>{status, total, held, available, limit, window,
+    /// seq, opens, closes}</c> as it was: status 6 deleted (or deletable, when checking), 7 still selling, 8 orders open.
+    /// </summary>
+    public const string Delete = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          return {3}
+        end
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq', 'opens', 'closes',
+          'paid', 'released')
+        local seq = tonumber(m[6] or '0')
+        local status = 6
+        local time = redis.call('TIME')
+        local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local closed = m[8] and clock >= tonumber(m[8])
+        if not closed and tonumber(m[3]) > 0 then
+          status = 7
+        elseif seq - tonumber(m[9] or '0') - tonumber(m[10] or '0') > 0 then
+          status = 8
+        elseif ARGV[1] == '1' then
+          redis.call('DEL', unpack(KEYS))
+        end
+        return {status, tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), seq,
+          m[7] or '', m[8] or ''}
+        """;
+
+    /// <summary>
     /// KEYS: meta, ops. ARGV: amount, maximum total, operation id ('' for none). Returns <c>{3}</c> for an
     /// unknown sale, else <c>{status, total, held, available, limit, window, seq, opens, closes}</c> (as
     /// <see cref="Configure"/>): status 2 added, 4 conflict

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
+using Spike.Persistence.Redis;
 using Spike.Sales;
 using StackExchange.Redis;
 
@@ -203,6 +205,61 @@ public sealed class RedisInventoryStore : IInventoryStore
         (string?)reply is { Length: > 0 } text ? long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : null;
 
     /// <summary>A command script's answer: status, then the sale (total, held, available, limit, window, seq, opens, closes).</summary>
+    public async Task<SaleCommandResult> CloseSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(saleId);
+        var result = await CallAsync(
+            db => db.ScriptEvaluateAsync(InventoryScripts.Close, [SaleKeys.Meta(saleId)]), "closing the sale", cancellationToken);
+        return ToCommandResult(saleId, (RedisResult[])result!);
+    }
+
+    /// <remarks>
+    /// The orders' journals live in other slots, so no script can take them with the sale: they go first, once a check
+    /// says the sale may go, then the script checks again and deletes the sale's keys. A failure in between leaves the
+    /// sale in place and a retry finishes the job; if the sale came back to life meanwhile (reopened), only journals of
+    /// settled orders are gone, and an order actor rebuilds a settled order from the store.
+    /// </remarks>
+    public async Task<SaleCommandResult> DeleteSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(saleId);
+        var keys = SaleKeys.All(saleId).Select(key => (RedisKey)key).ToArray();
+        var check = ToCommandResult(saleId, (RedisResult[])(await CallAsync(
+            db => db.ScriptEvaluateAsync(InventoryScripts.Delete, keys, ["0"]), "checking the sale can be deleted", cancellationToken))!);
+        if (check.Status != SaleCommandStatus.Deleted)
+        {
+            return check;
+        }
+
+        await DeleteJournalsAsync(saleId, check.Sale!.ReservationSeq, cancellationToken);
+        var deleted = ToCommandResult(saleId, (RedisResult[])(await CallAsync(
+            db => db.ScriptEvaluateAsync(InventoryScripts.Delete, keys, ["1"]), "deleting the sale", cancellationToken))!);
+        if (deleted.Status == SaleCommandStatus.Deleted)
+        {
+            await CallAsync(db => db.SetRemoveAsync(SaleKeys.Sales, saleId), "unlisting the sale", cancellationToken);
+        }
+        return deleted;
+    }
+
+    /// <summary>The journal and snapshots of the sale's orders 1 to <paramref name="orders"/>, key by key (they are in other slots).</summary>
+    private async Task DeleteJournalsAsync(string saleId, long orders, CancellationToken cancellationToken)
+    {
+        const int KeysAtOnce = 3 * 1000;
+        var keys = new List<RedisKey>(KeysAtOnce);
+        for (var seq = 1L; seq <= orders; seq++)
+        {
+            var persistenceId = OrderActor.PersistenceIdPrefix + SaleKeys.OrderId(saleId, seq);
+            keys.Add(PersistenceKeys.Events(SaleKeys.Prefix, persistenceId));
+            keys.Add(PersistenceKeys.HighestSequenceNr(SaleKeys.Prefix, persistenceId));
+            keys.Add(PersistenceKeys.Snapshots(SaleKeys.Prefix, persistenceId));
+            if (keys.Count >= KeysAtOnce || seq == orders)
+            {
+                var batch = keys.ToArray();
+                keys.Clear();
+                await CallAsync(db => Task.WhenAll(batch.Select(key => db.KeyDeleteAsync(key))), "deleting the orders' journals", cancellationToken);
+            }
+        }
+    }
+
     private static SaleCommandResult ToCommandResult(string saleId, RedisResult[] reply)
     {
         var status = (SaleCommandStatus)(int)reply[0];

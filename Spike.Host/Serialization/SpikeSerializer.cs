@@ -32,6 +32,9 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     private const string AddStockManifest = "AS";
     private const string SaleCommandResultManifest = "CR";
     private const string StockReleasedManifest = "SR";
+    private const string CloseSaleManifest = "CL";
+    private const string DeleteSaleManifest = "DS";
+    private const string SaleDeletedManifest = "SD";
     private const string CreateOrderManifest = "OC";
     private const string PayOrderManifest = "OP";
     private const string CancelOrderManifest = "OX";
@@ -69,6 +72,9 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         AddStock => AddStockManifest,
         SaleCommandResult => SaleCommandResultManifest,
         StockReleased => StockReleasedManifest,
+        CloseSale => CloseSaleManifest,
+        DeleteSale => DeleteSaleManifest,
+        SaleDeleted => SaleDeletedManifest,
         CreateOrder => CreateOrderManifest,
         PayOrder => PayOrderManifest,
         CancelOrder => CancelOrderManifest,
@@ -132,6 +138,9 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         AddStockManifest => new AddStock(reader.ReadString(), reader.ReadInt64(), ReadOptional(reader, r => r.ReadString())),
         SaleCommandResultManifest => new SaleCommandResult(reader.ReadString(), ReadEnum<SaleCommandStatus>(reader), ReadOptional(reader, ReadSnapshot)),
         StockReleasedManifest => new StockReleased(reader.ReadString()),
+        CloseSaleManifest => new CloseSale(reader.ReadString()),
+        DeleteSaleManifest => new DeleteSale(reader.ReadString()),
+        SaleDeletedManifest => new SaleDeleted(reader.ReadString()),
         CreateOrderManifest => new CreateOrder(reader.ReadString(), reader.ReadString(), reader.ReadString(), ReadPositive(reader), reader.ReadInt64()),
         PayOrderManifest => new PayOrder(reader.ReadString()),
         CancelOrderManifest => new CancelOrder(reader.ReadString()),
@@ -180,7 +189,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
                 writer.Write(m.Available);
                 WriteSchedule(writer, m.Schedule);
                 break;
-            case SaleUnknown or LeaseUnavailable or ReleaseLease:
+            case SaleUnknown or LeaseUnavailable or ReleaseLease or CloseSale or DeleteSale or SaleDeleted:
                 writer.Write(((ISaleMessage)obj).SaleId);
                 break;
             case LeaseReturned m:

@@ -386,6 +386,36 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     }
 
     [Fact]
+    public async Task Should_announce_the_deletion_and_treat_the_sale_as_unknown_when_a_closed_sale_is_deleted()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, new SaleSchedule(null, 1)));
+        var inventory = StartInventory(-1);
+
+        inventory.Tell(new DeleteSale(Sale));
+
+        Assert.Equal(SaleCommandStatus.Deleted, ExpectMsg<SaleCommandResult>().Status);
+        var published = Mediator.FishForMessage<Publish>(p => p.Message is SaleDeleted);
+        Assert.Equal(SaleStatusChanged.Topic, published.Topic);
+        var node = CreateTestProbe();
+        inventory.Tell(Lease(node.Ref, 1));
+        node.ExpectMsg<SaleUnknown>();
+    }
+
+    [Fact]
+    public async Task Should_refuse_to_delete_a_sale_that_still_sells_and_keep_selling_it()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300));
+        var inventory = StartInventory(-1);
+
+        inventory.Tell(new DeleteSale(Sale));
+
+        Assert.Equal(SaleCommandStatus.StillSelling, ExpectMsg<SaleCommandResult>().Status);
+        var node = CreateTestProbe();
+        inventory.Tell(Lease(node.Ref, 1));
+        Assert.Equal(1, node.ExpectMsg<LeaseGranted>().Granted);
+    }
+
+    [Fact]
     public void Should_ask_a_holder_to_release_once_until_it_answers()
     {
         var inventory = StartInventory(10);

@@ -511,16 +511,35 @@ public sealed class StockActorSpecs : TestKit
     [Fact]
     public async Task Should_sell_again_when_a_status_moves_the_closing_later()
     {
-        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300));
-        var (stock, inventory) = StartWithLease(0, ignoreTopUps: true);
-        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0, new SaleSchedule(null, ClockNow - 1)));
+        var closed = new SaleSchedule(null, ClockNow - 1);
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, closed));
+        var (stock, inventory) = StartWithLease(0);
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0, closed));
         var refused = NewBuy("refused");
         stock.Tell(refused);
         Assert.Equal(ReserveStatus.Closed, (await OutcomeOf(refused)).Status);
         await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "x", "r-x", out var o) && o == ItemOutcome.Closed));
 
-        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0, new SaleSchedule(null, ClockNow + 60_000)));
+        var later = new SaleSchedule(null, ClockNow + 60_000);
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, later));
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0, later));
 
         await AwaitAssertAsync(() => Assert.False(_board.TryAnswer(Sale, "x", "r-x", out _)));
+        stock.Tell(NewBuy("buyer"));
+        inventory.Probe.FishForMessage<AcquireLease>(lease => lease.Starving); // selling again: it asks for allotment
+    }
+
+    [Fact]
+    public async Task Should_forget_the_sale_and_answer_unknown_sale_when_it_is_deleted()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(1, 1, 300));
+        await _store.ReserveAsync(Sale, [new ReserveItem("r-a", "a", 1)]);
+        var (stock, _) = Start();
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true, PerUserLimit: 1, ReservationSeq: 1));
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "a", "r-a", out var o) && o.Status == ReserveStatus.Reserved));
+
+        stock.Tell(new SaleDeleted(Sale));
+
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "a", "r-a", out var o) && o.Status == ReserveStatus.UnknownSale));
     }
 }

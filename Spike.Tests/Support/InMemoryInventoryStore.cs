@@ -147,6 +147,41 @@ public sealed class InMemoryInventoryStore(TimeProvider? clock = null) : IInvent
         }
     }
 
+    public async Task<SaleCommandResult> CloseSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        await WaitForGate();
+        lock (_lock)
+        {
+            if (!_sales.TryGetValue(saleId, out var sale))
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
+            }
+            var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            sale.Schedule = sale.Schedule with { ClosesAtUnixMs = Math.Min(sale.Schedule.ClosesAtUnixMs ?? long.MaxValue, now) };
+            return new SaleCommandResult(saleId, SaleCommandStatus.Updated, ToSnapshot(saleId, sale));
+        }
+    }
+
+    /// <summary>Orders are not kept here: every reservation counts as settled.</summary>
+    public async Task<SaleCommandResult> DeleteSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        await WaitForGate();
+        lock (_lock)
+        {
+            if (!_sales.TryGetValue(saleId, out var sale))
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
+            }
+            var snapshot = ToSnapshot(saleId, sale);
+            if (sale.Schedule.PhaseAt(_clock.GetUtcNow().ToUnixTimeMilliseconds()) != SalePhase.Closed && snapshot.Available > 0)
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.StillSelling, snapshot);
+            }
+            _sales.Remove(saleId);
+            return new SaleCommandResult(saleId, SaleCommandStatus.Deleted, snapshot);
+        }
+    }
+
     private static ItemOutcome Reserve(string saleId, Sale sale, ReserveItem item, SalePhase phase)
     {
         var key = item.UserId + "\n" + item.RequestId;
