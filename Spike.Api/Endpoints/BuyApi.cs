@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Api.Admission;
 using Spike.Host.Hosting;
 
 namespace Spike.Api.Endpoints;
@@ -18,7 +19,7 @@ public static class BuyApi
             services.GetRequiredService<IRequiredActor<StockManager>>(),
             services.GetRequiredService<SaleBoard>(),
             services.GetRequiredService<IOptions<SpikeOptions>>().Value);
-        var group = app.MapGroup("/buy");
+        var group = app.MapGroup("/buy").RequireAdmission();
         group.MapGet("/ticket", buyers.FromQueryAsync);
         group.MapPost("/ticket", buyers.FromBodyAsync);
         return app;
@@ -104,7 +105,7 @@ public static class BuyApi
             ReserveStatus.Closed => ApiResults.Closed,
             ReserveStatus.UnknownSale => ApiResults.UnknownSale,
             ReserveStatus.QuantityAboveLimit => ApiResults.Invalid("quantity", "is above the sale's per-user limit"),
-            ReserveStatus.Busy => ApiResults.RetryLater(context, StatusCodes.Status429TooManyRequests, new StatusResponse("busy", requestId, "too many buyers waiting; retry shortly")),
+            ReserveStatus.Busy => ApiResults.Busy(context, requestId, "too many buyers waiting; retry shortly"),
             _ => ApiResults.RetryLater(context, StatusCodes.Status503ServiceUnavailable, new StatusResponse("unavailable", requestId, "outcome unknown or store down; retry with the same requestId")),
         };
 }

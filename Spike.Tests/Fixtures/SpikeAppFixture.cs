@@ -48,6 +48,9 @@ public class SpikeAppFixture : IAsyncLifetime
             web.UseSetting("Spike:Buy:RequestTimeout", "00:00:03");
             // Each test makes its own sale: the order feed finds it soon.
             web.UseSetting("Spike:Orders:ListSalesEvery", "00:00:00.200");
+            // Tests retry one user many times a second; the admission limits have their own specs (AdmissionSpecs).
+            web.UseSetting("Spike:Admission:PerUser:PerSecond", "1000000");
+            web.UseSetting("Spike:Admission:PerUser:Burst", "1000000");
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs));
             ConfigureNode(web);
         });
