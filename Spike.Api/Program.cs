@@ -1,14 +1,17 @@
+using Spike.Api.Admission;
 using Spike.Api.Endpoints;
 using Spike.Host.Hosting;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.AddSpikeNode();
+builder.AddAdmissionControl();
 builder.Services.AddProblemDetails();
 builder.Services.AddAdminApi();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default));
 
 var app = builder.Build();
 app.UseExceptionHandler();
+app.UseAdmissionControl();
 app.MapHealthApi();
 app.MapBuyApi();
 app.MapOrderApi();

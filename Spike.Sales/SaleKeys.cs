@@ -10,7 +10,9 @@ namespace Spike.Sales;
 /// <item><c>spike:{sale}:meta</c> HASH: <see cref="TotalField"/>, <see cref="AvailableField"/>,
 /// <see cref="HeldField"/>, <see cref="LimitField"/>, <see cref="WindowField"/> (payment window, seconds),
 /// <see cref="SeqField"/> (order counter), <see cref="PaidField"/> (orders paid), <see cref="ReleasedField"/> (orders
-/// whose tickets went back), <see cref="ReserveCallsField"/> (reserve script calls). Its absence means "sale not loaded", never "0 left".</item>
+/// whose tickets went back), <see cref="ReserveCallsField"/> (reserve script calls), <see cref="OpensAtField"/> and
+/// <see cref="ClosesAtField"/> (the schedule, unix ms; absent: open from the start / never closes). Its absence means
+/// "sale not loaded", never "0 left".</item>
 /// <item><c>spike:{sale}:req</c> HASH: <see cref="RequestKey"/> → the reserved answer of that request. Never
 /// expires, and holds at most one field per ticket: a request id keeps its reserved answer as long as the sale
 /// exists, so it can never reserve twice.</item>
@@ -48,6 +50,8 @@ public static class SaleKeys
     public const string PaidField = "paid";
     public const string ReleasedField = "released";
     public const string ReserveCallsField = "calls";
+    public const string OpensAtField = "opens";
+    public const string ClosesAtField = "closes";
 
     // Fields of an order-stream entry and of a reservation record.
     public const string OrderIdField = "orderId";
@@ -85,8 +89,18 @@ public static class SaleKeys
     /// <summary>A SCAN MATCH pattern for every key of the sales whose ids match <paramref name="saleIdPattern"/> (a Redis glob).</summary>
     public static string KeysOf(string saleIdPattern) => Key(saleIdPattern, "*");
 
+    /// <summary>Every key of the sale (all in its slot; not <see cref="Sales"/>), meta first: what deleting a sale removes.</summary>
+    public static string[] All(string saleId) =>
+    [
+        Meta(saleId), Requests(saleId), Refusals(saleId), Users(saleId), Reservations(saleId), Orders(saleId),
+        Operations(saleId), OrderStates(saleId), OrderDeadlines(saleId),
+    ];
+
     /// <summary>The consumer group of every sale's order stream that creates the orders.</summary>
     public const string OrderFeedGroup = "order-feed";
+
+    /// <summary>The id of the sale's reservation number <paramref name="seq"/>, as the reserve script makes it.</summary>
+    public static string OrderId(string saleId, long seq) => saleId + "-" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The sale of an order id (<c>&lt;sale&gt;-&lt;seq&gt;</c>); false when it is not shaped like one.</summary>
     public static bool TrySaleOfOrder(string? orderId, out string saleId)

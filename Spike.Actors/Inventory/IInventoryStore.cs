@@ -27,6 +27,16 @@ public interface IInventoryStore
     /// <paramref name="operationId"/>, a repeat adds nothing and answers the first call's status with the current counts.
     /// </summary>
     Task<SaleCommandResult> AddStockAsync(string saleId, long amount, string? operationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the sale's closing to the store's clock now, unless it closed earlier (updated), or unknown sale.</summary>
+    Task<SaleCommandResult> CloseSaleAsync(string saleId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes a sale that is closed or sold out and has no open order, with everything stored for it (its orders'
+    /// journals too); otherwise changes nothing and answers why (<see cref="SaleCommandStatus.StillSelling"/>,
+    /// <see cref="SaleCommandStatus.OrdersOpen"/>), or unknown sale. Safe to repeat after a failure.
+    /// </summary>
+    Task<SaleCommandResult> DeleteSaleAsync(string saleId, CancellationToken cancellationToken = default);
 }
 
 /// <param name="SaleKnown">False when the sale's key is missing: every item is then <see cref="ReserveStatus.UnknownSale"/>.</param>

@@ -16,7 +16,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     public static Props Props(string saleId, IInventoryStore store, IActorRef statusMediator, InventorySettings settings) =>
         Akka.Actor.Props.Create(() => new InventoryActor(saleId, store, statusMediator, settings));
 
-    private sealed record SaleState(bool Known, long Available, int PerUserLimit, long ReservationSeq, DateTime LoadedAt);
+    private sealed record KnownSale(bool Known, long Available, int PerUserLimit, SaleSchedule Schedule, long ReservationSeq, DateTime LoadedAt);
 
     private sealed record SaleLoaded(SaleSnapshot? Snapshot);
 
@@ -54,12 +54,12 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
     /// <summary>Holders asked to release that have not answered yet: asked once, not on every call.</summary>
     private readonly HashSet<IActorRef> _releaseAsked = [];
-    private SaleState? _sale;
+    private KnownSale? _sale;
     private bool _loadWanted;
     private int _callsInFlight;
     private long _callsStarted;
     private long _newestCountApplied;
-    private (bool SoldOut, int PerUserLimit)? _published;
+    private (bool SoldOut, int PerUserLimit, SaleSchedule Schedule)? _published;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -130,15 +130,24 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
         Receive<ConfigureSale>(command => QueueCommand(command));
         Receive<AddStock>(command => QueueCommand(command));
+        Receive<CloseSale>(command => QueueCommand(command));
+        Receive<DeleteSale>(command => QueueCommand(command));
         Receive<CommandRan>(ran =>
         {
-            if (ran.Result.Status is SaleCommandStatus.Created or SaleCommandStatus.Updated or SaleCommandStatus.Conflict)
+            if (ran.Result.Status is SaleCommandStatus.Created or SaleCommandStatus.Updated or SaleCommandStatus.Conflict
+                or SaleCommandStatus.StillSelling or SaleCommandStatus.OrdersOpen)
             {
                 Remember(ran.Result.Sale);
             }
             else if (ran.Result.Status is SaleCommandStatus.UnknownSale)
             {
                 Remember(null);
+            }
+            else if (ran.Result.Status is SaleCommandStatus.Deleted)
+            {
+                Remember(null);
+                _published = null; // a sale created again under this id is announced afresh
+                _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleDeleted(_saleId)));
             }
             ran.ReplyTo.Tell(ran.Result);
             StoreCallDone();
@@ -227,6 +236,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             {
                 ConfigureSale configure => _store.ConfigureSaleAsync(_saleId, configure.Settings),
                 AddStock add => _store.AddStockAsync(_saleId, add.Amount, add.OperationId),
+                CloseSale => _store.CloseSaleAsync(_saleId),
+                DeleteSale => _store.DeleteSaleAsync(_saleId),
                 _ => throw new InvalidOperationException($"Not a sale command: {pending.Command.GetType().Name}"),
             };
             call.PipeTo(Self,
@@ -330,8 +341,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private void Remember(SaleSnapshot? snapshot)
     {
         _sale = snapshot is null
-            ? new SaleState(false, 0, 0, 0, DateTime.UtcNow)
-            : new SaleState(true, snapshot.Available, snapshot.PerUserLimit, Math.Max(_sale?.ReservationSeq ?? 0, snapshot.ReservationSeq), DateTime.UtcNow);
+            ? new KnownSale(false, 0, 0, default, 0, DateTime.UtcNow)
+            : new KnownSale(true, snapshot.Available, snapshot.PerUserLimit, snapshot.Schedule, Math.Max(_sale?.ReservationSeq ?? 0, snapshot.ReservationSeq), DateTime.UtcNow);
         // An unknown sale costs nothing once its askers are answered: passivate soon after.
         SetReceiveTimeout(snapshot is null ? _settings.UnknownSalePassivation : null);
         PublishStatus(force: false);
@@ -344,11 +355,11 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         {
             return;
         }
-        var status = (SoldOut: sale.Available <= 0, sale.PerUserLimit);
+        var status = (SoldOut: sale.Available <= 0, sale.PerUserLimit, sale.Schedule);
         if (force || _published != status)
         {
             _published = status;
-            _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleStatusChanged(_saleId, status.SoldOut, status.PerUserLimit, sale.ReservationSeq)));
+            _statusMediator.Tell(new Publish(SaleStatusChanged.Topic, new SaleStatusChanged(_saleId, status.SoldOut, status.PerUserLimit, sale.ReservationSeq, sale.Schedule)));
         }
     }
 
@@ -384,7 +395,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             if (granted > 0 || _sale.Available < request.Needed)
             {
                 _leaseWaiters.Remove(holder);
-                holder.Tell(new LeaseGranted(_saleId, _leases.IncarnationOf(holder), seq, granted, _sale.PerUserLimit, _sale.Available));
+                holder.Tell(new LeaseGranted(_saleId, _leases.IncarnationOf(holder), seq, granted, _sale.PerUserLimit, _sale.Available, _sale.Schedule));
             }
             else
             {

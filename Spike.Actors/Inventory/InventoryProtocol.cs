@@ -25,11 +25,16 @@ public enum ReserveStatus : byte
     Busy = 7,
     /// <summary>Fewer tickets are left than the buyer asked for (but some are).</summary>
     NotEnoughLeft = 8,
+    /// <summary>The sale has not opened yet (<see cref="ItemOutcome.OpensAtUnixMs"/> says when it does).</summary>
+    NotOpen = 9,
+    /// <summary>The sale has closed.</summary>
+    Closed = 10,
 }
 
 /// <param name="Quantity">Reserved: the quantity the reservation holds (the stored one, whatever a retry asks).</param>
 /// <param name="Remaining">NotEnoughLeft: the tickets that were left when the buyer was refused.</param>
-public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, long PayByUnixMs = 0, int Quantity = 0, long Remaining = 0)
+/// <param name="OpensAtUnixMs">NotOpen: when the sale opens.</param>
+public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, long PayByUnixMs = 0, int Quantity = 0, long Remaining = 0, long OpensAtUnixMs = 0)
 {
     public static readonly ItemOutcome SoldOut = new(ReserveStatus.SoldOut);
     public static readonly ItemOutcome LimitReached = new(ReserveStatus.LimitReached);
@@ -37,6 +42,9 @@ public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, l
     public static readonly ItemOutcome Unavailable = new(ReserveStatus.Unavailable);
     public static readonly ItemOutcome QuantityAboveLimit = new(ReserveStatus.QuantityAboveLimit);
     public static readonly ItemOutcome Busy = new(ReserveStatus.Busy);
+    public static readonly ItemOutcome Closed = new(ReserveStatus.Closed);
+
+    public static ItemOutcome NotOpen(long opensAtUnixMs) => new(ReserveStatus.NotOpen, OpensAtUnixMs: opensAtUnixMs);
 
     public static ItemOutcome Reserved(string orderId, long payByUnixMs, int quantity) =>
         new(ReserveStatus.Reserved, orderId, payByUnixMs, quantity);
@@ -48,13 +56,14 @@ public sealed record ItemOutcome(ReserveStatus Status, string? OrderId = null, l
     /// <summary>
     /// Whether the allotment a node spent on this request comes back to it. Reserved: sold. Sold out, not
     /// enough left, unknown sale: the authority has less than the lease said, so the lease was stale and
-    /// that allotment is dropped. Anything else (limit reached, not run): it goes back. Both the node and
-    /// the InventoryActor's lease book apply this one rule, so their counts agree.
+    /// that allotment is dropped. Anything else (limit reached, not run, not open or closed by Redis's clock):
+    /// it goes back. Both the node and the InventoryActor's lease book apply this one rule, so their counts agree.
     /// </summary>
-    public bool ReturnsAllotment => Status is ReserveStatus.LimitReached or ReserveStatus.Unavailable;
+    public bool ReturnsAllotment => Status is ReserveStatus.LimitReached or ReserveStatus.Unavailable or ReserveStatus.NotOpen or ReserveStatus.Closed;
 }
 
-public sealed record SaleSettings(long Stock, int PerUserLimit, int PaymentWindowSeconds);
+/// <param name="Schedule">When the sale opens and closes; default: open now, never closes.</param>
+public sealed record SaleSettings(long Stock, int PerUserLimit, int PaymentWindowSeconds, SaleSchedule Schedule = default);
 
 /// <summary>
 /// A sale as Redis holds it; held = reserved + paid. <paramref name="ReservationSeq"/>: reservations ever
@@ -62,7 +71,17 @@ public sealed record SaleSettings(long Stock, int PerUserLimit, int PaymentWindo
 /// </summary>
 /// <param name="ReserveCalls">Reserve calls the store has run for the sale (each a batch of requests); read with the sale, 0 in a command's result.</param>
 public sealed record SaleSnapshot(
-    string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds, long ReservationSeq = 0, long ReserveCalls = 0);
+    string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds, long ReservationSeq = 0, long ReserveCalls = 0,
+    SaleSchedule Schedule = default)
+{
+    /// <summary>What the sale is at <paramref name="nowUnixMs"/>: closed or not open by its schedule, else sold out or open.</summary>
+    public SaleState StateAt(long nowUnixMs) => Schedule.PhaseAt(nowUnixMs) switch
+    {
+        SalePhase.Closed => SaleState.Closed,
+        SalePhase.NotOpen => SaleState.NotOpen,
+        _ => Available <= 0 ? SaleState.SoldOut : SaleState.Open,
+    };
+}
 
 /// <summary>
 /// What a node's StockActor holds of a sale, sent with every message it sends the InventoryActor, so the
@@ -99,10 +118,10 @@ public sealed record BatchReserved(string SaleId, long Incarnation, long Seq, lo
 public sealed record AcquireLease(string SaleId, int Wanted, int Needed, bool Starving, IActorRef Holder, HolderState State) : ISaleMessage;
 
 /// <summary>
-/// Allotment granted to a node (possibly none), with the terms its StockActor checks locally and the
-/// tickets the authority had left (<paramref name="Available"/> ≤ 0: sold out).
+/// Allotment granted to a node (possibly none), with the terms its StockActor checks locally (the per-user
+/// limit and the schedule) and the tickets the authority had left (<paramref name="Available"/> ≤ 0: sold out).
 /// </summary>
-public sealed record LeaseGranted(string SaleId, long Incarnation, long Seq, int Granted, int PerUserLimit, long Available) : ILeaseStamped
+public sealed record LeaseGranted(string SaleId, long Incarnation, long Seq, int Granted, int PerUserLimit, long Available, SaleSchedule Schedule = default) : ILeaseStamped
 {
     public bool SoldOut => Available <= 0;
 }
@@ -124,13 +143,19 @@ public sealed record LeaseRevoked(string SaleId, long Incarnation, long Seq) : I
 
 /// <summary>
 /// Broadcast on distributed pub-sub whenever a sale's state changes (sold out, back in stock, created, new
-/// terms), and again periodically (pub-sub is at-most-once). <paramref name="ReservationSeq"/> lets a node
-/// tell whether the reservations it keeps for a sold-out sale are still complete.
+/// terms or schedule), and again periodically (pub-sub is at-most-once). <paramref name="ReservationSeq"/> lets a
+/// node tell whether the reservations it keeps for a sold-out sale are still complete.
 /// </summary>
-public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserLimit, long ReservationSeq) : ISaleMessage
+public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserLimit, long ReservationSeq, SaleSchedule Schedule = default) : ISaleMessage
 {
     public const string Topic = "spike-sale-status";
 }
+
+/// <summary>
+/// The sale was deleted: published on <see cref="SaleStatusChanged.Topic"/>, so every node that serves it forgets it
+/// (its StockActor stops, its board entry goes).
+/// </summary>
+public sealed record SaleDeleted(string SaleId) : ISaleMessage;
 
 /// <summary>
 /// An order gave tickets back to the sale (cancelled or expired): the InventoryActor reads the sale again and
@@ -150,6 +175,15 @@ public sealed record ConfigureSale(string SaleId, SaleSettings Settings) : ISale
 /// </summary>
 public sealed record AddStock(string SaleId, long Amount, string? OperationId = null) : ISaleCommand;
 
+/// <summary>Closes the sale now, by the store's clock (an earlier closing stays); answered with the sale.</summary>
+public sealed record CloseSale(string SaleId) : ISaleCommand;
+
+/// <summary>
+/// Deletes a finished sale (closed or sold out, every order settled) and everything stored for it; refused with
+/// <see cref="SaleCommandStatus.StillSelling"/> or <see cref="SaleCommandStatus.OrdersOpen"/> otherwise.
+/// </summary>
+public sealed record DeleteSale(string SaleId) : ISaleCommand;
+
 public enum SaleCommandStatus : byte
 {
     Created = 1,
@@ -158,7 +192,12 @@ public enum SaleCommandStatus : byte
     /// <summary>The new total would be below what is already held, or above <see cref="SaleLimits.MaxTotal"/>.</summary>
     Conflict = 4,
     Unavailable = 5,
+    Deleted = 6,
+    /// <summary>Not deleted: the sale is neither closed nor sold out.</summary>
+    StillSelling = 7,
+    /// <summary>Not deleted: some of its orders are neither paid, cancelled nor expired.</summary>
+    OrdersOpen = 8,
 }
 
-/// <summary>Reply to <see cref="ConfigureSale"/> and <see cref="AddStock"/>.</summary>
+/// <summary>Reply to every <see cref="ISaleCommand"/>; <paramref name="Sale"/>: the sale afterwards (before, for a deletion).</summary>
 public sealed record SaleCommandResult(string SaleId, SaleCommandStatus Status, SaleSnapshot? Sale) : ISaleMessage;

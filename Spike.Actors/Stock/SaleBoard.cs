@@ -5,37 +5,72 @@ using Spike.Actors.Inventory;
 namespace Spike.Actors.Stock;
 
 /// <summary>
-/// What the HTTP front may answer without an actor message: sales that are sold out (with every
-/// reservation of the sale, so that a reserved buyer's retry still gets its order) and sale ids known not
-/// to exist. Written only by the StockActors and the StockManager; the actors stay the ones that decide.
+/// What the HTTP front may answer without an actor message: sales that have not opened yet or have closed (by their
+/// schedule and this node's clock), sales that are over (sold out or closed, with every reservation of the sale, so
+/// that a reserved buyer's retry still gets its order) and sale ids known not to exist. Written only by the
+/// StockActors and the StockManager; the actors stay the ones that decide.
 /// </summary>
 /// <remarks>
-/// A sold-out sale costs its reservations (at most one per ticket, about 200 bytes each with 128-character
+/// A sale that is over costs its reservations (at most one per ticket, about 200 bytes each with 128-character
 /// ids); unknown sale ids cost one entry each, at most <see cref="MaxUnknownSales"/>, for
 /// <see cref="StockSettings.UnknownSaleTtl"/>.
 /// </remarks>
-public sealed class SaleBoard
+public sealed class SaleBoard(TimeProvider clock)
 {
     /// <summary>Unknown sale ids remembered at once; beyond it expired ones, then any, are dropped (their next buyer asks again).</summary>
     public const int MaxUnknownSales = 10_000;
 
-    private readonly ConcurrentDictionary<string, FrozenDictionary<string, ItemOutcome>> _soldOut = new(StringComparer.Ordinal);
+    /// <summary>
+    /// One sale as its StockActor last learned it. <paramref name="Reservations"/>: every reservation, once the sale
+    /// is over (sold out, or closed); null while it sells.
+    /// </summary>
+    private sealed record Entry(SaleSchedule Schedule, ItemOutcome? NotOpen, FrozenDictionary<string, ItemOutcome>? Reservations);
+
+    private readonly ConcurrentDictionary<string, Entry> _sales = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _unknownUntil = new(StringComparer.Ordinal);
 
     /// <summary>Between user and request id in a reservation's key: ids cannot hold line breaks.</summary>
     private const char KeySeparator = '\n';
 
+    public SaleBoard() : this(TimeProvider.System)
+    {
+    }
+
+    /// <summary>This node's clock: the board and the StockActors decide a sale's phase with it.</summary>
+    public TimeProvider Clock { get; } = clock;
+
+    /// <summary>Where the schedule puts the sale now, by this node's clock.</summary>
+    public SalePhase PhaseOf(SaleSchedule schedule) =>
+        schedule.HasTimes ? schedule.PhaseAt(Clock.GetUtcNow().ToUnixTimeMilliseconds()) : SalePhase.Open;
+
     /// <summary>
-    /// The answer for this request when the front can give it alone: the buyer's reservation or sold out
-    /// for a sold-out sale, unknown sale for an id known not to exist. <paramref name="requestId"/> null:
-    /// the request carries none, so it cannot be the retry of a reservation.
+    /// The answer for this request when the front can give it alone: not open yet; for a sale that is over the
+    /// buyer's reservation, or closed / sold out; closed for a closed sale when the request carries no request id;
+    /// unknown sale for an id known not to exist. <paramref name="requestId"/> null: the request carries none, so it
+    /// cannot be the retry of a reservation. A request id for a closed sale whose reservations this node does not
+    /// hold yet goes on to the StockActor, which reads them (Redis answers meanwhile).
     /// </summary>
     public bool TryAnswer(string saleId, string userId, string? requestId, out ItemOutcome outcome)
     {
-        if (_soldOut.TryGetValue(saleId, out var reservations))
+        if (_sales.TryGetValue(saleId, out var sale))
         {
-            outcome = (requestId is null ? null : Find(reservations, userId, requestId)) ?? ItemOutcome.SoldOut;
-            return true;
+            var phase = PhaseOf(sale.Schedule);
+            if (phase == SalePhase.NotOpen)
+            {
+                outcome = sale.NotOpen!;
+                return true;
+            }
+            if (sale.Reservations is { } reservations)
+            {
+                outcome = (requestId is null ? null : Find(reservations, userId, requestId))
+                    ?? (phase == SalePhase.Closed ? ItemOutcome.Closed : ItemOutcome.SoldOut);
+                return true;
+            }
+            if (phase == SalePhase.Closed && requestId is null)
+            {
+                outcome = ItemOutcome.Closed;
+                return true;
+            }
         }
         if (_unknownUntil.TryGetValue(saleId, out var until) && Environment.TickCount64 < until)
         {
@@ -46,15 +81,25 @@ public sealed class SaleBoard
         return false;
     }
 
-    /// <summary>The sale is sold out; these are all its reservations (one request id twice: the first counts).</summary>
-    internal void SetSoldOut(string saleId, IEnumerable<ReservationEntry> reservations)
+    /// <summary>The sale's schedule, as its StockActor learned it with a lease or a status.</summary>
+    internal void SetSchedule(string saleId, SaleSchedule schedule)
+    {
+        var notOpen = schedule.OpensAtUnixMs is { } opensAt ? ItemOutcome.NotOpen(opensAt) : null;
+        _sales[saleId] = _sales.TryGetValue(saleId, out var sale)
+            ? sale with { Schedule = schedule, NotOpen = notOpen }
+            : new Entry(schedule, notOpen, null);
+    }
+
+    /// <summary>The sale is over (sold out or closed); these are all its reservations (one request id twice: the first counts).</summary>
+    internal void SetOver(string saleId, IEnumerable<ReservationEntry> reservations)
     {
         var table = new Dictionary<string, ItemOutcome>(StringComparer.Ordinal);
         foreach (var entry in reservations)
         {
             table.TryAdd(entry.UserId + KeySeparator + entry.RequestId, entry.Outcome);
         }
-        _soldOut[saleId] = table.ToFrozenDictionary(StringComparer.Ordinal);
+        var frozen = table.ToFrozenDictionary(StringComparer.Ordinal);
+        _sales[saleId] = _sales.TryGetValue(saleId, out var sale) ? sale with { Reservations = frozen } : new Entry(default, null, frozen);
     }
 
     /// <summary>Looks the reservation up without building its key string: every sold-out answer goes through here.</summary>
@@ -68,7 +113,17 @@ public sealed class SaleBoard
         return reservations.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(buffer, out var outcome) ? outcome : null;
     }
 
-    internal void Reopen(string saleId) => _soldOut.TryRemove(saleId, out _);
+    /// <summary>The sale sells again: its buyers go to the StockActor (the schedule still answers for it).</summary>
+    internal void Reopen(string saleId)
+    {
+        if (_sales.TryGetValue(saleId, out var sale) && sale.Reservations is not null)
+        {
+            _sales[saleId] = sale with { Reservations = null };
+        }
+    }
+
+    /// <summary>Its StockActor stopped: nothing about the sale is answered here until a new one learns it again.</summary>
+    internal void Forget(string saleId) => _sales.TryRemove(saleId, out _);
 
     internal void MarkUnknown(string saleId, TimeSpan ttl)
     {

@@ -8,9 +8,11 @@ namespace Spike.Actors.Stock;
 /// One per sale per node. Holds the node's allotment (a lease from the sale's InventoryActor) and its
 /// buyers (<see cref="StockLedger"/>); its mailbox serializes deductions, so there are no locks. Requests
 /// are collected into batches — one message per batch to the InventoryActor — and each buyer is
-/// completed from its item's outcome. Once the sale is sold out the node keeps the sale's reservations
-/// on its <see cref="SaleBoard"/>, so that every later buyer is answered by the HTTP front without the
-/// network or Redis, and a reserved buyer's retry still gets its order.
+/// completed from its item's outcome. Once the sale is over (sold out, or closed by its schedule) the node keeps
+/// the sale's reservations on its <see cref="SaleBoard"/>, so that every later buyer is answered by the HTTP
+/// front without the network or Redis, and a reserved buyer's retry still gets its order. The sale's schedule
+/// comes with every lease and status; before the opening the board and this actor answer "not open" by the
+/// node's clock, and Redis refuses by its own clock whatever a node's clock says.
 /// </summary>
 public sealed class StockActor : ReceiveActor, IWithTimers
 {
@@ -21,12 +23,12 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     {
         Selling,
         /// <summary>
-        /// Sold out; the reservations are being read. Meanwhile the store answers buyers directly (a list of a
-        /// hundred thousand reservations takes a while to read), one batch per call as when selling.
+        /// Over (sold out or closed); the reservations are being read. Meanwhile the store answers buyers directly (a
+        /// list of a hundred thousand reservations takes a while to read), one batch per call as when selling.
         /// </summary>
         LoadingReservations,
-        /// <summary>Sold out; the board answers every buyer.</summary>
-        SoldOut,
+        /// <summary>Over (sold out or closed); the board answers every buyer.</summary>
+        Over,
     }
 
     private sealed record BatchTimedOut(long BatchId);
@@ -76,6 +78,9 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     private long _newestReservationSeq;
     private bool _leaseRequested;
     private bool _leaseRequestStarving;
+    /// <summary>Until the first lease or status says otherwise: open, never closing (Redis refuses by the real one).</summary>
+    private SaleSchedule _schedule;
+    private bool _scheduleLearned;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -114,11 +119,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             _newestReservationSeq = Math.Max(_newestReservationSeq, ran.Result.ReservationSeq);
             if (ran.Result.SaleKnown && ran.Result.Available <= 0 && _phase == Phase.Selling)
             {
-                BeginSoldOut(); // no InventoryActor broadcasts it
+                BeginOver(); // no InventoryActor broadcasts it
             }
-            else if (_phase == Phase.SoldOut && ran.Result.ReservationSeq > _loadedReservationSeq)
+            else if (_phase == Phase.Over && ran.Result.ReservationSeq > _loadedReservationSeq)
             {
-                BeginSoldOut(); // it reserved while the list was read (the sale was back in stock): read it again
+                BeginOver(); // it reserved while the list was read (the sale was back in stock): read it again
             }
             BatchAnswered(ran.BatchId, ran.Result.Outcomes);
         });
@@ -137,18 +142,22 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             LeaseAnswered();
             LeaveDirect();
             _perUserLimit = granted.PerUserLimit;
-            if (granted.SoldOut)
+            Learn(granted.Schedule);
+            if (granted.SoldOut || PhaseNow() == SalePhase.Closed)
             {
                 if (_phase == Phase.Selling)
                 {
-                    BeginSoldOut();
+                    BeginOver();
                 }
                 return;
             }
             Reopen();
             _ledger.Grant(granted.Granted);
-            _ledger.RefuseAbove(granted.Available, _perUserLimit);
-            ServeWaiting();
+            if (!AnsweredNotOpen())
+            {
+                _ledger.RefuseAbove(granted.Available, _perUserLimit);
+                ServeWaiting();
+            }
         });
         Receive<SaleUnknown>(_ =>
         {
@@ -188,15 +197,27 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             _perUserLimit = status.PerUserLimit;
             _newestReservationSeq = Math.Max(_newestReservationSeq, status.ReservationSeq);
-            if (!status.SoldOut)
+            Learn(status.Schedule);
+            if (!status.SoldOut && PhaseNow() != SalePhase.Closed)
             {
                 Reopen();
-                ServeWaiting();
+                if (!AnsweredNotOpen())
+                {
+                    ServeWaiting();
+                }
             }
-            else if (_phase == Phase.Selling || (_phase == Phase.SoldOut && status.ReservationSeq > _loadedReservationSeq))
+            else if (_phase == Phase.Selling || (_phase == Phase.Over && status.ReservationSeq > _loadedReservationSeq))
             {
-                BeginSoldOut();
+                BeginOver();
             }
+        });
+
+        Receive<SaleDeleted>(_ =>
+        {
+            // Its reservations and schedule go from the board and from here; buyers are told the sale does not exist.
+            _board.Forget(_saleId);
+            (_schedule, _scheduleLearned) = (default, false);
+            BecomeUnknown();
         });
 
         Receive<LoadReservations>(_ =>
@@ -217,15 +238,15 @@ public sealed class StockActor : ReceiveActor, IWithTimers
                 Self.Tell(LoadReservations.Instance); // a direct call reserved after this list was read
                 return;
             }
-            _phase = Phase.SoldOut;
+            _phase = Phase.Over;
             _loadedReservationSeq = loaded.Reservations.ReservationSeq;
-            _board.SetSoldOut(_saleId, loaded.Reservations.Entries);
-            _ledger.AnswerWaiting(AnswerSoldOut);
+            _board.SetOver(_saleId, loaded.Reservations.Entries);
+            _ledger.AnswerWaiting(AnswerOver);
         });
         Receive<Status.Failure>(failure =>
         {
             // Reading the reservations failed: the store goes on answering buyers directly; try again shortly.
-            _log.Warning("Reading the reservations of sold-out sale {0} failed: {1}", _saleId, failure.Cause.Message);
+            _log.Warning("Reading the reservations of sale {0}, which is over, failed: {1}", _saleId, failure.Cause.Message);
             Timers.StartSingleTimer(nameof(LoadReservations), LoadReservations.Instance, _settings.LeaseTimeout);
         });
 
@@ -256,7 +277,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// <summary>Stopped or restarting after a fault: every buyer still held is told to retry.</summary>
     protected override void PostStop()
     {
-        _board.Reopen(_saleId);
+        _board.Forget(_saleId);
         _ledger.AnswerAll(ItemOutcome.Unavailable);
     }
 
@@ -275,9 +296,19 @@ public sealed class StockActor : ReceiveActor, IWithTimers
 
     private void OnBuy(Buy buy)
     {
-        if (_phase == Phase.SoldOut)
+        var phase = PhaseNow();
+        if (phase == SalePhase.NotOpen)
         {
-            buy.Completion.TrySetResult(AnswerSoldOut(buy));
+            buy.Completion.TrySetResult(ItemOutcome.NotOpen(_schedule.OpensAtUnixMs!.Value));
+            return;
+        }
+        if (phase == SalePhase.Closed && _phase == Phase.Selling)
+        {
+            BeginOver();
+        }
+        if (_phase == Phase.Over)
+        {
+            buy.Completion.TrySetResult(AnswerOver(buy));
         }
         else if (buy.Item.Quantity > _perUserLimit)
         {
@@ -312,10 +343,35 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         }
     }
 
-    private ItemOutcome AnswerSoldOut(Buy buy)
+    /// <summary>The board holds the sale's reservations: the buyer's own, else closed or sold out.</summary>
+    private ItemOutcome AnswerOver(Buy buy)
     {
         _board.TryAnswer(_saleId, buy.Item.UserId, buy.Item.RequestId, out var outcome);
         return outcome ?? ItemOutcome.SoldOut;
+    }
+
+    private SalePhase PhaseNow() => _board.PhaseOf(_schedule);
+
+    /// <summary>The schedule as the authority last told it; the board answers by it from now on.</summary>
+    private void Learn(SaleSchedule schedule)
+    {
+        if (!_scheduleLearned || schedule != _schedule)
+        {
+            _schedule = schedule;
+            _scheduleLearned = true;
+            _board.SetSchedule(_saleId, schedule);
+        }
+    }
+
+    /// <summary>Buyers who waited for a lease before the schedule was known: told when the sale opens.</summary>
+    private bool AnsweredNotOpen()
+    {
+        if (PhaseNow() != SalePhase.NotOpen)
+        {
+            return false;
+        }
+        _ledger.AnswerWaiting(_ => ItemOutcome.NotOpen(_schedule.OpensAtUnixMs!.Value));
+        return true;
     }
 
     private void FlushBatches()
@@ -326,7 +382,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
             if (_ledger.Unmetered || _phase == Phase.LoadingReservations)
             {
-                RunDirect(batchId, items); // the InventoryActor does not answer (see SellDirectly), or the sale sold out
+                RunDirect(batchId, items); // the InventoryActor does not answer (see SellDirectly), or the sale is over
             }
             else
             {
@@ -433,11 +489,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// The sale is sold out (or sold out again with newer reservations): the allotment is void, and the
-    /// reservations are read for the board. Until they are, the store answers every buyer — any of them may
-    /// be a reserved buyer's retry, which the store answers with its order.
+    /// The sale is over: sold out (or sold out again with newer reservations), or closed. The allotment is void,
+    /// and the reservations are read for the board. Until they are, the store answers every buyer — any of them
+    /// may be a reserved buyer's retry, which the store answers with its order.
     /// </summary>
-    private void BeginSoldOut()
+    private void BeginOver()
     {
         _phase = Phase.LoadingReservations;
         _ledger.Release();

@@ -86,6 +86,14 @@ public sealed class StockManagerActor : ReceiveActor
                 child.Forward(status);
             }
         });
+        Receive<SaleDeleted>(deleted =>
+        {
+            var child = Context.Child(deleted.SaleId);
+            if (!child.IsNobody())
+            {
+                child.Forward(deleted);
+            }
+        });
         Receive<SubscribeAck>(_ => { });
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Host.Hosting;
+using Spike.Host.Redis;
 
 namespace Spike.Api.Endpoints;
 
@@ -12,6 +13,8 @@ public static class AdminApi
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private const int MaxPaymentWindowSeconds = 86_400;
+    /// <summary>Sales one listing shows at most; <c>more</c> says when there are others.</summary>
+    private const int MaxListedSales = 1_000;
 
     public static IServiceCollection AddAdminApi(this IServiceCollection services) => services.AddSingleton<AdminAccess>();
 
@@ -20,8 +23,11 @@ public static class AdminApi
         // made now, not at the first call: a node without a token says so when it starts
         _ = app.ServiceProvider.GetRequiredService<AdminAccess>();
         var sales = app.MapGroup("/admin/sales").AddEndpointFilter(RequireAdminToken);
+        sales.MapGet("", ListSales);
         sales.MapPut("/{id}", PutSale);
         sales.MapPost("/{id}/stock", AddStock);
+        sales.MapPost("/{id}/close", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new CloseSale(id), context, inventory));
+        sales.MapDelete("/{id}", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new DeleteSale(id), context, inventory));
         sales.MapGet("/{id}", GetSale);
         sales.MapPost("/{id}/reconcile", Reconcile);
         return app;
@@ -39,12 +45,16 @@ public static class AdminApi
         {
             return error;
         }
-        var settings = new SaleSettings(body!.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300);
+        var opensAtError = RequestRules.CheckInstant(body!.OpensAt, out var opensAt);
+        var closesAtError = RequestRules.CheckInstant(body.ClosesAt, out var closesAt);
+        var settings = new SaleSettings(body.Stock ?? -1, body.PerUserLimit ?? 1, body.PaymentWindowSeconds ?? 300, new SaleSchedule(opensAt, closesAt));
         var invalid =
             ApiResults.Check("id", RequestRules.CheckSaleId(id))
             ?? ApiResults.Check("stock", settings.Stock is >= 0 and <= SaleLimits.MaxTotal ? null : $"is required and must be between 0 and {SaleLimits.MaxTotal}")
             ?? ApiResults.Check("perUserLimit", settings.PerUserLimit is > 0 and <= SaleLimits.MaxPerUserLimit ? null : $"must be between 1 and {SaleLimits.MaxPerUserLimit}")
-            ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}");
+            ?? ApiResults.Check("paymentWindowSeconds", settings.PaymentWindowSeconds is > 0 and <= MaxPaymentWindowSeconds ? null : $"must be between 1 and {MaxPaymentWindowSeconds}")
+            ?? ApiResults.Check("opensAt", opensAtError)
+            ?? ApiResults.Check("closesAt", closesAtError ?? SaleSchedule.Check(opensAt, closesAt));
         return invalid ?? await SendAsync(inventory.ActorRef, new ConfigureSale(id, settings), context);
     }
 
@@ -62,7 +72,7 @@ public static class AdminApi
         return invalid ?? await SendAsync(inventory.ActorRef, new AddStock(id, body!.Add!.Value, body.OperationId), context);
     }
 
-    private static async Task<IResult> GetSale(string id, IInventoryStore store, IOrderStream orders, CancellationToken cancellationToken)
+    private static async Task<IResult> GetSale(string id, IInventoryStore store, IOrderStream orders, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (ApiResults.Check("id", RequestRules.CheckSaleId(id)) is { } invalid)
         {
@@ -75,7 +85,7 @@ public static class AdminApi
             var (sale, progress) = (await saleTask, await progressTask);
             return sale is null
                 ? ApiResults.UnknownSale
-                : TypedResults.Json(ToResponse(sale) with
+                : TypedResults.Json(ToResponse(sale, clock) with
                 {
                     Reserved = progress?.Reserved,
                     Paid = progress?.Paid,
@@ -90,6 +100,26 @@ public static class AdminApi
             return ApiResults.Unavailable;
         }
     }
+
+    /// <summary>The sales in Redis (the set configuring a sale adds to), in id order, each read as <c>GET /admin/sales/{id}</c> without the order counts.</summary>
+    private static async Task<IResult> ListSales(SaleCatalog catalog, IInventoryStore store, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ids = await catalog.ListSaleIdsAsync(MaxListedSales + 1, cancellationToken);
+            var sales = await Task.WhenAll(ids.Take(MaxListedSales).Select(id => store.GetSaleAsync(id, cancellationToken)));
+            // a sale deleted between the listing and its read is simply not shown
+            return TypedResults.Json(new SaleListResponse([.. sales.OfType<SaleSnapshot>().Select(sale => ToResponse(sale, clock))], ids.Count > MaxListedSales),
+                ApiJsonContext.Default.SaleListResponse);
+        }
+        catch (InventoryUnavailableException)
+        {
+            return ApiResults.Unavailable;
+        }
+    }
+
+    private static async Task<IResult> SendCheckedAsync(string id, ISaleCommand command, HttpContext context, IRequiredActor<InventoryRegion> inventory) =>
+        ApiResults.Check("id", RequestRules.CheckSaleId(id)) ?? await SendAsync(inventory.ActorRef, command, context);
 
     /// <summary>Compares the sale's records, makes the safe repairs, and reports every difference (see <see cref="SaleReconciler"/>).</summary>
     private static async Task<IResult> Reconcile(string id, IOrderStream orders, IRequiredActor<OrderRegion> region, CancellationToken cancellationToken)
@@ -124,11 +154,15 @@ public static class AdminApi
         {
             return Unavailable(command, context);
         }
+        var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         return result.Status switch
         {
-            SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
-            SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!), ApiJsonContext.Default.SaleResponse),
+            SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
+            SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse),
             SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
+            SaleCommandStatus.Deleted => Deleted,
+            SaleCommandStatus.StillSelling => StillSelling,
+            SaleCommandStatus.OrdersOpen => OrdersOpen,
             SaleCommandStatus.Conflict => TypedResults.Json(
                 new StatusResponse("conflict", Detail: command is AddStock
                     ? $"the total would exceed the maximum of {SaleLimits.MaxTotal} tickets per sale (it is {result.Sale?.Total}); nothing was added"
@@ -137,6 +171,15 @@ public static class AdminApi
             _ => Unavailable(command, context),
         };
     }
+
+    private static readonly JsonAnswer<StatusResponse> Deleted = JsonAnswer.Fixed(StatusCodes.Status200OK,
+        new StatusResponse("deleted", Detail: "the sale and its orders are gone"), ApiJsonContext.Default.StatusResponse);
+    private static readonly JsonAnswer<StatusResponse> StillSelling = JsonAnswer.Fixed(StatusCodes.Status409Conflict,
+        new StatusResponse("conflict", Detail: "the sale is still selling: close it (POST /admin/sales/{id}/close) or let it sell out first; nothing was deleted"),
+        ApiJsonContext.Default.StatusResponse);
+    private static readonly JsonAnswer<StatusResponse> OrdersOpen = JsonAnswer.Fixed(StatusCodes.Status409Conflict,
+        new StatusResponse("conflict", Detail: "some orders are still open (neither paid, cancelled nor expired): delete the sale once every order is settled; nothing was deleted"),
+        ApiJsonContext.Default.StatusResponse);
 
     /// <summary>
     /// A PUT sets absolute values, so its plain retry is safe. An addition may have run even though no
@@ -149,6 +192,19 @@ public static class AdminApi
                 : "outcome unknown or store down; retry with the same operationId: it adds the stock at most once"))
             : ApiResults.Unavailable;
 
-    private static SaleResponse ToResponse(SaleSnapshot sale) =>
-        new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds);
+    /// <summary>The sale with its state by this node's clock (Redis decides the buys by its own; NTP keeps them together).</summary>
+    private static SaleResponse ToResponse(SaleSnapshot sale, TimeProvider clock) =>
+        new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds,
+            Instant(sale.Schedule.OpensAtUnixMs), Instant(sale.Schedule.ClosesAtUnixMs), StateName(sale.StateAt(clock.GetUtcNow().ToUnixTimeMilliseconds())));
+
+    private static DateTimeOffset? Instant(long? unixMs) => unixMs is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
+
+    private static string StateName(SaleState state) => state switch
+    {
+        SaleState.Open => "open",
+        SaleState.NotOpen => "not_open",
+        SaleState.Closed => "closed",
+        SaleState.SoldOut => "sold_out",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
 }

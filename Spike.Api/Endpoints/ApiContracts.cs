@@ -10,7 +10,9 @@ namespace Spike.Api.Endpoints;
 public sealed record BuyBody(string? Sale, string? User, int? Quantity, string? RequestId);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record SaleSettingsBody(long? Stock, int? PerUserLimit, int? PaymentWindowSeconds);
+/// <param name="OpensAt">ISO-8601 instant the sale opens (UTC when it carries no offset); absent: open now.</param>
+/// <param name="ClosesAt">ISO-8601 instant the sale closes, after <paramref name="OpensAt"/>; absent: never.</param>
+public sealed record SaleSettingsBody(long? Stock, int? PerUserLimit, int? PaymentWindowSeconds, string? OpensAt = null, string? ClosesAt = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record AddStockBody(long? Add, string? OperationId);
@@ -22,7 +24,8 @@ public sealed record OrderActionBody(string? User);
 public sealed record ReservedResponse(string Status, string OrderId, string Sale, string User, int Quantity, DateTimeOffset PayBy);
 
 /// <param name="Available">not_enough_left: the tickets that were left.</param>
-public sealed record StatusResponse(string Status, string? RequestId = null, string? Detail = null, long? Available = null);
+/// <param name="OpensAt">not_open: when the sale opens.</param>
+public sealed record StatusResponse(string Status, string? RequestId = null, string? Detail = null, long? Available = null, DateTimeOffset? OpensAt = null);
 
 /// <param name="State">reserved, paid, cancelled or expired.</param>
 public sealed record OrderResponse(string OrderId, string Sale, string User, int Quantity, string State, DateTimeOffset PayBy);
@@ -30,11 +33,16 @@ public sealed record OrderResponse(string OrderId, string Sale, string User, int
 /// <summary>
 /// A sale. Reading it adds how its reservations came along as orders (<see cref="OrderProgress"/>): reservations ever
 /// made, orders paid, orders released (cancelled or expired), orders created so far, and reservations whose order is
-/// not created yet; and the reserve calls Redis ran for it (one per batch of requests).
+/// not created yet; and the reserve calls Redis ran for it (one per batch of requests). <paramref name="State"/>: open,
+/// not_open, closed or sold_out (see <see cref="Spike.Actors.Inventory.SaleState"/>).
 /// </summary>
 public sealed record SaleResponse(
     string Id, long Total, long Held, long Available, int PerUserLimit, int PaymentWindowSeconds,
+    DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, string State,
     long? Reserved = null, long? Paid = null, long? Released = null, long? Orders = null, long? OrderLag = null, long? ReserveCalls = null);
+
+/// <param name="More">True when there are more sales than the listing shows.</param>
+public sealed record SaleListResponse(IReadOnlyList<SaleResponse> Sales, bool More);
 
 /// <summary>A sale's reconciliation: <c>clean</c> when its records agree; each difference with how many were repaired.</summary>
 public sealed record ReconcileResponse(string Sale, bool Clean, IReadOnlyList<DifferenceResponse> Differences);
@@ -48,6 +56,7 @@ public sealed record DifferenceResponse(string Kind, long Count, long Repaired, 
 [JsonSerializable(typeof(ReservedResponse))]
 [JsonSerializable(typeof(StatusResponse))]
 [JsonSerializable(typeof(SaleResponse))]
+[JsonSerializable(typeof(SaleListResponse))]
 [JsonSerializable(typeof(ReconcileResponse))]
 [JsonSerializable(typeof(OrderResponse))]
 [JsonSerializable(typeof(OrderActionBody))]

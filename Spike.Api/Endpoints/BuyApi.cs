@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
+using Spike.Api.Admission;
 using Spike.Host.Hosting;
 
 namespace Spike.Api.Endpoints;
@@ -20,7 +21,7 @@ public static class BuyApi
             services.GetRequiredService<SaleBoard>(),
             options,
             BuyerToken.Required(options.Buyers));
-        var group = app.MapGroup("/buy");
+        var group = app.MapGroup("/buy").RequireAdmission();
         group.MapGet("/ticket", buyers.FromQueryAsync);
         group.MapPost("/ticket", buyers.FromBodyAsync);
         return app;
@@ -61,8 +62,8 @@ public static class BuyApi
                 return ValueTask.FromResult<IResult>(ApiResults.InvalidBuyerToken);
             }
 
-            // A sold-out sale (with its reservations, for a reserved buyer's retry) or an id known not to be a
-            // sale is answered here: no actor, network or Redis.
+            // A sale not open yet or closed, a sale that is over (with its reservations, for a reserved buyer's
+            // retry) or an id known not to be a sale is answered here: no actor, network or Redis.
             if (board.TryAnswer(sale!, body.User!, body.RequestId, out var outcome))
             {
                 return ValueTask.FromResult(Answer(outcome, sale!, body.User!, body.RequestId, context));
@@ -107,9 +108,11 @@ public static class BuyApi
                 new StatusResponse("not_enough_left", Detail: $"only {outcome.Remaining} {(outcome.Remaining == 1 ? "ticket is" : "tickets are")} left; ask for fewer", Available: outcome.Remaining),
                 ApiJsonContext.Default.StatusResponse),
             ReserveStatus.LimitReached => ApiResults.LimitReached,
+            ReserveStatus.NotOpen => ApiResults.NotOpen(outcome.OpensAtUnixMs),
+            ReserveStatus.Closed => ApiResults.Closed,
             ReserveStatus.UnknownSale => ApiResults.UnknownSale,
             ReserveStatus.QuantityAboveLimit => ApiResults.Invalid("quantity", "is above the sale's per-user limit"),
-            ReserveStatus.Busy => ApiResults.RetryLater(context, StatusCodes.Status429TooManyRequests, new StatusResponse("busy", requestId, "too many buyers waiting; retry shortly")),
+            ReserveStatus.Busy => ApiResults.Busy(context, requestId, "too many buyers waiting; retry shortly"),
             _ => ApiResults.RetryLater(context, StatusCodes.Status503ServiceUnavailable, new StatusResponse("unavailable", requestId, "outcome unknown or store down; retry with the same requestId")),
         };
 }

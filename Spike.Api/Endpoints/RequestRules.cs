@@ -47,6 +47,27 @@ public static class RequestRules
         SaleKeys.TrySaleOfOrder(orderId, out var sale) && CheckSaleId(sale) is null ? null
         : "must be an order id: the sale id, '-' and the order number, as the buy answer gave it";
 
+    /// <summary>
+    /// An instant: ISO-8601 date and time with seconds, optional fraction and an offset (<c>Z</c>, <c>+02:00</c>);
+    /// without one it is UTC. Null text is no instant, and valid.
+    /// </summary>
+    public static string? CheckInstant(string? text, out long? unixMs)
+    {
+        unixMs = null;
+        if (text is null)
+        {
+            return null;
+        }
+        if (!DateTimeOffset.TryParseExact(text, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
+        {
+            return "must be an ISO-8601 timestamp such as 2026-05-01T10:00:00Z";
+        }
+        unixMs = instant.ToUnixTimeMilliseconds();
+        return null;
+    }
+
+    private static readonly string[] InstantFormats = ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"];
+
     public static string? CheckQuantity(int quantity) =>
         quantity <= 0 ? "must be a positive integer"
         : quantity > SaleLimits.MaxPerUserLimit ? $"must be at most {SaleLimits.MaxPerUserLimit} (the highest per-user limit a sale can have)"

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Spike.Actors;
 using Spike.Actors.Inventory;
@@ -51,7 +52,9 @@ public static class SpikeNodeExtensions
         builder.Services.AddSingleton<IOrderStream>(services => new RedisOrderStream(services.GetRequiredService<IConnectionMultiplexer>()));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadinessTag]);
 
-        builder.Services.AddSingleton<SaleBoard>();
+        // The node's clock: the board and the StockActors decide a sale's opening and closing with it (tests replace it).
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(services => new SaleBoard(services.GetRequiredService<TimeProvider>()));
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         // After AddAkka: hosted services start in order, so the actor system is up before the first command.
         builder.Services.AddCommandHost();

@@ -15,6 +15,10 @@ public static class InventoryScripts
     public const string SoldOutCode = "S";
     public const string LimitReachedCode = "L";
     public const string NotEnoughLeftCode = "N";
+    /// <summary>A new request after the sale closed, by Redis's clock. Never stored: it is the sale's state, not the request's.</summary>
+    public const string ClosedCode = "C";
+    /// <summary>Prefix of a new request's outcome before the sale opens, by Redis's clock: <c>O:&lt;opens unix ms&gt;</c>. Never stored.</summary>
+    public const string NotOpenPrefix = "O:";
     /// <summary>Prefix of a reserved outcome: <c>R:&lt;payBy unix ms&gt;:&lt;quantity&gt;:&lt;orderId&gt;</c>.</summary>
     public const string ReservedPrefix = "R:";
 
@@ -24,7 +28,10 @@ public static class InventoryScripts
     /// <c>{1, available, seq, outcome...}</c> with available and the order counter seq after the call.
     /// </summary>
     /// <remarks>
-    /// A request (user and request id) is answered with what it got first: looked up in req, then in refusals. The
+    /// A request (user and request id) is answered with what it got first: looked up in req, then in refusals. A new
+    /// request before the sale's opening or after its closing (meta fields opens and closes, unix ms, compared with
+    /// Redis's own clock, TIME) is answered <c>O:&lt;opens&gt;</c> or <c>C</c> and nothing is written for it, so a
+    /// node whose clock runs ahead cannot sell early, and a retry after the opening is decided afresh. The
     /// per-user limit is checked before the stock; too few tickets is <c>N</c> while some are left, <c>S</c> when none
     /// are. A reserved answer goes to req, which never expires, so a request id keeps it as long as the sale exists
     /// and can never reserve twice. A refusal goes to refusals, whose expiry every call that writes one sets to the
@@ -32,9 +39,21 @@ public static class InventoryScripts
     /// after that a retry with its request id is decided afresh.
     /// </remarks>
     public const string Reserve = """
-        local meta = redis.call('HMGET', KEYS[1], 'available', 'held', 'limit', 'window', 'seq')
+        local meta = redis.call('HMGET', KEYS[1], 'available', 'held', 'limit', 'window', 'seq', 'opens', 'closes')
         if not meta[1] then
           return {0}
+        end
+        -- the schedule by Redis's clock. Since Redis 5 a script's effects are replicated, not the script, so
+        -- TIME before a write needs no redis.replicate_commands() (Redis 7 here; Redis < 5 would need it).
+        local shut = false
+        if meta[6] or meta[7] then
+          local time = redis.call('TIME')
+          local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+          if meta[7] and clock >= tonumber(meta[7]) then
+            shut = 'C'
+          elseif meta[6] and clock < tonumber(meta[6]) then
+            shut = 'O:' .. meta[6]
+          end
         end
         local available = tonumber(meta[1])
         local held = tonumber(meta[2])
@@ -78,7 +97,9 @@ public static class InventoryScripts
           if not outcome and refusalsKept then
             outcome = redis.call('HGET', KEYS[3], rkey)
           end
-          if not outcome then
+          if not outcome and shut then
+            outcome = shut
+          elseif not outcome then
             local has = tonumber(redis.call('HGET', KEYS[4], user) or '0')
             if has + qty > limit then
               outcome = 'L'
@@ -123,32 +144,93 @@ public static class InventoryScripts
         """;
 
     /// <summary>
-    /// KEYS: meta. ARGV: stock, per-user limit, payment window seconds.
-    /// Returns <c>{status, total, held, available, limit, window, seq}</c>; status 1 created, 2 updated, 4 conflict.
+    /// KEYS: meta. ARGV: stock, per-user limit, payment window seconds, opens and closes (unix ms, '' for none: the
+    /// schedule is replaced as a whole, like the other terms).
+    /// Returns <c>{status, total, held, available, limit, window, seq, opens, closes}</c> (opens and closes '' when
+    /// none); status 1 created, 2 updated, 4 conflict.
     /// </summary>
     public const string Configure = """
         local stock = tonumber(ARGV[1])
         local limit = tonumber(ARGV[2])
         local window = tonumber(ARGV[3])
+        local function schedule()
+          for i, field in ipairs({'opens', 'closes'}) do
+            if ARGV[3 + i] == '' then
+              redis.call('HDEL', KEYS[1], field)
+            else
+              redis.call('HSET', KEYS[1], field, ARGV[3 + i])
+            end
+          end
+        end
         if redis.call('EXISTS', KEYS[1]) == 0 then
           redis.call('HSET', KEYS[1], 'total', ARGV[1], 'available', ARGV[1], 'held', '0',
             'limit', ARGV[2], 'window', ARGV[3], 'seq', '0')
-          return {1, stock, 0, stock, limit, window, 0}
+          schedule()
+          return {1, stock, 0, stock, limit, window, 0, ARGV[4], ARGV[5]}
         end
-        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq')
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq', 'opens', 'closes')
         local held = tonumber(m[2] or '0')
         local seq = tonumber(m[6] or '0')
         if stock < held then
-          return {4, tonumber(m[1]), held, tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), seq}
+          return {4, tonumber(m[1]), held, tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), seq, m[7] or '', m[8] or ''}
         end
         redis.call('HSET', KEYS[1], 'total', ARGV[1], 'available', string.format('%d', stock - held),
           'limit', ARGV[2], 'window', ARGV[3])
-        return {2, stock, held, stock - held, limit, window, seq}
+        schedule()
+        return {2, stock, held, stock - held, limit, window, seq, ARGV[4], ARGV[5]}
+        """;
+
+    /// <summary>
+    /// KEYS: meta. Sets the closing to Redis's clock now, unless the sale closed earlier. Returns <c>{3}</c> for an
+    /// unknown sale, else <c>{2, total, held, available, limit, window, seq, opens, closes}</c> (as <see cref="Configure"/>).
+    /// </summary>
+    public const string Close = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          return {3}
+        end
+        local time = redis.call('TIME')
+        local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local closes = redis.call('HGET', KEYS[1], 'closes')
+        if not closes or tonumber(closes) > clock then
+          redis.call('HSET', KEYS[1], 'closes', string.format('%d', clock))
+        end
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq', 'opens', 'closes')
+        return {2, tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), tonumber(m[6] or '0'),
+          m[7] or '', m[8] or ''}
+        """;
+
+    /// <summary>
+    /// KEYS: every key of the sale, meta first (<c>SaleKeys.All</c>). ARGV: '1' to delete, '0' to check only.
+    /// A sale may go when it is closed (by Redis's clock) or sold out, and every reservation's order is settled (seq =
+    /// paid + released). Returns <c>{3}</c> for an unknown sale, else <c>{status, total, held, available, limit, window,
+    /// seq, opens, closes}</c> as it was: status 6 deleted (or deletable, when checking), 7 still selling, 8 orders open.
+    /// </summary>
+    public const string Delete = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          return {3}
+        end
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq', 'opens', 'closes',
+          'paid', 'released')
+        local seq = tonumber(m[6] or '0')
+        local status = 6
+        local time = redis.call('TIME')
+        local clock = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local closed = m[8] and clock >= tonumber(m[8])
+        if not closed and tonumber(m[3]) > 0 then
+          status = 7
+        elseif seq - tonumber(m[9] or '0') - tonumber(m[10] or '0') > 0 then
+          status = 8
+        elseif ARGV[1] == '1' then
+          redis.call('DEL', unpack(KEYS))
+        end
+        return {status, tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), seq,
+          m[7] or '', m[8] or ''}
         """;
 
     /// <summary>
     /// KEYS: meta, ops. ARGV: amount, maximum total, operation id ('' for none). Returns <c>{3}</c> for an
-    /// unknown sale, else <c>{status, total, held, available, limit, window, seq}</c>: status 2 added, 4 conflict
+    /// unknown sale, else <c>{status, total, held, available, limit, window, seq, opens, closes}</c> (as
+    /// <see cref="Configure"/>): status 2 added, 4 conflict
     /// (the total would exceed the maximum; nothing added). An operation id seen before adds nothing and
     /// answers its first status with the current counts.
     /// </summary>
@@ -171,7 +253,8 @@ public static class InventoryScripts
             redis.call('HSET', KEYS[2], op, status)
           end
         end
-        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq')
-        return {tonumber(status), tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), tonumber(m[6] or '0')}
+        local m = redis.call('HMGET', KEYS[1], 'total', 'held', 'available', 'limit', 'window', 'seq', 'opens', 'closes')
+        return {tonumber(status), tonumber(m[1]), tonumber(m[2]), tonumber(m[3]), tonumber(m[4]), tonumber(m[5]), tonumber(m[6] or '0'),
+          m[7] or '', m[8] or ''}
         """;
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
+using Spike.Persistence.Redis;
 using Spike.Sales;
 using StackExchange.Redis;
 
@@ -26,7 +28,7 @@ public sealed class RedisInventoryStore : IInventoryStore
     private static readonly RedisValue[] MetaFields =
     [
         SaleKeys.TotalField, SaleKeys.HeldField, SaleKeys.AvailableField, SaleKeys.LimitField, SaleKeys.WindowField,
-        SaleKeys.SeqField, SaleKeys.ReserveCallsField,
+        SaleKeys.SeqField, SaleKeys.ReserveCallsField, SaleKeys.OpensAtField, SaleKeys.ClosesAtField,
     ];
 
     private readonly IConnectionMultiplexer _connection;
@@ -146,7 +148,8 @@ public sealed class RedisInventoryStore : IInventoryStore
         }
 
         return new SaleSnapshot(
-            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0, (long?)values[6] ?? 0);
+            saleId, (long)values[0], (long)values[1], (long)values[2], (int)values[3], (int)values[4], (long?)values[5] ?? 0, (long?)values[6] ?? 0,
+            new SaleSchedule((long?)values[7], (long?)values[8]));
     }
 
     public async Task<SaleCommandResult> ConfigureSaleAsync(
@@ -158,9 +161,17 @@ public sealed class RedisInventoryStore : IInventoryStore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(settings.Stock, SaleLimits.MaxTotal, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PerUserLimit, 1, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.PaymentWindowSeconds, 1, nameof(settings));
+        if (SaleSchedule.Check(settings.Schedule.OpensAtUnixMs, settings.Schedule.ClosesAtUnixMs) is { } badSchedule)
+        {
+            throw new ArgumentException($"closesAt {badSchedule}.", nameof(settings));
+        }
 
         var keys = new RedisKey[] { SaleKeys.Meta(saleId) };
-        var args = new RedisValue[] { settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds };
+        var args = new RedisValue[]
+        {
+            settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds,
+            OptionalInstant(settings.Schedule.OpensAtUnixMs), OptionalInstant(settings.Schedule.ClosesAtUnixMs),
+        };
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.Configure, keys, args), "configuring the sale", cancellationToken);
         // Listed once it exists (the set is in another slot, so not in the script); a retry after a failure here
@@ -187,16 +198,79 @@ public sealed class RedisInventoryStore : IInventoryStore
         return ToCommandResult(saleId, (RedisResult[])result!);
     }
 
+    /// <summary>An instant as the scripts take it: unix ms, or '' for none.</summary>
+    private static RedisValue OptionalInstant(long? unixMs) => unixMs is { } value ? value : RedisValue.EmptyString;
+
+    private static long? ParseOptionalInstant(RedisResult reply) =>
+        (string?)reply is { Length: > 0 } text ? long.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>A command script's answer: status, then the sale (total, held, available, limit, window, seq, opens, closes).</summary>
+    public async Task<SaleCommandResult> CloseSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(saleId);
+        var result = await CallAsync(
+            db => db.ScriptEvaluateAsync(InventoryScripts.Close, [SaleKeys.Meta(saleId)]), "closing the sale", cancellationToken);
+        return ToCommandResult(saleId, (RedisResult[])result!);
+    }
+
+    /// <remarks>
+    /// The orders' journals live in other slots, so no script can take them with the sale: they go first, once a check
+    /// says the sale may go, then the script checks again and deletes the sale's keys. A failure in between leaves the
+    /// sale in place and a retry finishes the job; if the sale came back to life meanwhile (reopened), only journals of
+    /// settled orders are gone, and an order actor rebuilds a settled order from the store.
+    /// </remarks>
+    public async Task<SaleCommandResult> DeleteSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(saleId);
+        var keys = SaleKeys.All(saleId).Select(key => (RedisKey)key).ToArray();
+        var check = ToCommandResult(saleId, (RedisResult[])(await CallAsync(
+            db => db.ScriptEvaluateAsync(InventoryScripts.Delete, keys, ["0"]), "checking the sale can be deleted", cancellationToken))!);
+        if (check.Status != SaleCommandStatus.Deleted)
+        {
+            return check;
+        }
+
+        await DeleteJournalsAsync(saleId, check.Sale!.ReservationSeq, cancellationToken);
+        var deleted = ToCommandResult(saleId, (RedisResult[])(await CallAsync(
+            db => db.ScriptEvaluateAsync(InventoryScripts.Delete, keys, ["1"]), "deleting the sale", cancellationToken))!);
+        if (deleted.Status == SaleCommandStatus.Deleted)
+        {
+            await CallAsync(db => db.SetRemoveAsync(SaleKeys.Sales, saleId), "unlisting the sale", cancellationToken);
+        }
+        return deleted;
+    }
+
+    /// <summary>The journal and snapshots of the sale's orders 1 to <paramref name="orders"/>, key by key (they are in other slots).</summary>
+    private async Task DeleteJournalsAsync(string saleId, long orders, CancellationToken cancellationToken)
+    {
+        const int KeysAtOnce = 3 * 1000;
+        var keys = new List<RedisKey>(KeysAtOnce);
+        for (var seq = 1L; seq <= orders; seq++)
+        {
+            var persistenceId = OrderActor.PersistenceIdPrefix + SaleKeys.OrderId(saleId, seq);
+            keys.Add(PersistenceKeys.Events(SaleKeys.Prefix, persistenceId));
+            keys.Add(PersistenceKeys.HighestSequenceNr(SaleKeys.Prefix, persistenceId));
+            keys.Add(PersistenceKeys.Snapshots(SaleKeys.Prefix, persistenceId));
+            if (keys.Count >= KeysAtOnce || seq == orders)
+            {
+                var batch = keys.ToArray();
+                keys.Clear();
+                await CallAsync(db => Task.WhenAll(batch.Select(key => db.KeyDeleteAsync(key))), "deleting the orders' journals", cancellationToken);
+            }
+        }
+    }
+
     private static SaleCommandResult ToCommandResult(string saleId, RedisResult[] reply)
     {
         var status = (SaleCommandStatus)(int)reply[0];
-        if (reply.Length < 7)
+        if (reply.Length < 9)
         {
             return new SaleCommandResult(saleId, status, null);
         }
 
         var sale = new SaleSnapshot(
-            saleId, (long)reply[1], (long)reply[2], (long)reply[3], (int)reply[4], (int)reply[5], (long)reply[6]);
+            saleId, (long)reply[1], (long)reply[2], (long)reply[3], (int)reply[4], (int)reply[5], (long)reply[6],
+            Schedule: new SaleSchedule(ParseOptionalInstant(reply[7]), ParseOptionalInstant(reply[8])));
         return new SaleCommandResult(saleId, status, sale);
     }
 
@@ -211,6 +285,11 @@ public sealed class RedisInventoryStore : IInventoryStore
                 return ItemOutcome.LimitReached;
             case InventoryScripts.NotEnoughLeftCode:
                 return ItemOutcome.NotEnough(available);
+            case InventoryScripts.ClosedCode:
+                return ItemOutcome.Closed;
+            case not null when code.StartsWith(InventoryScripts.NotOpenPrefix, StringComparison.Ordinal)
+                && long.TryParse(code.AsSpan(InventoryScripts.NotOpenPrefix.Length), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var opensAt):
+                return ItemOutcome.NotOpen(opensAt);
             case not null when code.StartsWith(InventoryScripts.ReservedPrefix, StringComparison.Ordinal):
                 // R:<payBy>:<quantity>:<orderId>; the order id comes last, so it may hold colons
                 var rest = code.AsSpan(InventoryScripts.ReservedPrefix.Length);

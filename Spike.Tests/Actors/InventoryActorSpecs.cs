@@ -360,6 +360,62 @@ public sealed class InventoryActorSpecs(ITestOutputHelper output) : TestKit(outp
     }
 
     [Fact]
+    public async Task Should_grant_a_lease_with_the_schedule_the_store_holds()
+    {
+        var schedule = new SaleSchedule(1_800_000_000_000, 1_800_000_060_000);
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, schedule));
+        var inventory = StartInventory(-1);
+        var node = CreateTestProbe();
+
+        inventory.Tell(Lease(node.Ref, 4));
+
+        Assert.Equal(schedule, node.ExpectMsg<LeaseGranted>().Schedule);
+    }
+
+    [Fact]
+    public void Should_publish_the_new_schedule_at_once_when_the_sale_is_rescheduled()
+    {
+        var inventory = StartInventory(10);
+        inventory.Tell(Lease(CreateTestProbe().Ref, 1));
+        Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged { Schedule.HasTimes: false });
+        var closing = new SaleSchedule(null, 1_800_000_060_000);
+
+        inventory.Tell(new ConfigureSale(Sale, new SaleSettings(10, 1, 300, closing)));
+
+        Mediator.FishForMessage<Publish>(p => p.Message is SaleStatusChanged status && status.Schedule == closing);
+    }
+
+    [Fact]
+    public async Task Should_announce_the_deletion_and_treat_the_sale_as_unknown_when_a_closed_sale_is_deleted()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, new SaleSchedule(null, 1)));
+        var inventory = StartInventory(-1);
+
+        inventory.Tell(new DeleteSale(Sale));
+
+        Assert.Equal(SaleCommandStatus.Deleted, ExpectMsg<SaleCommandResult>().Status);
+        var published = Mediator.FishForMessage<Publish>(p => p.Message is SaleDeleted);
+        Assert.Equal(SaleStatusChanged.Topic, published.Topic);
+        var node = CreateTestProbe();
+        inventory.Tell(Lease(node.Ref, 1));
+        node.ExpectMsg<SaleUnknown>();
+    }
+
+    [Fact]
+    public async Task Should_refuse_to_delete_a_sale_that_still_sells_and_keep_selling_it()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300));
+        var inventory = StartInventory(-1);
+
+        inventory.Tell(new DeleteSale(Sale));
+
+        Assert.Equal(SaleCommandStatus.StillSelling, ExpectMsg<SaleCommandResult>().Status);
+        var node = CreateTestProbe();
+        inventory.Tell(Lease(node.Ref, 1));
+        Assert.Equal(1, node.ExpectMsg<LeaseGranted>().Granted);
+    }
+
+    [Fact]
     public void Should_ask_a_holder_to_release_once_until_it_answers()
     {
         var inventory = StartInventory(10);

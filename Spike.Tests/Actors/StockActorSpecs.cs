@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace Spike.Tests.Actors;
 
-public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: output)
+public sealed class StockActorSpecs : TestKit
 {
     private const string Sale = "s1";
 
@@ -21,8 +21,17 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         LeaseTimeout = TimeSpan.FromSeconds(30),
     };
 
-    private readonly SaleBoard _board = new();
-    private readonly InMemoryInventoryStore _store = new();
+    private readonly ShiftedClock _clock = new();
+    private readonly SaleBoard _board;
+    private readonly InMemoryInventoryStore _store;
+
+    public StockActorSpecs(ITestOutputHelper output) : base(output: output)
+    {
+        _board = new SaleBoard(_clock);
+        _store = new InMemoryInventoryStore(_clock);
+    }
+
+    private long ClockNow => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static Task<ItemOutcome> OutcomeOf(Buy buy) => buy.Completion.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
@@ -46,8 +55,8 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
             return state;
         }
 
-        public void Grant(int granted, int perUserLimit = 1, long available = 1_000) =>
-            stock.Tell(new LeaseGranted(Sale, Incarnation, ++_seq, granted, perUserLimit, available));
+        public void Grant(int granted, int perUserLimit = 1, long available = 1_000, SaleSchedule schedule = default) =>
+            stock.Tell(new LeaseGranted(Sale, Incarnation, ++_seq, granted, perUserLimit, available, schedule));
 
         public void Answer(ReserveBatch batch, params ItemOutcome[] outcomes) =>
             stock.Tell(new BatchReserved(Sale, Incarnation, ++_seq, batch.BatchId, outcomes));
@@ -438,5 +447,99 @@ public sealed class StockActorSpecs(ITestOutputHelper output) : TestKit(output: 
         Assert.Equal("u9", Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).UserId);
         Assert.Equal(6, _store.Snapshot(Sale)!.Held);
         Assert.Equal("u1", Assert.Single(unanswered.Items).UserId);
+    }
+
+    // ---- the sale's schedule, by the node's clock ----
+
+    [Fact]
+    public async Task Should_answer_a_waiting_buyer_not_open_and_send_nothing_when_the_lease_says_the_sale_opens_later()
+    {
+        var (stock, inventory) = Start();
+        var early = NewBuy("early");
+        stock.Tell(early);
+        inventory.Probe.ExpectMsg<AcquireLease>();
+        var opensAt = ClockNow + 60_000;
+
+        inventory.Grant(10, schedule: new SaleSchedule(opensAt, null));
+
+        Assert.Equal(ItemOutcome.NotOpen(opensAt), await OutcomeOf(early));
+        Assert.True(_board.TryAnswer(Sale, "next", "r-next", out var fromBoard));
+        Assert.Equal(ItemOutcome.NotOpen(opensAt), fromBoard);
+        inventory.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Should_sell_once_the_node_clock_reaches_the_opening_without_being_told()
+    {
+        var (stock, inventory) = StartWithLease(0, ignoreTopUps: true);
+        inventory.Grant(10, schedule: new SaleSchedule(ClockNow + 60_000, null));
+        var early = NewBuy("early");
+        stock.Tell(early);
+        Assert.Equal(ReserveStatus.NotOpen, (await OutcomeOf(early)).Status);
+
+        _clock.Offset = TimeSpan.FromSeconds(60);
+        stock.Tell(NewBuy("on-time"));
+
+        Assert.Equal("on-time", Assert.Single(inventory.Probe.ExpectMsg<ReserveBatch>().Items).UserId);
+        Assert.False(_board.TryAnswer(Sale, "later", null, out _));
+    }
+
+    [Fact]
+    public async Task Should_read_the_reservations_when_the_closing_passes_and_then_answer_closed_from_the_board()
+    {
+        var closesAt = ClockNow + 60_000;
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, new SaleSchedule(null, closesAt)));
+        var reserved = (await _store.ReserveAsync(Sale, [new ReserveItem("r-winner", "winner", 1)])).Outcomes[0];
+        var (stock, inventory) = StartWithLease(5, ignoreTopUps: true);
+        inventory.Grant(0, schedule: new SaleSchedule(null, closesAt));
+
+        _clock.Offset = TimeSpan.FromSeconds(60);
+        var late = NewBuy("late");
+        var retry = NewBuy("winner");
+        stock.Tell(late);
+        stock.Tell(retry);
+
+        Assert.Equal(ReserveStatus.Closed, (await OutcomeOf(late)).Status); // the store, while the list is read
+        Assert.Equal(reserved, await OutcomeOf(retry));
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "winner", "r-winner", out var o) && o == reserved));
+        Assert.True(_board.TryAnswer(Sale, "another", "r-another", out var closed));
+        Assert.Equal(ItemOutcome.Closed, closed);
+        Assert.Equal(1, _store.Snapshot(Sale)!.Held);
+        inventory.Probe.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no batch went to the inventory
+    }
+
+    [Fact]
+    public async Task Should_sell_again_when_a_status_moves_the_closing_later()
+    {
+        var closed = new SaleSchedule(null, ClockNow - 1);
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, closed));
+        var (stock, inventory) = StartWithLease(0);
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0, closed));
+        var refused = NewBuy("refused");
+        stock.Tell(refused);
+        Assert.Equal(ReserveStatus.Closed, (await OutcomeOf(refused)).Status);
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "x", "r-x", out var o) && o == ItemOutcome.Closed));
+
+        var later = new SaleSchedule(null, ClockNow + 60_000);
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(10, 1, 300, later));
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0, later));
+
+        await AwaitAssertAsync(() => Assert.False(_board.TryAnswer(Sale, "x", "r-x", out _)));
+        stock.Tell(NewBuy("buyer"));
+        inventory.Probe.FishForMessage<AcquireLease>(lease => lease.Starving); // selling again: it asks for allotment
+    }
+
+    [Fact]
+    public async Task Should_forget_the_sale_and_answer_unknown_sale_when_it_is_deleted()
+    {
+        await _store.ConfigureSaleAsync(Sale, new SaleSettings(1, 1, 300));
+        await _store.ReserveAsync(Sale, [new ReserveItem("r-a", "a", 1)]);
+        var (stock, _) = Start();
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: true, PerUserLimit: 1, ReservationSeq: 1));
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "a", "r-a", out var o) && o.Status == ReserveStatus.Reserved));
+
+        stock.Tell(new SaleDeleted(Sale));
+
+        await AwaitAssertAsync(() => Assert.True(_board.TryAnswer(Sale, "a", "r-a", out var o) && o.Status == ReserveStatus.UnknownSale));
     }
 }

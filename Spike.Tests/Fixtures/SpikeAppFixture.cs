@@ -48,7 +48,11 @@ public class SpikeAppFixture : IAsyncLifetime
             web.UseSetting("Spike:Buy:RequestTimeout", "00:00:03");
             // Each test makes its own sale: the order feed finds it soon.
             web.UseSetting("Spike:Orders:ListSalesEvery", "00:00:00.200");
+            // Tests retry one user many times a second; the admission limits have their own specs (AdmissionSpecs).
+            web.UseSetting("Spike:Admission:PerUser:PerSecond", "1000000");
+            web.UseSetting("Spike:Admission:PerUser:Burst", "1000000");
             web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs));
+            ConfigureNode(web);
         });
         if (_loopbackPort is { } port)
         {
@@ -56,6 +60,11 @@ public class SpikeAppFixture : IAsyncLifetime
         }
         Client = _factory.CreateClient();
         await WaitUntilReadyAsync();
+    }
+
+    /// <summary>What a derived fixture changes about its node (settings, services), after the common settings.</summary>
+    protected virtual void ConfigureNode(IWebHostBuilder web)
+    {
     }
 
     public async Task DisposeAsync()

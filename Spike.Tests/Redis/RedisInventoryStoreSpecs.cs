@@ -779,6 +779,83 @@ public sealed class RedisInventoryStoreSpecs
 
     private static string NewSale() => "t" + Guid.NewGuid().ToString("N")[..12];
 
+    // ---- the schedule, by Redis's clock ----
+
+    [Fact]
+    public async Task Should_keep_the_schedule_with_the_sale_and_drop_it_when_the_sale_is_configured_without_one()
+    {
+        var sale = NewSale();
+        var schedule = new SaleSchedule(1_900_000_000_000, 1_900_000_060_000);
+
+        var created = await _store.ConfigureSaleAsync(sale, new SaleSettings(5, 1, Window, schedule));
+        var read = await _store.GetSaleAsync(sale);
+        var cleared = await _store.ConfigureSaleAsync(sale, new SaleSettings(5, 1, Window));
+
+        Assert.Equal((schedule, schedule), (created.Sale!.Schedule, read!.Schedule));
+        Assert.Equal(default, cleared.Sale!.Schedule);
+        Assert.Equal(default, (await _store.GetSaleAsync(sale))!.Schedule);
+    }
+
+    [Fact]
+    public async Task Should_refuse_new_requests_not_open_and_write_nothing_when_the_redis_clock_is_before_the_opening()
+    {
+        // The node's clock (the store's) is a day ahead of the opening; Redis's says the sale has not opened.
+        var opensAt = await RedisNowAsync() + 600_000;
+        var nodeAhead = new RedisInventoryStore(_redis.Connection, new ShiftedClock(TimeSpan.FromDays(1)));
+        var sale = NewSale();
+        await nodeAhead.ConfigureSaleAsync(sale, new SaleSettings(10, 1, Window, new SaleSchedule(opensAt, null)));
+
+        var result = await nodeAhead.ReserveAsync(sale, DistinctUsers(3));
+
+        Assert.All(result.Outcomes, o => Assert.Equal(ItemOutcome.NotOpen(opensAt), o));
+        Assert.Equal((10L, 0L), (result.Available, result.ReservationSeq));
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Users(sale)));
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Refusals(sale)));
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Requests(sale)));
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Orders(sale)));
+        await AssertConsistentAsync(sale, expectedHeld: 0);
+    }
+
+    [Fact]
+    public async Task Should_reserve_from_the_opening_on_and_never_before_it_by_the_redis_clock()
+    {
+        var opensAt = await RedisNowAsync() + 300;
+        var sale = NewSale();
+        await _store.ConfigureSaleAsync(sale, new SaleSettings(1_000, 1, Window, new SaleSchedule(opensAt, null)));
+        var notOpen = 0;
+
+        var reserved = await Poll.UntilResultAsync<int>(async () =>
+        {
+            var outcome = (await _store.ReserveAsync(sale, [new ReserveItem("r-same", "same", 1)])).Outcomes[0];
+            notOpen += outcome.Status == ReserveStatus.NotOpen ? 1 : 0;
+            return outcome.Status == ReserveStatus.Reserved ? notOpen : null;
+        }, TimeSpan.FromSeconds(10), "the sale never opened");
+
+        Assert.True(reserved > 0, "no request was refused before the opening");
+        var entry = Assert.Single(await Db.StreamRangeAsync(SaleKeys.Orders(sale)));
+        Assert.True(EntryUnixMs(entry) >= opensAt, $"reserved at {EntryUnixMs(entry)}, before the opening at {opensAt}");
+    }
+
+    [Fact]
+    public async Task Should_answer_closed_to_a_new_request_and_its_reservation_to_a_retry_after_the_closing()
+    {
+        var sale = await CreateSaleAsync(stock: 10);
+        var first = (await _store.ReserveAsync(sale, [new ReserveItem("r-a", "a", 1)])).Outcomes[0];
+        await _store.ConfigureSaleAsync(sale, new SaleSettings(10, 1, Window, new SaleSchedule(null, await RedisNowAsync() - 1)));
+
+        var result = await _store.ReserveAsync(sale, [new ReserveItem("r-a", "a", 1), new ReserveItem("r-b", "b", 1)]);
+
+        Assert.Equal([first, ItemOutcome.Closed], result.Outcomes);
+        Assert.False(await Db.HashExistsAsync(SaleKeys.Users(sale), "b"));
+        Assert.False(await Db.KeyExistsAsync(SaleKeys.Refusals(sale)));
+        await AssertConsistentAsync(sale, expectedHeld: 1);
+    }
+
+    private async Task<long> RedisNowAsync() => new DateTimeOffset(await _redis.Server.TimeAsync(), TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>When Redis added a stream entry, by its clock: the entry id is <c>&lt;unix ms&gt;-&lt;n&gt;</c>.</summary>
+    private static long EntryUnixMs(StreamEntry entry) => long.Parse(entry.Id.ToString().Split('-')[0], CultureInfo.InvariantCulture);
+
     private async Task<string> CreateSaleAsync(long stock, int limit = 1)
     {
         var sale = NewSale();

@@ -5,10 +5,12 @@ namespace Spike.Tests.Support;
 /// <summary>
 /// The store's rules in memory, for pure actor tests only (the Redis store has its own specs). Refusals are kept
 /// for good here (Redis lets them expire). Calls can be held open with <see cref="HoldCalls"/> to observe what the
-/// actor does meanwhile.
+/// actor does meanwhile. A sale's schedule is judged by <paramref name="clock"/> (Redis's own clock, in production).
 /// </summary>
-public sealed class InMemoryInventoryStore : IInventoryStore
+public sealed class InMemoryInventoryStore(TimeProvider? clock = null) : IInventoryStore
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
     /// <summary>Stored for a "not enough left" refusal; each answer reports what is left after its batch.</summary>
     private static readonly ItemOutcome NotEnoughLeft = new(ReserveStatus.NotEnoughLeft);
 
@@ -18,6 +20,7 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         public long Held;
         public int Limit;
         public int Window;
+        public SaleSchedule Schedule;
         public long Seq;
         /// <summary>User and request id → the first outcome of that request.</summary>
         public readonly Dictionary<string, ItemOutcome> Requests = [];
@@ -70,7 +73,8 @@ public sealed class InMemoryInventoryStore : IInventoryStore
             {
                 return new ReserveBatchResult(false, 0, 0, items.Select(_ => ItemOutcome.UnknownSale).ToArray());
             }
-            var outcomes = items.Select(item => Reserve(saleId, sale, item)).ToArray();
+            var phase = sale.Schedule.PhaseAt(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+            var outcomes = items.Select(item => Reserve(saleId, sale, item, phase)).ToArray();
             var available = sale.Total - sale.Held;
             var answers = outcomes.Select(o => o.Status == ReserveStatus.NotEnoughLeft ? ItemOutcome.NotEnough(available) : o).ToArray();
             return new ReserveBatchResult(true, available, sale.Seq, answers);
@@ -113,7 +117,7 @@ public sealed class InMemoryInventoryStore : IInventoryStore
             {
                 return new SaleCommandResult(saleId, SaleCommandStatus.Conflict, ToSnapshot(saleId, sale));
             }
-            (sale.Total, sale.Limit, sale.Window) = (settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds);
+            (sale.Total, sale.Limit, sale.Window, sale.Schedule) = (settings.Stock, settings.PerUserLimit, settings.PaymentWindowSeconds, settings.Schedule);
             return new SaleCommandResult(saleId, created ? SaleCommandStatus.Created : SaleCommandStatus.Updated, ToSnapshot(saleId, sale));
         }
     }
@@ -143,12 +147,51 @@ public sealed class InMemoryInventoryStore : IInventoryStore
         }
     }
 
-    private static ItemOutcome Reserve(string saleId, Sale sale, ReserveItem item)
+    public async Task<SaleCommandResult> CloseSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        await WaitForGate();
+        lock (_lock)
+        {
+            if (!_sales.TryGetValue(saleId, out var sale))
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
+            }
+            var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            sale.Schedule = sale.Schedule with { ClosesAtUnixMs = Math.Min(sale.Schedule.ClosesAtUnixMs ?? long.MaxValue, now) };
+            return new SaleCommandResult(saleId, SaleCommandStatus.Updated, ToSnapshot(saleId, sale));
+        }
+    }
+
+    /// <summary>Orders are not kept here: every reservation counts as settled.</summary>
+    public async Task<SaleCommandResult> DeleteSaleAsync(string saleId, CancellationToken cancellationToken = default)
+    {
+        await WaitForGate();
+        lock (_lock)
+        {
+            if (!_sales.TryGetValue(saleId, out var sale))
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.UnknownSale, null);
+            }
+            var snapshot = ToSnapshot(saleId, sale);
+            if (sale.Schedule.PhaseAt(_clock.GetUtcNow().ToUnixTimeMilliseconds()) != SalePhase.Closed && snapshot.Available > 0)
+            {
+                return new SaleCommandResult(saleId, SaleCommandStatus.StillSelling, snapshot);
+            }
+            _sales.Remove(saleId);
+            return new SaleCommandResult(saleId, SaleCommandStatus.Deleted, snapshot);
+        }
+    }
+
+    private static ItemOutcome Reserve(string saleId, Sale sale, ReserveItem item, SalePhase phase)
     {
         var key = item.UserId + "\n" + item.RequestId;
         if (sale.Requests.TryGetValue(key, out var first))
         {
             return first;
+        }
+        if (phase != SalePhase.Open)
+        {
+            return phase == SalePhase.Closed ? ItemOutcome.Closed : ItemOutcome.NotOpen(sale.Schedule.OpensAtUnixMs!.Value);
         }
         var held = sale.Users.GetValueOrDefault(item.UserId);
         ItemOutcome outcome;
@@ -185,5 +228,5 @@ public sealed class InMemoryInventoryStore : IInventoryStore
     }
 
     private static SaleSnapshot ToSnapshot(string id, Sale sale) =>
-        new(id, sale.Total, sale.Held, sale.Total - sale.Held, sale.Limit, sale.Window, sale.Seq);
+        new(id, sale.Total, sale.Held, sale.Total - sale.Held, sale.Limit, sale.Window, sale.Seq, Schedule: sale.Schedule);
 }
