@@ -57,10 +57,10 @@ internal sealed class ClusterBench(BenchSession session)
         session.Step($"cluster bench {runId}: nginx {nginx} over {apiNodes} API nodes (weights {weights}), {topology.InventoryNodes} inventory nodes; wrk -t{settings.Threads} -c{settings.Connections}, {settings.Seconds} s per run (raw output in .run/bench/{runId})");
         session.Step($"warm-up {settings.ClusterWarmup} s: buy path and /ping through nginx");
         await session.CreateSaleAsync(saleW, settings.Stock, cancel);
-        await session.WrkAsync("warm-buy", "buy", saleW, (settings.ClusterWarmup + 1) / 2, nginx, cancel);
+        await session.WrkAsync(WrkRun.WarmupPrefix + "buy", "buy", saleW, (settings.ClusterWarmup + 1) / 2, nginx, cancel);
         if (settings.ClusterWarmup / 2 > 0)
         {
-            await session.WrkAsync("warm-ping", "ping", "-", settings.ClusterWarmup / 2, nginx, cancel);
+            await session.WrkAsync(WrkRun.WarmupPrefix + "ping", "ping", "-", settings.ClusterWarmup / 2, nginx, cancel);
         }
 
         // the runs without Spike's buy path first, once the order feed has created the warm-up's orders: its work after a
@@ -79,7 +79,7 @@ internal sealed class ClusterBench(BenchSession session)
             {
                 // the Go servers in the API column
                 session.Groups = Groups(goAnchor.ServerPids, [], goAnchor.NginxPids, redisPids);
-                await session.WrkAsync("warm-g", "buy", "anchor", settings.Warmup, goAnchor.Url, cancel);
+                await session.WrkAsync(WrkRun.WarmupPrefix + "g", "buy", "anchor", settings.Warmup, goAnchor.Url, cancel);
                 g = await session.WrkAsync("g", "buy", "anchor", settings.Seconds, goAnchor.Url, cancel);
                 await anchors.StopAsync();
                 await session.Redis.GetDatabase().KeyDeleteAsync(BenchAnchors.GoTicketsKey);

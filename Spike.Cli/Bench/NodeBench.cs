@@ -34,8 +34,8 @@ internal sealed class NodeBench(BenchSession session)
         session.Step($"bench {runId} against {url}: wrk -t{settings.Threads} -c{settings.Connections}, {settings.Seconds} s per run (raw output in .run/bench/{runId})");
         session.Step($"warm-up {settings.Warmup} s: buy path and /ping");
         await session.CreateSaleAsync(saleW, settings.Stock, cancel);
-        await session.WrkAsync("warm-buy", "buy", saleW, settings.Warmup, url, cancel);
-        await session.WrkAsync("warm-ping", "ping", "-", settings.Warmup, url, cancel);
+        await session.WrkAsync(WrkRun.WarmupPrefix + "buy", "buy", saleW, settings.Warmup, url, cancel);
+        await session.WrkAsync(WrkRun.WarmupPrefix + "ping", "ping", "-", settings.Warmup, url, cancel);
 
         // the runs without Spike's buy path first, each once the order feed has created the orders before it (the Lua
         // anchor reserves through Spike's script, so its sale has orders too): the feed's work after a buying run belongs
@@ -54,7 +54,7 @@ internal sealed class NodeBench(BenchSession session)
             // the anchor in the node's column
             session.Groups = Groups([anchorPid], node is null ? rest : [.. rest, node.Pid], redisPid);
             await session.CreateSaleAsync(saleL, settings.Stock, cancel);
-            await session.WrkAsync("warm-l", "buy", saleL, settings.Warmup, anchorUrl, cancel);
+            await session.WrkAsync(WrkRun.WarmupPrefix + "l", "buy", saleL, settings.Warmup, anchorUrl, cancel);
             l = await session.WrkAsync("l", "buy", saleL, settings.Seconds, anchorUrl, cancel);
             await session.WaitOrdersAsync(cancel, saleL);
             k = await session.WrkAsync("k", "ping", "-", settings.Seconds, anchorUrl, cancel);

@@ -38,6 +38,9 @@ public sealed record WrkRun(
     IReadOnlyList<CpuShare> Cpu)
 {
     public const string FileExtension = ".out";
+
+    /// <summary>Runs whose label starts with it only settle the JIT and caches before the measured ones.</summary>
+    public const string WarmupPrefix = "warm-";
     private const string ResultPrefix = "RESULT ";
     private const string CpuPrefix = "CPU ";
 

@@ -40,6 +40,17 @@ public sealed class BenchReportSpecs : IDisposable
     }
 
     [Fact]
+    public void Should_leave_the_warm_up_runs_out_when_reading_a_bench_run_directory()
+    {
+        var directory = BenchSamples.RunDirectory(scratch.Root, "w1",
+            [(WrkRun.WarmupPrefix + "buy", BenchSamples.Ping), ("p", BenchSamples.Ping), (WrkRun.WarmupPrefix + "g", BenchSamples.Ping), ("n", BenchSamples.Ping)], table: null);
+
+        var bench = BenchRun.Read(directory);
+
+        Assert.Equal(["p", "n"], bench.Runs.Select(r => r.Label));
+    }
+
+    [Fact]
     public void Should_write_an_svg_with_a_line_per_run_with_latency_percentiles_and_their_labels_in_the_legend()
     {
         // labels are file names: XML's special characters, and a control character XML cannot hold at all
