@@ -149,8 +149,8 @@ cmd_deps() {
 }
 
 cmd_test() {
-  # curl: nginx/selftest.sh's client
-  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl
+  # curl: nginx/selftest.sh's client; chromium: the dashboard's browser specs (Playwright drives it)
+  ensure_pkgs redis-server:redis-server nginx:nginx wrk:wrk curl:curl chromium:chromium
   need_dotnet
   mkdir -p "$LOGS"
   local log="$LOGS/test.log" rc nginx_rc nginx_summary

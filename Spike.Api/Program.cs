@@ -16,6 +16,7 @@ app.MapHealthApi();
 app.MapBuyApi();
 app.MapOrderApi();
 app.MapAdminApi();
+app.MapDashboardApi();
 app.Run();
 
 /// <summary>The web node's entry point, named by the HTTP tests' WebApplicationFactory.</summary>

@@ -80,20 +80,9 @@ public static class AdminApi
         }
         try
         {
-            var saleTask = store.GetSaleAsync(id, cancellationToken);
-            var progressTask = orders.ProgressAsync(id, cancellationToken);
-            var (sale, progress) = (await saleTask, await progressTask);
-            return sale is null
-                ? ApiResults.UnknownSale
-                : TypedResults.Json(ToResponse(sale, clock) with
-                {
-                    Reserved = progress?.Reserved,
-                    Paid = progress?.Paid,
-                    Released = progress?.Released,
-                    Orders = progress?.Orders,
-                    OrderLag = progress?.Lag,
-                    ReserveCalls = sale.ReserveCalls,
-                }, ApiJsonContext.Default.SaleResponse);
+            return await SaleReads.ReadWithProgressAsync(id, store, orders, clock, cancellationToken) is { } sale
+                ? TypedResults.Json(sale, ApiJsonContext.Default.SaleResponse)
+                : ApiResults.UnknownSale;
         }
         catch (InventoryUnavailableException)
         {
@@ -109,7 +98,7 @@ public static class AdminApi
             var ids = await catalog.ListSaleIdsAsync(MaxListedSales + 1, cancellationToken);
             var sales = await Task.WhenAll(ids.Take(MaxListedSales).Select(id => store.GetSaleAsync(id, cancellationToken)));
             // a sale deleted between the listing and its read is simply not shown
-            return TypedResults.Json(new SaleListResponse([.. sales.OfType<SaleSnapshot>().Select(sale => ToResponse(sale, clock))], ids.Count > MaxListedSales),
+            return TypedResults.Json(new SaleListResponse([.. sales.OfType<SaleSnapshot>().Select(sale => SaleReads.ToResponse(sale, clock))], ids.Count > MaxListedSales),
                 ApiJsonContext.Default.SaleListResponse);
         }
         catch (InventoryUnavailableException)
@@ -157,8 +146,8 @@ public static class AdminApi
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
         return result.Status switch
         {
-            SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
-            SaleCommandStatus.Updated => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse),
+            SaleCommandStatus.Created => TypedResults.Json(SaleReads.ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),
+            SaleCommandStatus.Updated => TypedResults.Json(SaleReads.ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse),
             SaleCommandStatus.UnknownSale => ApiResults.UnknownSale,
             SaleCommandStatus.Deleted => Deleted,
             SaleCommandStatus.StillSelling => StillSelling,
@@ -191,20 +180,4 @@ public static class AdminApi
                 ? "outcome unknown or store down; the stock may have been added: send an operationId and retry with the same one, or read the sale before adding again"
                 : "outcome unknown or store down; retry with the same operationId: it adds the stock at most once"))
             : ApiResults.Unavailable;
-
-    /// <summary>The sale with its state by this node's clock (Redis decides the buys by its own; NTP keeps them together).</summary>
-    private static SaleResponse ToResponse(SaleSnapshot sale, TimeProvider clock) =>
-        new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds,
-            Instant(sale.Schedule.OpensAtUnixMs), Instant(sale.Schedule.ClosesAtUnixMs), StateName(sale.StateAt(clock.GetUtcNow().ToUnixTimeMilliseconds())));
-
-    private static DateTimeOffset? Instant(long? unixMs) => unixMs is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
-
-    private static string StateName(SaleState state) => state switch
-    {
-        SaleState.Open => "open",
-        SaleState.NotOpen => "not_open",
-        SaleState.Closed => "closed",
-        SaleState.SoldOut => "sold_out",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
-    };
 }

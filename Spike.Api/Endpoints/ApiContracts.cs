@@ -49,6 +49,23 @@ public sealed record ReconcileResponse(string Sale, bool Clean, IReadOnlyList<Di
 
 public sealed record DifferenceResponse(string Kind, long Count, long Repaired, string Detail);
 
+/// <summary>
+/// One second of the dashboard (<c>GET /dashboard/events</c>), as the serving <paramref name="Node"/> sees it. Read-only and
+/// public: sales, cluster members and buy rates, nothing an operator's token guards.
+/// </summary>
+/// <param name="Sales">As <c>GET /admin/sales/{id}</c> reads them, in id order; empty with <paramref name="SalesError"/> when Redis did not answer.</param>
+/// <param name="MoreSales">True when there are more sales than the dashboard shows.</param>
+/// <param name="Nodes">Each API node's buy answers per second by outcome and its p99 latency, as that node saw them.</param>
+public sealed record DashboardEvent(
+    DateTimeOffset At, string Node, IReadOnlyList<SaleResponse> Sales, bool MoreSales, string? SalesError,
+    IReadOnlyList<MemberResponse> Members, IReadOnlyList<NodeRatesResponse> Nodes);
+
+/// <param name="Status">Akka's member status, lower case: joining, up, leaving, exiting, down, removed…</param>
+public sealed record MemberResponse(string Address, IReadOnlyList<string> Roles, string Status, bool Reachable);
+
+/// <param name="PerSecond">Answer status (as the buy endpoint names it: reserved, sold_out, …) → answers per second.</param>
+public sealed record NodeRatesResponse(string Node, DateTimeOffset At, IReadOnlyDictionary<string, double> PerSecond, double? P99Ms);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BuyBody))]
 [JsonSerializable(typeof(SaleSettingsBody))]
@@ -60,4 +77,5 @@ public sealed record DifferenceResponse(string Kind, long Count, long Repaired, 
 [JsonSerializable(typeof(ReconcileResponse))]
 [JsonSerializable(typeof(OrderResponse))]
 [JsonSerializable(typeof(OrderActionBody))]
+[JsonSerializable(typeof(DashboardEvent))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
+using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
 using Spike.Api.Admission;
@@ -20,7 +22,8 @@ public static class BuyApi
             services.GetRequiredService<IRequiredActor<StockManager>>(),
             services.GetRequiredService<SaleBoard>(),
             options,
-            BuyerToken.Required(options.Buyers));
+            BuyerToken.Required(options.Buyers),
+            services.GetRequiredService<BuyTally>());
         var group = app.MapGroup("/buy").RequireAdmission();
         group.MapGet("/ticket", buyers.FromQueryAsync);
         group.MapPost("/ticket", buyers.FromBodyAsync);
@@ -28,23 +31,26 @@ public static class BuyApi
     }
 
     /// <param name="buyerToken">Null when buys need no buyer token.</param>
-    private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken)
+    /// <param name="tally">Counts every answer that <see cref="Answer(ItemOutcome, long, string, string, string?, HttpContext)"/> gives (the dashboard's rates and p99).</param>
+    private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken, BuyTally tally)
     {
         public ValueTask<IResult> FromQueryAsync(HttpContext context)
         {
+            var startedAt = Stopwatch.GetTimestamp();
             var query = BuyQuery.Parse(context.Request.QueryString.Value);
             return query.Body is { } body
-                ? BuyAsync(body, context)
+                ? BuyAsync(body, startedAt, context)
                 : ValueTask.FromResult<IResult>(ApiResults.Invalid(query.Field!, query.Error!));
         }
 
         public async ValueTask<IResult> FromBodyAsync(HttpContext context)
         {
+            var startedAt = Stopwatch.GetTimestamp();
             var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.BuyBody, context.RequestAborted);
-            return error ?? await BuyAsync(body!, context);
+            return error ?? await BuyAsync(body!, startedAt, context);
         }
 
-        private ValueTask<IResult> BuyAsync(BuyBody body, HttpContext context)
+        private ValueTask<IResult> BuyAsync(BuyBody body, long startedAt, HttpContext context)
         {
             var sale = body.Sale ?? options.DefaultSale;
             var quantity = body.Quantity ?? 1;
@@ -66,14 +72,14 @@ public static class BuyApi
             // retry) or an id known not to be a sale is answered here: no actor, network or Redis.
             if (board.TryAnswer(sale!, body.User!, body.RequestId, out var outcome))
             {
-                return ValueTask.FromResult(Answer(outcome, sale!, body.User!, body.RequestId, context));
+                return ValueTask.FromResult(Answer(outcome, startedAt, sale!, body.User!, body.RequestId, context));
             }
             var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
-            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale!, context);
+            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), startedAt, sale!, context);
         }
 
         /// <summary>Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline (carried by the item).</summary>
-        private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context)
+        private async ValueTask<IResult> AskStockAsync(ReserveItem item, long startedAt, string sale, HttpContext context)
         {
             var timeout = options.Buy.RequestTimeout;
             var buy = Buy.Create(sale, item);
@@ -91,7 +97,13 @@ public static class BuyApi
                 buy.Completion.TrySetCanceled(CancellationToken.None);
                 outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
             }
-            return Answer(outcome, sale, item.UserId, item.RequestId, context);
+            return Answer(outcome, startedAt, sale, item.UserId, item.RequestId, context);
+        }
+
+        private IResult Answer(ItemOutcome outcome, long startedAt, string sale, string user, string? requestId, HttpContext context)
+        {
+            tally.Count(outcome.Status, Stopwatch.GetElapsedTime(startedAt));
+            return BuyApi.Answer(outcome, sale, user, requestId, context);
         }
     }
 

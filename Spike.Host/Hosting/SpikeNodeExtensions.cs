@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Spike.Actors;
+using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Actors.Stock;
@@ -55,6 +56,9 @@ public static class SpikeNodeExtensions
         // The node's clock: the board and the StockActors decide a sale's opening and closing with it (tests replace it).
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(services => new SaleBoard(services.GetRequiredService<TimeProvider>()));
+        // The dashboard's buy rates: this node's tally (the buy endpoint counts into it) and every API node's last second.
+        builder.Services.AddSingleton<BuyTally>();
+        builder.Services.AddSingleton(services => new ClusterBuyRates(services.GetRequiredService<TimeProvider>()));
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         // After AddAkka: hosted services start in order, so the actor system is up before the first command.
         builder.Services.AddCommandHost();
@@ -138,14 +142,19 @@ public static class SpikeNodeExtensions
             var stockSettings = options.Buy.ToStockSettings();
             var board = services.GetRequiredService<SaleBoard>();
             var store = services.GetRequiredService<IInventoryStore>();
+            var tally = services.GetRequiredService<BuyTally>();
+            var rates = services.GetRequiredService<ClusterBuyRates>();
+            var clock = services.GetRequiredService<TimeProvider>();
             akka.WithActors((system, registry) =>
             {
+                var mediator = DistributedPubSub.Get(system).Mediator;
+                system.ActorOf(BuyRatesActor.Props(tally, rates, mediator, Cluster.Get(system).SelfAddress.ToString(), clock), "buy-rates");
                 var inventory = registry.Get<InventoryRegion>();
                 var manager = system.ActorOf(StockManagerActor.Props(inventory, store, stockSettings, board), "stock");
                 registry.Register<StockManager>(manager);
                 // The manager takes the acknowledgement. Without an explicit sender Tell uses whatever actor runs
                 // on this thread, and this callback can run on a thread a TestKit marked as its test actor's.
-                DistributedPubSub.Get(system).Mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager), manager);
+                mediator.Tell(new Subscribe(SaleStatusChanged.Topic, manager), manager);
             });
         }
 

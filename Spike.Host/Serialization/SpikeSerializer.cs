@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
 using Spike.Actors;
+using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 
@@ -41,6 +42,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     private const string ExpireOrderManifest = "OE";
     private const string GetOrderManifest = "OG";
     private const string OrderReplyManifest = "OR";
+    private const string BuyRatesManifest = "BT";
     // Events live in the order journal for good: these manifests and layouts never change meaning.
     private const string OrderCreatedManifest = "EC";
     private const string OrderPaidManifest = "EP";
@@ -81,6 +83,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         ExpireOrder => ExpireOrderManifest,
         GetOrder => GetOrderManifest,
         OrderReply => OrderReplyManifest,
+        BuyRates => BuyRatesManifest,
         OrderCreated => OrderCreatedManifest,
         OrderPaid => OrderPaidManifest,
         OrderCancelled => OrderCancelledManifest,
@@ -147,6 +150,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         ExpireOrderManifest => new ExpireOrder(reader.ReadString()),
         GetOrderManifest => new GetOrder(reader.ReadString()),
         OrderReplyManifest => new OrderReply(reader.ReadString(), ReadEnum<OrderReplyStatus>(reader), ReadOptional(reader, ReadOrderView)),
+        BuyRatesManifest => new BuyRates(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadOutcomeRate), reader.ReadBoolean() ? reader.ReadDouble() : null),
         OrderCreatedManifest => new OrderCreated(reader.ReadString(), reader.ReadString(), reader.ReadString(), ReadPositive(reader), reader.ReadInt64()),
         OrderPaidManifest => new OrderPaid(reader.ReadString()),
         OrderCancelledManifest => new OrderCancelled(reader.ReadString()),
@@ -240,6 +244,16 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
                 writer.Write((byte)m.Status);
                 WriteOptional(writer, m.Order, WriteOrderView);
                 break;
+            case BuyRates m:
+                writer.Write(m.Node);
+                writer.Write(m.AtUnixMs);
+                WriteList(writer, m.Outcomes, WriteOutcomeRate);
+                writer.Write(m.P99Ms is not null);
+                if (m.P99Ms is { } p99)
+                {
+                    writer.Write(p99);
+                }
+                break;
             default:
                 throw new ArgumentException($"{obj.GetType()} is not a Spike cluster message", nameof(obj));
         }
@@ -277,6 +291,14 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
         var outcome = new ItemOutcome(status, orderId.Length == 0 ? null : orderId, reader.ReadInt64(), ReadNonNegative(reader), reader.ReadInt64());
         return status == ReserveStatus.NotOpen ? outcome with { OpensAtUnixMs = reader.ReadInt64() } : outcome;
     }
+
+    private static void WriteOutcomeRate(BinaryWriter writer, OutcomeRate rate)
+    {
+        writer.Write((byte)rate.Status);
+        writer.Write(rate.PerSecond);
+    }
+
+    private static OutcomeRate ReadOutcomeRate(BinaryReader reader) => new(ReadEnum<ReserveStatus>(reader), reader.ReadDouble());
 
     private static void WriteSchedule(BinaryWriter writer, SaleSchedule schedule)
     {

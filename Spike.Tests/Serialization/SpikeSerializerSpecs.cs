@@ -2,6 +2,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Spike.Actors;
+using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Host.Serialization;
@@ -54,6 +55,8 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
         new OrderPaid("s-1"),
         new OrderCancelled("s-1"),
         new OrderExpired("s-1"),
+        new BuyRates("akka.tcp://spike@127.0.0.1:4053", 1_764_000_000_000, [new OutcomeRate(ReserveStatus.Reserved, 812.5), new OutcomeRate(ReserveStatus.SoldOut, 3)], 4.096),
+        new BuyRates("akka.tcp://spike@127.0.0.1:4053", 1_764_000_000_000, [], null),
     };
 
     [Theory]
@@ -134,6 +137,7 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
     private static string Describe(object message) => message switch
     {
         BatchReserved b => $"{b.SaleId}/{b.BatchId}/{string.Join(",", b.Outcomes)}",
+        BuyRates r => $"{r.Node}/{r.AtUnixMs}/{string.Join(",", r.Outcomes)}/{r.P99Ms}",
         _ => message.ToString()!,
     };
 }

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using Spike.Actors.Dashboard;
+using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
+using Spike.Host.Redis;
+
+namespace Spike.Api.Endpoints;
+
+/// <summary>
+/// The live sale dashboard: a static page (embedded in this assembly, nothing from elsewhere) and its server-sent
+/// events, one per second. Public and read-only, so nginx serves it on its public port: it needs no token and shows
+/// none.
+/// </summary>
+public static class DashboardApi
+{
+    /// <summary>Also the stream's keep-alive: far below nginx's proxy_read_timeout (10 s), so a quiet sale never cuts it.</summary>
+    private static readonly TimeSpan EventInterval = TimeSpan.FromSeconds(1);
+    /// <summary>Sales the dashboard shows at most, in id order; each costs two Redis reads a second per open page.</summary>
+    private const int MaxShownSales = 20;
+
+    public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder app)
+    {
+        var page = StaticFile("dashboard.html", "text/html; charset=utf-8");
+        var script = StaticFile("dashboard.js", "text/javascript; charset=utf-8");
+        var style = StaticFile("dashboard.css", "text/css; charset=utf-8");
+        app.MapGet("/dashboard", (HttpContext context) => page(context));
+        app.MapGet("/dashboard/dashboard.js", (HttpContext context) => script(context));
+        app.MapGet("/dashboard/dashboard.css", (HttpContext context) => style(context));
+        app.MapGet("/dashboard/events", StreamEventsAsync);
+        return app;
+    }
+
+    private static Func<HttpContext, IResult> StaticFile(string name, string contentType)
+    {
+        using var resource = typeof(DashboardApi).Assembly.GetManifestResourceStream("dashboard/" + name)
+            ?? throw new InvalidOperationException($"the dashboard's {name} is not embedded in {typeof(DashboardApi).Assembly.GetName().Name}");
+        using var copy = new MemoryStream();
+        resource.CopyTo(copy);
+        var bytes = copy.ToArray();
+        return context =>
+        {
+            // Everything the page loads comes from this node: the policy makes a CDN or inline script fail loudly.
+            context.Response.Headers.ContentSecurityPolicy = "default-src 'self'";
+            context.Response.Headers.CacheControl = "no-cache";
+            return TypedResults.Bytes(bytes, contentType);
+        };
+    }
+
+    private static async Task StreamEventsAsync(
+        HttpContext context, ActorSystem system, SaleCatalog catalog, IInventoryStore store, IOrderStream orders, ClusterBuyRates rates, TimeProvider clock)
+    {
+        var cancellationToken = context.RequestAborted;
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        // nginx buffers proxied answers (proxy_buffering on): this one must reach the browser event by event.
+        response.Headers["X-Accel-Buffering"] = "no";
+        var cluster = Cluster.Get(system);
+        using var timer = new PeriodicTimer(EventInterval, clock);
+        try
+        {
+            // A restarted node is back in the page within a second of the browser's reconnect.
+            await response.WriteAsync("retry: 1000\n\n", cancellationToken);
+            do
+            {
+                var (sales, more, error) = await ReadSalesAsync(catalog, store, orders, clock, cancellationToken);
+                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), sales, more, error, Members(cluster.State), Rates(rates));
+                await response.WriteAsync("data: " + JsonSerializer.Serialize(update, ApiJsonContext.Default.DashboardEvent) + "\n\n", cancellationToken);
+                await response.Body.FlushAsync(cancellationToken);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // the page was closed
+        }
+    }
+
+    private static async Task<(IReadOnlyList<SaleResponse> Sales, bool More, string? Error)> ReadSalesAsync(
+        SaleCatalog catalog, IInventoryStore store, IOrderStream orders, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ids = await catalog.ListSaleIdsAsync(MaxShownSales + 1, cancellationToken);
+            var sales = await Task.WhenAll(ids.Take(MaxShownSales).Select(id => SaleReads.ReadWithProgressAsync(id, store, orders, clock, cancellationToken)));
+            // a sale deleted between the listing and its read is simply not shown
+            return ([.. sales.OfType<SaleResponse>()], ids.Count > MaxShownSales, null);
+        }
+        catch (InventoryUnavailableException)
+        {
+            return ([], false, "Redis did not answer: the sales are not shown");
+        }
+    }
+
+    private static MemberResponse[] Members(ClusterEvent.CurrentClusterState state) =>
+    [
+        .. state.Members.Select(member => new MemberResponse(
+            member.Address.ToString(), [.. member.Roles.Order(StringComparer.Ordinal)],
+            JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Status.ToString()), !state.Unreachable.Contains(member))),
+    ];
+
+    private static NodeRatesResponse[] Rates(ClusterBuyRates rates) =>
+    [
+        .. rates.Current().Select(node => new NodeRatesResponse(
+            node.Node, DateTimeOffset.FromUnixTimeMilliseconds(node.AtUnixMs),
+            node.Outcomes.ToDictionary(outcome => AnswerName(outcome.Status), outcome => outcome.PerSecond), node.P99Ms)),
+    ];
+
+    /// <summary>The status the buy endpoint answers for each outcome (see <c>BuyApi.Answer</c>).</summary>
+    private static string AnswerName(ReserveStatus status) => status switch
+    {
+        ReserveStatus.Reserved => "reserved",
+        ReserveStatus.SoldOut => "sold_out",
+        ReserveStatus.NotEnoughLeft => "not_enough_left",
+        ReserveStatus.LimitReached => "limit_reached",
+        ReserveStatus.NotOpen => "not_open",
+        ReserveStatus.Closed => "closed",
+        ReserveStatus.UnknownSale => "unknown_sale",
+        ReserveStatus.QuantityAboveLimit => "invalid",
+        ReserveStatus.Busy => "busy",
+        _ => "unavailable",
+    };
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Spike.Tests.Fixtures;
+using Spike.Tests.Support;
+
+namespace Spike.Tests.Dashboard;
+
+/// <summary>The dashboard in a real headless Chromium, against a real node on a loopback port.</summary>
+public sealed class DashboardSpecs(LoopbackSpikeAppFixture app) : IClassFixture<LoopbackSpikeAppFixture>, IAsyncLifetime
+{
+    /// <summary>Set to a file path to keep a screenshot of the page during the sale (docs/dashboard.png is one).</summary>
+    private const string ScreenshotVariable = "SPIKE_DASHBOARD_SCREENSHOT";
+    private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 15_000 };
+
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ChromiumFactAttribute.ExecutablePath))
+        {
+            return;
+        }
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumFactAttribute.ExecutablePath, Headless = true });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+    }
+
+    [ChromiumFact]
+    public async Task Should_show_the_admin_apis_numbers_and_follow_the_buys_when_a_sale_sells()
+    {
+        var sale = await app.CreateSaleAsync(stock: 1_000, perUserLimit: 2);
+        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var pageErrors = new List<string>();
+        page.PageError += (_, error) => pageErrors.Add(error);
+        await page.GotoAsync(new Uri(app.LoopbackUrl!, "/dashboard").ToString());
+        var card = page.Locator($".sale[data-sale=\"{sale}\"]");
+
+        await ExpectSameNumbersAsync(card, await AdminSaleAsync(sale));
+        await Assertions.Expect(card.Locator("[data-field=state]")).ToHaveTextAsync("open", Soon);
+
+        // Buy until this node's row shows reserved answers: rates are per second, so the page must see a second with buys.
+        var node = page.Locator("#nodes tr[data-node]").First;
+        var buyer = 0;
+        await Poll.UntilAsync(async () =>
+        {
+            using var answer = await app.Client.GetAsync($"/buy/ticket?sale={sale}&user=u{buyer++}&quantity=2");
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            return await node.CountAsync() > 0
+                && double.Parse(await node.Locator("[data-outcome=reserved]").InnerTextAsync(), CultureInfo.InvariantCulture) > 0;
+        }, TimeSpan.FromSeconds(30), "the node's reserved rate never showed on the dashboard");
+
+        var sold = await AdminSaleAsync(sale);
+        Assert.Equal(2 * buyer, sold.GetProperty("held").GetInt64());
+        await ExpectSameNumbersAsync(card, sold);
+        await Assertions.Expect(node.Locator("[data-field=p99]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("ms"), Soon);
+        await Assertions.Expect(page.Locator("#members tr[data-member] [data-field=status]")).ToHaveTextAsync("up", Soon);
+        await Assertions.Expect(page.Locator("#members tr[data-member] [data-field=reachable]")).ToHaveTextAsync("yes", Soon);
+        if (Environment.GetEnvironmentVariable(ScreenshotVariable) is { Length: > 0 } path)
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        }
+        Assert.Empty(pageErrors);
+    }
+
+    [Fact]
+    public async Task Should_stream_events_marked_unbuffered_for_nginx_when_the_events_are_asked_for()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/events");
+        using var response = await app.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+        string? line;
+        while ((line = await reader.ReadLineAsync()) is not null && !line.StartsWith("data: ", StringComparison.Ordinal))
+        {
+        }
+        var update = JsonDocument.Parse(line!["data: ".Length..]).RootElement;
+        Assert.Equal(JsonValueKind.Array, update.GetProperty("sales").ValueKind);
+        Assert.Contains("up", update.GetProperty("members").EnumerateArray().Select(member => member.GetProperty("status").GetString()));
+    }
+
+    private async Task<JsonElement> AdminSaleAsync(string sale)
+    {
+        using var request = Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}");
+        using var response = await app.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>The numbers that no longer move once the buys stop: the page must come to show exactly these.</summary>
+    private static async Task ExpectSameNumbersAsync(ILocator card, JsonElement sale)
+    {
+        foreach (var (field, property) in new[] { ("total", "total"), ("sold", "held"), ("available", "available"), ("reserved", "reserved"), ("paid", "paid") })
+        {
+            var expected = sale.GetProperty(property).GetInt64().ToString("N0", CultureInfo.InvariantCulture);
+            await Assertions.Expect(card.Locator($"[data-field={field}]")).ToHaveTextAsync(expected, Soon);
+        }
+    }
+}
