@@ -13,6 +13,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseAdmissionControl();
 app.MapHealthApi();
+app.MapSpikeMetrics();
 app.MapBuyApi();
 app.MapOrderApi();
 app.MapAdminApi();

@@ -115,6 +115,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
                 Persist(created, _ =>
                 {
                     Record(created);
+                    CountReached(OrderState.Reserved);
                     replyTo.Tell(decision.Reply);
                 });
                 break;
@@ -162,6 +163,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Persist(Order.EventFor(_orderId, state), settling =>
         {
             Record(settling);
+            CountReached(state);
             if (state is OrderState.Cancelled or OrderState.Expired)
             {
                 _inventory.Tell(new StockReleased(_order.View!.SaleId));
@@ -178,6 +180,9 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         ArmDeadline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         PassivateWhenIdle();
     }
+
+    private static void CountReached(OrderState state) =>
+        SpikeMetrics.Orders.Add(1, new KeyValuePair<string, object?>(SpikeMetrics.StateTag, SpikeMetrics.StateName(state)));
 
     /// <summary>An open order expires at its deadline, or at <paramref name="notBeforeUnixMs"/> if that is later.</summary>
     private void ArmDeadline(long notBeforeUnixMs)

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
+using Spike.Actors;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
 using Spike.Api.Admission;
@@ -32,19 +34,22 @@ public static class BuyApi
     {
         public ValueTask<IResult> FromQueryAsync(HttpContext context)
         {
+            var started = Stopwatch.GetTimestamp();
             var query = BuyQuery.Parse(context.Request.QueryString.Value);
             return query.Body is { } body
-                ? BuyAsync(body, context)
-                : ValueTask.FromResult<IResult>(ApiResults.Invalid(query.Field!, query.Error!));
+                ? BuyAsync(body, context, started)
+                : ValueTask.FromResult(Refused(ApiResults.Invalid(query.Field!, query.Error!), SpikeMetrics.InvalidStatus, started));
         }
 
         public async ValueTask<IResult> FromBodyAsync(HttpContext context)
         {
+            var started = Stopwatch.GetTimestamp();
             var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.BuyBody, context.RequestAborted);
-            return error ?? await BuyAsync(body!, context);
+            return error is null ? await BuyAsync(body!, context, started) : Refused(error, SpikeMetrics.InvalidStatus, started);
         }
 
-        private ValueTask<IResult> BuyAsync(BuyBody body, HttpContext context)
+        /// <param name="started">When the request's handling began (<see cref="Stopwatch.GetTimestamp"/>), for the buy duration.</param>
+        private ValueTask<IResult> BuyAsync(BuyBody body, HttpContext context, long started)
         {
             var sale = body.Sale ?? options.DefaultSale;
             var quantity = body.Quantity ?? 1;
@@ -55,25 +60,25 @@ public static class BuyApi
                 ?? ApiResults.Check("requestId", body.RequestId is null ? null : RequestRules.CheckId(body.RequestId, required: false));
             if (invalid is not null)
             {
-                return ValueTask.FromResult<IResult>(invalid);
+                return ValueTask.FromResult(Refused(invalid, SpikeMetrics.InvalidStatus, started));
             }
             if (buyerToken is not null && !buyerToken.IsValid(body.User!, context.Request.Headers[BuyerToken.Header], DateTimeOffset.UtcNow))
             {
-                return ValueTask.FromResult<IResult>(ApiResults.InvalidBuyerToken);
+                return ValueTask.FromResult(Refused(ApiResults.InvalidBuyerToken, SpikeMetrics.InvalidBuyerTokenStatus, started));
             }
 
             // A sale not open yet or closed, a sale that is over (with its reservations, for a reserved buyer's
             // retry) or an id known not to be a sale is answered here: no actor, network or Redis.
             if (board.TryAnswer(sale!, body.User!, body.RequestId, out var outcome))
             {
-                return ValueTask.FromResult(Answer(outcome, sale!, body.User!, body.RequestId, context));
+                return ValueTask.FromResult(Answer(outcome, sale!, body.User!, body.RequestId, context, started));
             }
             var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
-            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale!, context);
+            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale!, context, started);
         }
 
         /// <summary>Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline (carried by the item).</summary>
-        private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context)
+        private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context, long started)
         {
             var timeout = options.Buy.RequestTimeout;
             var buy = Buy.Create(sale, item);
@@ -91,11 +96,34 @@ public static class BuyApi
                 buy.Completion.TrySetCanceled(CancellationToken.None);
                 outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
             }
-            return Answer(outcome, sale, item.UserId, item.RequestId, context);
+            return Answer(outcome, sale, item.UserId, item.RequestId, context, started);
         }
     }
 
-    private static IResult Answer(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context) =>
+    /// <summary>A buy refused before its sale was looked at: counted without a sale, whose id may be anything.</summary>
+    private static IResult Refused(IResult answer, string status, long started)
+    {
+        Count(new TagList { { SpikeMetrics.StatusTag, status } }, started);
+        return answer;
+    }
+
+    private static IResult Answer(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context, long started)
+    {
+        // An unknown sale's id is the buyer's: as a tag value it would let anyone add time series.
+        var tags = outcome.Status == ReserveStatus.UnknownSale
+            ? new TagList { { SpikeMetrics.StatusTag, SpikeMetrics.StatusName(outcome.Status) } }
+            : new TagList { { SpikeMetrics.StatusTag, SpikeMetrics.StatusName(outcome.Status) }, { SpikeMetrics.SaleTag, sale } };
+        Count(tags, started);
+        return AnswerOf(outcome, sale, user, requestId, context);
+    }
+
+    private static void Count(in TagList tags, long started)
+    {
+        SpikeMetrics.BuyOutcomes.Add(1, in tags);
+        SpikeMetrics.BuyDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, in tags);
+    }
+
+    private static IResult AnswerOf(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context) =>
         outcome.Status switch
         {
             ReserveStatus.Reserved => JsonAnswer.Of(

@@ -12,6 +12,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Spike.Actors;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
@@ -58,7 +60,35 @@ public static class SpikeNodeExtensions
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         // After AddAkka: hosted services start in order, so the actor system is up before the first command.
         builder.Services.AddCommandHost();
+        if (options.Metrics.Enabled)
+        {
+            AddMetrics(builder.Services);
+        }
         return builder;
+    }
+
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>Spike's meter, ASP.NET Core's and the runtime's, exported for Prometheus.</summary>
+    private static void AddMetrics(IServiceCollection services)
+    {
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(SpikeMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
+        // After AddAkka, like the command host: the gauges read the running actor system.
+        services.AddHostedService<MetricsSources>();
+    }
+
+    /// <summary>The Prometheus scrape endpoint, when metrics are enabled.</summary>
+    public static IEndpointRouteBuilder MapSpikeMetrics(this IEndpointRouteBuilder app)
+    {
+        if (app.ServiceProvider.GetRequiredService<IOptions<SpikeOptions>>().Value.Metrics.Enabled)
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath);
+        }
+        return app;
     }
 
     /// <summary>/healthz: the actor system runs. /ready: this node is an Up cluster member and Redis answers.</summary>
