@@ -83,7 +83,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<BatchesRan>(OnBatchesRan);
         Receive<BatchesFailed>(failed =>
         {
-            _log.Warning("Store call for sale {0} failed: {1}", _saleId, failed.Cause.Message);
+            _log.Warning("Store call for sale {SaleId} failed: {Reason}", _saleId, failed.Cause.Message);
             AnswerBatches(failed.Call.Batches, _ => ItemOutcome.Unavailable);
             StoreCallDone();
         });
@@ -129,7 +129,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         });
         Receive<LoadFailed>(failed =>
         {
-            _log.Warning("Loading sale {0} failed: {1}", _saleId, failed.Cause.Message);
+            _log.Warning("Loading sale {SaleId} failed: {Reason}", _saleId, failed.Cause.Message);
             AnswerAllWaiters(new LeaseUnavailable(_saleId));
             StoreCallDone();
         });

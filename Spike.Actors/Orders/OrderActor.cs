@@ -75,7 +75,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Command<Settled>(OnSettled);
         Command<StoreFailed>(failed =>
         {
-            _log.Warning("Order {0}: the store failed ({1}); {2} answered unavailable", _orderId, failed.Cause.Message, failed.Command.GetType().Name);
+            _log.Warning("Order {OrderId}: the store failed ({Reason}); {Command} answered unavailable", _orderId, failed.Cause.Message, failed.Command.GetType().Name);
             failed.ReplyTo.Tell(new OrderReply(_orderId, OrderReplyStatus.Unavailable, null));
             if (_order.IsOpen)
             {
@@ -155,7 +155,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         if (settled.State is not { } state)
         {
             // The reservation vanished from the store under an existing order: nothing to record.
-            _log.Error("Order {0}: its reservation is gone from the store", _orderId);
+            _log.Error("Order {OrderId}: its reservation is gone from the store", _orderId);
             settled.ReplyTo.Tell(new OrderReply(_orderId, OrderReplyStatus.Unavailable, null));
             BackToReady();
             return;

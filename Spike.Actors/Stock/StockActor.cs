@@ -132,7 +132,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
         Receive<DirectBatchFailed>(failed =>
         {
-            _log.Warning("Selling sale {0} directly failed: {1}", _saleId, failed.Cause.Message);
+            _log.Warning("Selling sale {SaleId} directly failed: {Reason}", _saleId, failed.Cause.Message);
             BatchAnswered(failed.BatchId, []);
         });
 
@@ -249,7 +249,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         Receive<Status.Failure>(failure =>
         {
             // Reading the reservations failed: the store goes on answering buyers directly; try again shortly.
-            _log.Warning("Reading the reservations of sale {0}, which is over, failed: {1}", _saleId, failure.Cause.Message);
+            _log.Warning("Reading the reservations of sale {SaleId}, which is over, failed: {Reason}", _saleId, failure.Cause.Message);
             Timers.StartSingleTimer(nameof(LoadReservations), LoadReservations.Instance, _settings.LeaseTimeout);
         });
 
@@ -438,7 +438,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             return;
         }
-        _log.Warning("The inventory of sale {0} does not answer ({1}): selling directly against the store", _saleId, why);
+        _log.Warning("The inventory of sale {SaleId} does not answer ({Reason}): selling directly against the store", _saleId, why);
         _ledger.Unmetered = true;
         _ledger.Release();
         ServeWaiting();
@@ -448,7 +448,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     {
         if (_ledger.Unmetered)
         {
-            _log.Info("The inventory of sale {0} answers again: selling on leases", _saleId);
+            _log.Info("The inventory of sale {SaleId} answers again: selling on leases", _saleId);
             _ledger.Unmetered = false;
         }
     }

@@ -9,7 +9,7 @@ using Spike.Host.Redis;
 namespace Spike.Api.Endpoints;
 
 /// <summary>Sale administration, behind a bearer token. Writes go through the sale's InventoryActor.</summary>
-public static class AdminApi
+public static partial class AdminApi
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private const int MaxPaymentWindowSeconds = 86_400;
@@ -143,6 +143,10 @@ public static class AdminApi
         }
     }
 
+    /// <summary>Who asked is not logged: the caller's only credential is the admin token.</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sale {SaleId}: {Command} answered {Status}")]
+    private static partial void CommandAnswered(ILogger logger, string saleId, string command, SaleCommandStatus status);
+
     private static async Task<IResult> SendAsync(IActorRef inventory, ISaleCommand command, HttpContext context)
     {
         SaleCommandResult result;
@@ -155,6 +159,7 @@ public static class AdminApi
             return Unavailable(command, context);
         }
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+        CommandAnswered(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminApi)), command.SaleId, command.GetType().Name, result.Status);
         return result.Status switch
         {
             SaleCommandStatus.Created => TypedResults.Json(ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Spike.Actors;
@@ -99,6 +100,19 @@ public static class SpikeNodeExtensions
         return app;
     }
 
+    /// <summary>
+    /// The lowest level the host logs Akka's events at: Akka does not even build the events below it (an actor's
+    /// debug lines cost nothing unless asked for). The host's filters still apply per category.
+    /// </summary>
+    private static Akka.Event.LogLevel AkkaLogLevel(ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("Akka");
+        return logger.IsEnabled(LogLevel.Debug) ? Akka.Event.LogLevel.DebugLevel
+            : logger.IsEnabled(LogLevel.Information) ? Akka.Event.LogLevel.InfoLevel
+            : logger.IsEnabled(LogLevel.Warning) ? Akka.Event.LogLevel.WarningLevel
+            : Akka.Event.LogLevel.ErrorLevel;
+    }
+
     private static void ConfigureActorSystem(AkkaConfigurationBuilder akka, IServiceProvider services, SpikeOptions options)
     {
         var node = options.Node;
@@ -108,6 +122,13 @@ public static class SpikeNodeExtensions
 
         akka
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "spike.hocon"), HoconAddMode.Prepend)
+            // Akka's log events go to the host's loggers, so Logging:LogLevel and the console format govern them too.
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaLogLevel(services.GetRequiredService<ILoggerFactory>());
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
             .WithRemoting(node.Hostname, node.Port)
             .WithClustering(new ClusterOptions { Roles = roles, SeedNodes = node.SeedNodes })
             .WithCustomSerializer("spike", [typeof(ISpikeMessage)], system => new SpikeSerializer(system))
