@@ -23,15 +23,27 @@ public static partial class AdminApi
         // made now, not at the first call: a node without a token says so when it starts
         _ = app.ServiceProvider.GetRequiredService<AdminAccess>();
         var sales = app.MapGroup("/admin/sales").AddEndpointFilter(RequireAdminToken);
-        sales.MapGet("", ListSales);
-        sales.MapPut("/{id}", PutSale);
-        sales.MapPost("/{id}/stock", AddStock);
-        sales.MapPost("/{id}/close", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new CloseSale(id), context, inventory));
-        sales.MapDelete("/{id}", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new DeleteSale(id), context, inventory));
-        sales.MapGet("/{id}", GetSale);
-        sales.MapPost("/{id}/reconcile", Reconcile);
+        // Every admin call may be refused (401) or find the store down (503).
+        sales.WithMetadata(
+            new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(void)),
+            new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(StatusResponse), ["application/json"]));
+        sales.MapGet("", ListSales).Produces<SaleListResponse>(StatusCodes.Status200OK);
+        DescribeCommand(sales.MapPut("/{id}", PutSale).Accepts<SaleSettingsBody>("application/json"))
+            .Produces<SaleResponse>(StatusCodes.Status200OK).Produces<SaleResponse>(StatusCodes.Status201Created);
+        DescribeCommand(sales.MapPost("/{id}/stock", AddStock).Accepts<AddStockBody>("application/json")).Produces<SaleResponse>(StatusCodes.Status200OK);
+        DescribeCommand(sales.MapPost("/{id}/close", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new CloseSale(id), context, inventory)))
+            .Produces<SaleResponse>(StatusCodes.Status200OK);
+        DescribeCommand(sales.MapDelete("/{id}", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new DeleteSale(id), context, inventory)))
+            .ProducesStatus(StatusCodes.Status200OK);
+        sales.MapGet("/{id}", GetSale).Produces<SaleResponse>(StatusCodes.Status200OK).ProducesStatus(StatusCodes.Status404NotFound);
+        sales.MapPost("/{id}/reconcile", Reconcile).Produces<ReconcileResponse>(StatusCodes.Status200OK).ProducesValidationProblem().ProducesStatus(StatusCodes.Status404NotFound);
         return app;
     }
+
+    /// <summary>Why a command may not be done; each endpoint adds what it answers when it is.</summary>
+    private static RouteHandlerBuilder DescribeCommand(RouteHandlerBuilder endpoint) => endpoint
+        .ProducesValidationProblem()
+        .ProducesStatus(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
 
     private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         context.HttpContext.RequestServices.GetRequiredService<AdminAccess>().Allows(context.HttpContext.Request.Headers.Authorization)

@@ -24,10 +24,17 @@ public static class BuyApi
             options,
             BuyerToken.Required(options.Buyers));
         var group = app.MapGroup("/buy").RequireAdmission();
-        group.MapGet("/ticket", buyers.FromQueryAsync);
-        group.MapPost("/ticket", buyers.FromBodyAsync);
+        Describe(group.MapGet("/ticket", buyers.FromQueryAsync));
+        Describe(group.MapPost("/ticket", buyers.FromBodyAsync).Accepts<BuyBody>("application/json"));
         return app;
     }
+
+    private static void Describe(RouteHandlerBuilder endpoint) => endpoint
+        .Produces<ReservedResponse>(StatusCodes.Status200OK)
+        .ProducesValidationProblem()
+        .ProducesStatus(
+            StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+            StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
     /// <param name="buyerToken">Null when buys need no buyer token.</param>
     private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken)
