@@ -11,27 +11,26 @@ using Spike.Tests.Support;
 
 namespace Spike.Tests.Http;
 
-public sealed class MetricsSpecs(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+public sealed class MetricsSpecs(SpikeAppFixture app) : IClassFixture<SpikeAppFixture>
 {
     [Fact]
     public async Task Should_count_what_the_buyers_were_told_and_redis_ran_when_a_small_sale_sells_out()
     {
-        // arrange: a node, a sale of 3 and a listener counting the sale's measurements
-        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString);
-        var sale = await Admin.CreateSaleAsync(node.Client, stock: 3);
+        // arrange: a sale of 3 and a listener counting its measurements
+        var sale = await Admin.CreateSaleAsync(app.Client, stock: 3);
         using var counts = new SaleCounters(sale);
 
         // act: 8 buyers at once
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
         {
-            using var response = await node.Client.GetAsync($"/buy/ticket?sale={sale}&user=u{i}&requestId=r{i}");
+            using var response = await app.Client.GetAsync($"/buy/ticket?sale={sale}&user=u{i}&requestId=r{i}");
             return (await response.Content.ReadFromJsonAsync<StatusResponse>())!.Status;
         }));
 
         // assert
-        var audit = await SaleAudit.ReadAsync(redis.Connection.GetDatabase(), sale);
+        var audit = await SaleAudit.ReadAsync(app.Redis.Database, sale);
         using var view = Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}");
-        using var viewed = await node.Client.SendAsync(view);
+        using var viewed = await app.Client.SendAsync(view);
         var saleView = (await viewed.Content.ReadFromJsonAsync<SaleResponse>())!;
         Assert.Equal(3, audit.Counts.Held);
         Assert.Equal(audit.Counts.Held, counts.Of(SpikeMetrics.BuyOutcomesName, "reserved"));
@@ -43,13 +42,12 @@ public sealed class MetricsSpecs(RedisServerFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Should_answer_prometheus_text_on_the_node_port_when_metrics_are_enabled()
     {
-        // arrange: a node that answered a buy
-        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString);
-        var sale = await Admin.CreateSaleAsync(node.Client, stock: 1);
-        using var bought = await node.Client.GetAsync($"/buy/ticket?sale={sale}&user=u1");
+        // arrange: the node answered a buy
+        var sale = await Admin.CreateSaleAsync(app.Client, stock: 1);
+        using var bought = await app.Client.GetAsync($"/buy/ticket?sale={sale}&user=u1");
 
         // act
-        using var scraped = await node.Client.GetAsync(SpikeNodeExtensions.MetricsPath);
+        using var scraped = await app.Client.GetAsync(SpikeNodeExtensions.MetricsPath);
 
         // assert
         Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
@@ -62,8 +60,8 @@ public sealed class MetricsSpecs(RedisServerFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Should_not_serve_metrics_when_they_are_disabled()
     {
-        // arrange
-        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString, new Dictionary<string, string>
+        // arrange: a node of its own, on the same Redis
+        await using var node = await InProcessNode.StartSingleAsync(app.Redis.ConnectionString, new Dictionary<string, string>
         {
             ["Spike:Metrics:Enabled"] = "false",
         });

@@ -1,48 +1,36 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
 
 namespace Spike.Tests.Http;
 
-public sealed class StructuredLogSpecs(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+public sealed class StructuredLogSpecs(LoggedSpikeAppFixture app) : IClassFixture<LoggedSpikeAppFixture>
 {
     [Fact]
-    public async Task Should_log_the_sale_id_as_a_structured_field_when_an_admin_call_changes_a_sale()
+    public void Should_pass_akka_events_to_the_host_loggers_when_a_node_starts()
     {
-        // arrange
-        var logs = new LogRecorder(LogLevel.Information);
-        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString, logs: logs);
-
-        // act
-        var sale = await Admin.CreateSaleAsync(node.Client, stock: 2);
-
-        // assert
-        Assert.Contains(logs.Records, entry => entry.Field("SaleId") == sale);
+        // the cluster's own lines (this node joining itself) came through Microsoft.Extensions.Logging
+        Assert.Contains(app.Logs.Records, entry => entry.Message.Contains("is JOINING", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Should_pass_akka_events_to_the_host_loggers_when_a_node_starts()
+    public async Task Should_log_the_sale_id_as_a_structured_field_when_an_admin_call_changes_a_sale()
     {
-        // arrange
-        var logs = new LogRecorder(LogLevel.Information);
-
         // act
-        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString, logs: logs);
+        var sale = await Admin.CreateSaleAsync(app.Client, stock: 2);
 
-        // assert: the cluster's own lines (this node joining itself) came through Microsoft.Extensions.Logging
-        Assert.Contains(logs.Records, entry => entry.Message.Contains("is JOINING", StringComparison.Ordinal));
+        // assert
+        Assert.Contains(app.Logs.Records, entry => entry.Field("SaleId") == sale);
     }
 
     [Fact]
     public async Task Should_never_log_the_admin_token_when_a_node_served_admin_calls_with_it()
     {
-        // arrange: everything the node logs, Akka's debug lines included
-        var logs = new LogRecorder(LogLevel.Trace);
-        await using var node = await InProcessNode.StartSingleAsync(redis.ConnectionString, logs: logs);
-
         // act: create, read, add to, close and delete a sale, and one call with a wrong token
-        var sale = await Admin.CreateSaleAsync(node.Client, stock: 2);
+        var sale = await Admin.CreateSaleAsync(app.Client, stock: 2);
         foreach (var (method, path, body) in new (HttpMethod, string, object?)[]
         {
             (HttpMethod.Get, $"/admin/sales/{sale}", null),
@@ -52,16 +40,24 @@ public sealed class StructuredLogSpecs(RedisServerFixture redis) : IClassFixture
         })
         {
             using var request = Admin.Request(method, path, body);
-            using var response = await node.Client.SendAsync(request);
+            using var response = await app.Client.SendAsync(request);
             Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode}");
         }
         using var wrong = new HttpRequestMessage(HttpMethod.Get, $"/admin/sales/{sale}");
         wrong.Headers.Authorization = new("Bearer", Admin.Token + "-wrong");
-        using var refused = await node.Client.SendAsync(wrong);
+        using var refused = await app.Client.SendAsync(wrong);
 
         // assert
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        Assert.Contains(logs.Records, entry => entry.Field("SaleId") == sale);
-        Assert.DoesNotContain(logs.Entries, line => line.Contains(Admin.Token, StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Entries, line => line.Contains(Admin.Token, StringComparison.Ordinal));
     }
+}
+
+/// <summary>A node whose every log entry, Akka's debug lines included, is recorded.</summary>
+public sealed class LoggedSpikeAppFixture : SpikeAppFixture
+{
+    public LogRecorder Logs { get; } = new(LogLevel.Trace);
+
+    protected override void ConfigureNode(IWebHostBuilder web) =>
+        web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
 }
