@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Spike.Actors;
@@ -47,6 +48,10 @@ public static class SpikeNodeExtensions
         var section = builder.Configuration.GetSection(SpikeOptions.Section);
         var options = section.Get<SpikeOptions>() ?? new SpikeOptions();
         builder.Services.Configure<SpikeOptions>(section);
+        // The slim builder's console logger knows only the simple format and sets it over the configuration: this
+        // one also knows json and systemd, and the configuration (Logging:Console:FormatterName) is bound again after.
+        builder.Logging.AddConsole();
+        builder.Services.Configure<ConsoleLoggerOptions>(builder.Configuration.GetSection(ConsoleSection));
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisConnection.Connect(options.Redis));
         builder.Services.AddSingleton<IInventoryStore>(services => new RedisInventoryStore(
@@ -69,6 +74,8 @@ public static class SpikeNodeExtensions
     }
 
     public const string MetricsPath = "/metrics";
+
+    private const string ConsoleSection = "Logging:Console";
 
     /// <summary>Spike's meter, ASP.NET Core's and the runtime's, exported for Prometheus.</summary>
     private static void AddMetrics(IServiceCollection services)

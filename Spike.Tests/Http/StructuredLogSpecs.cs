@@ -1,7 +1,11 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using Spike.Host.Hosting;
 using Spike.Tests.Fixtures;
 using Spike.Tests.Support;
 
@@ -9,6 +13,23 @@ namespace Spike.Tests.Http;
 
 public sealed class StructuredLogSpecs(LoggedSpikeAppFixture app) : IClassFixture<LoggedSpikeAppFixture>
 {
+    [Theory]
+    [InlineData("json")]
+    [InlineData("systemd")]
+    public void Should_write_console_logs_in_the_configured_format_when_a_node_is_composed(string configured)
+    {
+        // arrange
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration["Logging:Console:FormatterName"] = configured;
+
+        // act
+        builder.AddSpikeNode();
+        using var services = builder.Services.BuildServiceProvider();
+
+        // assert
+        Assert.Equal(configured, services.GetRequiredService<IOptions<ConsoleLoggerOptions>>().Value.FormatterName);
+    }
+
     [Fact]
     public void Should_pass_akka_events_to_the_host_loggers_when_a_node_starts()
     {
