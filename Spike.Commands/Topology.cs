@@ -55,6 +55,9 @@ public sealed record TopologySettings
 
     public string? LogLevel { get; init; }
 
+    /// <summary>The nodes' console log format (<c>json</c>, <c>simple</c>, <c>systemd</c>); none: ASP.NET Core's default (simple).</summary>
+    public string? LogFormat { get; init; }
+
     /// <summary>
     /// Extra KEY=VALUE settings for every node process. The default stops the thread pool's idle workers from spinning:
     /// several .NET processes share few cores, and the spinning burns the CPU the other nodes need.
@@ -165,6 +168,7 @@ public sealed class Topology
         }
         Add("Spike__DefaultSale", settings.DefaultSale);
         Add("Logging__LogLevel__Default", settings.LogLevel);
+        Add("Logging__Console__FormatterName", settings.LogFormat);
         foreach (var extra in settings.NodeEnvironment)
         {
             var equals = extra.IndexOf('=', StringComparison.Ordinal);

@@ -17,6 +17,7 @@ public static class HeadlessNode
         builder.AddSpikeNode();
         var app = builder.Build();
         app.MapSpikeHealthChecks();
+        app.MapSpikeMetrics();
         await app.RunAsync();
     }
 }

@@ -28,8 +28,8 @@
 #   SPIKE_NGINX_ERROR_LOG           a file or "stderr" (<run-dir>/error.log)
 #   SPIKE_NGINX_MAX_FAILS           failed attempts that take a node out (2)
 #   SPIKE_NGINX_FAIL_TIMEOUT        window for them and time a node stays out (5s)
-#   SPIKE_NGINX_ADMIN               deny | allow (deny): /admin/ on this public port. Denied, operators
-#                                   reach the admin API on a node's own port (not published)
+#   SPIKE_NGINX_ADMIN               deny | allow (deny): /admin/, /metrics and /openapi/ on this public port. Denied,
+#                                   operators reach them on a node's own port (not published)
 #   SPIKE_NGINX_UPSTREAM_HEADER     off | on (off): X-Spike-Upstream, the internal address of the node
 #                                   that answered, on every answer (the demo counts nodes with it)
 #   SPIKE_NGINX_RESOLVER            optional DNS server for the node names, re-resolved while running
@@ -154,16 +154,17 @@ else
   V[SPIKE_NGINX_UPSTREAM_HEADER_LINE]="# (no X-Spike-Upstream: SPIKE_NGINX_UPSTREAM_HEADER=off)"
 fi
 if [ "$ADMIN" = deny ]; then
-  V[SPIKE_NGINX_ADMIN_LOCATION]='        # The admin API is not served on the public port (SPIKE_NGINX_ADMIN=deny): answered here,
-        # without a node, the same way whatever the path or token. Any letter case (the nodes route
-        # /ADMIN/... as /admin/...); nginx matches after decoding %XX and merging slashes.
-        location ~* ^/admin(/|$) {
+  V[SPIKE_NGINX_ADMIN_LOCATION]='        # The operator endpoints (the admin API, the Prometheus metrics, the OpenAPI document) are not served on the public
+        # port (SPIKE_NGINX_ADMIN=deny): answered here, without a node, the same way whatever the path or
+        # token. Any letter case (the nodes route /ADMIN/... as /admin/...); nginx matches after decoding
+        # %XX and merging slashes.
+        location ~* ^/(admin|metrics|openapi)(/|$) {
             default_type application/json;
-            return 403 "{\"status\":\"forbidden\",\"detail\":\"the admin API is not served on this port\"}\n";
+            return 403 "{\"status\":\"forbidden\",\"detail\":\"operator endpoints are not served on this port\"}\n";
         }
 '
 else
-  V[SPIKE_NGINX_ADMIN_LOCATION]="        # /admin/ goes to the nodes like every other path (SPIKE_NGINX_ADMIN=allow)."
+  V[SPIKE_NGINX_ADMIN_LOCATION]="        # /admin/, /metrics and /openapi/ go to the nodes like every other path (SPIKE_NGINX_ADMIN=allow)."
 fi
 RESOLVE_PARAM=""
 if [ -n "$RESOLVER" ]; then

@@ -252,10 +252,21 @@ if front admin "$E1" "1"; then
   [ "$all" = 1 ]; check "the admin API is refused on the public port (any case, encoded, dot segments), no node asked" $? "$seen"
   r="$(URLPATH=/administrators req)"
   [[ "$r" == "200|$(A "$E1")|"* ]]; check "only /admin itself is refused (/administrators reaches a node)" $? "$r"
+  all=1 seen=""
+  for path in /metrics /METRICS /metrics/ /metrics%2F //metrics /openapi/v1.json /OpenAPI/v1.json /openapi%2Fv1.json; do
+    r="$(URLPATH="$path" req)"
+    seen+="$path -> $r; "
+    [[ "$r" == '403||{"status":"forbidden",'* ]] || all=0
+  done
+  [ "$all" = 1 ]; check "the Prometheus metrics and the OpenAPI document are refused on the public port (any case, encoded), no node asked" $? "$seen"
 fi
 if front admin-allowed "$E1" "1" SPIKE_NGINX_ADMIN=allow; then
   r="$(URLPATH=/admin/sales/s req)"
   [[ "$r" == "200|$(A "$E1")|"* ]]; check "SPIKE_NGINX_ADMIN=allow passes /admin/ to the nodes" $? "$r"
+  for path in /metrics /openapi/v1.json; do
+    r="$(URLPATH=$path req)"
+    [[ "$r" == "200|$(A "$E1")|"* ]]; check "SPIKE_NGINX_ADMIN=allow passes $path to the nodes" $? "$r"
+  done
 fi
 if front no-upstream "$E1" "1" SPIKE_NGINX_UPSTREAM_HEADER=off; then
   r="$(req)"

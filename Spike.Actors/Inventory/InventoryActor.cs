@@ -44,6 +44,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     }
 
     private readonly string _saleId;
+    private readonly KeyValuePair<string, object?> _saleTag;
     private readonly IInventoryStore _store;
     private readonly IActorRef _statusMediator;
     private readonly InventorySettings _settings;
@@ -66,6 +67,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     public InventoryActor(string saleId, IInventoryStore store, IActorRef statusMediator, InventorySettings settings)
     {
         _saleId = saleId;
+        _saleTag = new(SpikeMetrics.SaleTag, saleId);
         _store = store;
         _statusMediator = statusMediator;
         _settings = settings;
@@ -81,7 +83,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<BatchesRan>(OnBatchesRan);
         Receive<BatchesFailed>(failed =>
         {
-            _log.Warning("Store call for sale {0} failed: {1}", _saleId, failed.Cause.Message);
+            _log.Warning("Store call for sale {SaleId} failed: {Reason}", _saleId, failed.Cause.Message);
             AnswerBatches(failed.Call.Batches, _ => ItemOutcome.Unavailable);
             StoreCallDone();
         });
@@ -101,7 +103,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<Terminated>(terminated =>
         {
             // A node's StockActor stopped, or its node was downed: its allotment is free again.
-            _leases.Reclaim(holder => holder.Equals(terminated.ActorRef));
+            if (_leases.Reclaim(holder => holder.Equals(terminated.ActorRef)).Count > 0)
+            {
+                SpikeMetrics.LeaseReclaims.Add(1, _saleTag, new KeyValuePair<string, object?>(SpikeMetrics.ReasonTag, SpikeMetrics.HolderGoneReason));
+            }
             _leaseWaiters.Remove(terminated.ActorRef);
             _releaseAsked.Remove(terminated.ActorRef);
             ServeLeaseWaiters();
@@ -112,6 +117,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             {
                 var incarnation = _leases.IncarnationOf(holder);
                 holder.Tell(new LeaseRevoked(_saleId, incarnation, _leases.Revoke(holder)));
+                SpikeMetrics.LeaseReclaims.Add(1, _saleTag, new KeyValuePair<string, object?>(SpikeMetrics.ReasonTag, SpikeMetrics.IdleReason));
             }
             ServeLeaseWaiters();
         });
@@ -123,7 +129,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         });
         Receive<LoadFailed>(failed =>
         {
-            _log.Warning("Loading sale {0} failed: {1}", _saleId, failed.Cause.Message);
+            _log.Warning("Loading sale {SaleId} failed: {Reason}", _saleId, failed.Cause.Message);
             AnswerAllWaiters(new LeaseUnavailable(_saleId));
             StoreCallDone();
         });
@@ -392,6 +398,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             var needed = request.Starving ? request.Needed : 0;
             var (granted, seq) = _leases.Grant(holder, request.Wanted, needed, _sale.Available, now);
             // Fewer left than the first buyer asks for: answer now, so the node can tell that buyer.
+            if (granted > 0)
+            {
+                SpikeMetrics.LeaseGrants.Add(1, _saleTag);
+            }
             if (granted > 0 || _sale.Available < request.Needed)
             {
                 _leaseWaiters.Remove(holder);

@@ -75,7 +75,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Command<Settled>(OnSettled);
         Command<StoreFailed>(failed =>
         {
-            _log.Warning("Order {0}: the store failed ({1}); {2} answered unavailable", _orderId, failed.Cause.Message, failed.Command.GetType().Name);
+            _log.Warning("Order {OrderId}: the store failed ({Reason}); {Command} answered unavailable", _orderId, failed.Cause.Message, failed.Command.GetType().Name);
             failed.ReplyTo.Tell(new OrderReply(_orderId, OrderReplyStatus.Unavailable, null));
             if (_order.IsOpen)
             {
@@ -115,6 +115,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
                 Persist(created, _ =>
                 {
                     Record(created);
+                    CountReached(OrderState.Reserved);
                     replyTo.Tell(decision.Reply);
                 });
                 break;
@@ -154,7 +155,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         if (settled.State is not { } state)
         {
             // The reservation vanished from the store under an existing order: nothing to record.
-            _log.Error("Order {0}: its reservation is gone from the store", _orderId);
+            _log.Error("Order {OrderId}: its reservation is gone from the store", _orderId);
             settled.ReplyTo.Tell(new OrderReply(_orderId, OrderReplyStatus.Unavailable, null));
             BackToReady();
             return;
@@ -162,6 +163,7 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         Persist(Order.EventFor(_orderId, state), settling =>
         {
             Record(settling);
+            CountReached(state);
             if (state is OrderState.Cancelled or OrderState.Expired)
             {
                 _inventory.Tell(new StockReleased(_order.View!.SaleId));
@@ -178,6 +180,9 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
         ArmDeadline(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         PassivateWhenIdle();
     }
+
+    private static void CountReached(OrderState state) =>
+        SpikeMetrics.Orders.Add(1, new KeyValuePair<string, object?>(SpikeMetrics.StateTag, SpikeMetrics.StateName(state)));
 
     /// <summary>An open order expires at its deadline, or at <paramref name="notBeforeUnixMs"/> if that is later.</summary>
     private void ArmDeadline(long notBeforeUnixMs)

@@ -73,7 +73,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         });
         Receive<RoundFailed>(failed =>
         {
-            _log.Warning("The order feed's round failed ({0}); trying again in {1} ms", failed.Cause.Message, _settings.RetryAfter.TotalMilliseconds);
+            _log.Warning("The order feed's round failed ({Reason}); trying again in {RetryAfterMs} ms", failed.Cause.Message, _settings.RetryAfter.TotalMilliseconds);
             Timers.StartSingleTimer(nameof(Poll), Poll.Instance, _settings.RetryAfter);
         });
 
@@ -92,13 +92,13 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
             _reconciling = false;
             if (reconciled.Failure is { } failure)
             {
-                _log.Warning("Reconciling the sales failed ({0}); the next run is in {1}", failure.Message, _settings.ReconcileEvery);
+                _log.Warning("Reconciling the sales failed ({Reason}); the next run is in {ReconcileEvery}", failure.Message, _settings.ReconcileEvery);
             }
             foreach (var report in reconciled.Reports)
             {
                 foreach (var difference in report.Differences)
                 {
-                    _log.Warning("Sale {0}: {1} x{2}, {3} repaired: {4}", report.SaleId, difference.Kind, difference.Count, difference.Repaired, difference.Detail);
+                    _log.Warning("Sale {SaleId}: {Difference} x{Count}, {Repaired} repaired: {Detail}", report.SaleId, difference.Kind, difference.Count, difference.Repaired, difference.Detail);
                 }
             }
         });
@@ -164,7 +164,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     {
         if (entry.Order is not { } order)
         {
-            _log.Error("Order stream entry {0} is malformed and can never become an order; acknowledged", entry.EntryId);
+            _log.Error("Order stream entry {EntryId} is malformed and can never become an order; acknowledged", entry.EntryId);
             return true;
         }
         var reply = await _orders.AskOrderAsync(new CreateOrder(order.OrderId, order.SaleId, order.UserId, order.Quantity, order.PayByUnixMs), _settings.OrderTimeout);

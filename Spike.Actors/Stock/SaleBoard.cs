@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using Spike.Actors.Inventory;
 
 namespace Spike.Actors.Stock;
@@ -28,6 +29,9 @@ public sealed class SaleBoard(TimeProvider clock)
 
     private readonly ConcurrentDictionary<string, Entry> _sales = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _unknownUntil = new(StringComparer.Ordinal);
+
+    /// <summary>Each StockActor's allotment, which it writes after every message and the metrics read.</summary>
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _allotments = new(StringComparer.Ordinal);
 
     /// <summary>Between user and request id in a reservation's key: ids cannot hold line breaks.</summary>
     private const char KeySeparator = '\n';
@@ -142,4 +146,33 @@ public sealed class SaleBoard(TimeProvider clock)
     }
 
     internal void ForgetUnknown(string saleId) => _unknownUntil.TryRemove(saleId, out _);
+
+    /// <summary>A new slot for the sale's allotment, replacing a stopping predecessor's.</summary>
+    internal StrongBox<long> TrackAllotment(string saleId)
+    {
+        var slot = new StrongBox<long>();
+        _allotments[saleId] = slot;
+        return slot;
+    }
+
+    /// <summary>Removes the slot unless a successor replaced it already.</summary>
+    internal void ForgetAllotment(string saleId, StrongBox<long> slot) => _allotments.TryRemove(KeyValuePair.Create(saleId, slot));
+
+    /// <summary>Each sale's allotment on this node, for the metrics.</summary>
+    internal IEnumerable<(string Sale, long Allotment)> Allotments()
+    {
+        foreach (var (sale, slot) in _allotments)
+        {
+            yield return (sale, Volatile.Read(ref slot.Value));
+        }
+    }
+
+    /// <summary>Whether each sale this node knows is sold out (over, and not by its closing time), for the metrics.</summary>
+    internal IEnumerable<(string Sale, bool SoldOut)> SoldOut()
+    {
+        foreach (var (sale, entry) in _sales)
+        {
+            yield return (sale, entry.Reservations is not null && PhaseOf(entry.Schedule) != SalePhase.Closed);
+        }
+    }
 }

@@ -3,6 +3,8 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Spike.Actors;
+using Spike.Actors.Inventory;
 using Spike.Api.Endpoints;
 
 namespace Spike.Api.Admission;
@@ -71,6 +73,7 @@ public static class AdmissionControl
             : 1;
         var requestId = HttpMethods.IsGet(context.Request.Method) ? BuyQuery.Parse(context.Request.QueryString.Value).Body?.RequestId : null;
         var answer = ApiResults.Busy(context, requestId, $"too many requests; retry after {retryAfter.ToString(CultureInfo.InvariantCulture)} s with the same requestId", retryAfter);
+        SpikeMetrics.BuyOutcomes.Add(1, new KeyValuePair<string, object?>(SpikeMetrics.StatusTag, SpikeMetrics.StatusName(ReserveStatus.Busy)));
         return new ValueTask(answer.ExecuteAsync(context));
     }
 }

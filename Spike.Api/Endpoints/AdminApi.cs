@@ -9,7 +9,7 @@ using Spike.Host.Redis;
 namespace Spike.Api.Endpoints;
 
 /// <summary>Sale administration, behind a bearer token. Writes go through the sale's InventoryActor.</summary>
-public static class AdminApi
+public static partial class AdminApi
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
     private const int MaxPaymentWindowSeconds = 86_400;
@@ -23,15 +23,27 @@ public static class AdminApi
         // made now, not at the first call: a node without a token says so when it starts
         _ = app.ServiceProvider.GetRequiredService<AdminAccess>();
         var sales = app.MapGroup("/admin/sales").AddEndpointFilter(RequireAdminToken);
-        sales.MapGet("", ListSales);
-        sales.MapPut("/{id}", PutSale);
-        sales.MapPost("/{id}/stock", AddStock);
-        sales.MapPost("/{id}/close", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new CloseSale(id), context, inventory));
-        sales.MapDelete("/{id}", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new DeleteSale(id), context, inventory));
-        sales.MapGet("/{id}", GetSale);
-        sales.MapPost("/{id}/reconcile", Reconcile);
+        // Every admin call may be refused (401) or find the store down (503).
+        sales.WithMetadata(
+            new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(void)),
+            new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(StatusResponse), ["application/json"]));
+        sales.MapGet("", ListSales).Produces<SaleListResponse>(StatusCodes.Status200OK);
+        DescribeCommand(sales.MapPut("/{id}", PutSale).Accepts<SaleSettingsBody>("application/json"))
+            .Produces<SaleResponse>(StatusCodes.Status200OK).Produces<SaleResponse>(StatusCodes.Status201Created);
+        DescribeCommand(sales.MapPost("/{id}/stock", AddStock).Accepts<AddStockBody>("application/json")).Produces<SaleResponse>(StatusCodes.Status200OK);
+        DescribeCommand(sales.MapPost("/{id}/close", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new CloseSale(id), context, inventory)))
+            .Produces<SaleResponse>(StatusCodes.Status200OK);
+        DescribeCommand(sales.MapDelete("/{id}", (string id, HttpContext context, IRequiredActor<InventoryRegion> inventory) => SendCheckedAsync(id, new DeleteSale(id), context, inventory)))
+            .ProducesStatus(StatusCodes.Status200OK);
+        sales.MapGet("/{id}", GetSale).Produces<SaleResponse>(StatusCodes.Status200OK).ProducesStatus(StatusCodes.Status404NotFound);
+        sales.MapPost("/{id}/reconcile", Reconcile).Produces<ReconcileResponse>(StatusCodes.Status200OK).ProducesValidationProblem().ProducesStatus(StatusCodes.Status404NotFound);
         return app;
     }
+
+    /// <summary>Why a command may not be done; each endpoint adds what it answers when it is.</summary>
+    private static RouteHandlerBuilder DescribeCommand(RouteHandlerBuilder endpoint) => endpoint
+        .ProducesValidationProblem()
+        .ProducesStatus(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
 
     private static async ValueTask<object?> RequireAdminToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
         context.HttpContext.RequestServices.GetRequiredService<AdminAccess>().Allows(context.HttpContext.Request.Headers.Authorization)
@@ -132,6 +144,10 @@ public static class AdminApi
         }
     }
 
+    /// <summary>Who asked is not logged: the caller's only credential is the admin token.</summary>
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sale {SaleId}: {Command} answered {Status}")]
+    private static partial void CommandAnswered(ILogger logger, string saleId, string command, SaleCommandStatus status);
+
     private static async Task<IResult> SendAsync(IActorRef inventory, ISaleCommand command, HttpContext context)
     {
         SaleCommandResult result;
@@ -144,6 +160,7 @@ public static class AdminApi
             return Unavailable(command, context);
         }
         var clock = context.RequestServices.GetRequiredService<TimeProvider>();
+        CommandAnswered(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminApi)), command.SaleId, command.GetType().Name, result.Status);
         return result.Status switch
         {
             SaleCommandStatus.Created => TypedResults.Json(SaleReads.ToResponse(result.Sale!, clock), ApiJsonContext.Default.SaleResponse, statusCode: StatusCodes.Status201Created),

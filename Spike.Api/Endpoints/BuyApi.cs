@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
+using Spike.Actors;
 using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Stock;
@@ -25,32 +26,40 @@ public static class BuyApi
             BuyerToken.Required(options.Buyers),
             services.GetRequiredService<BuyTally>());
         var group = app.MapGroup("/buy").RequireAdmission();
-        group.MapGet("/ticket", buyers.FromQueryAsync);
-        group.MapPost("/ticket", buyers.FromBodyAsync);
+        Describe(group.MapGet("/ticket", buyers.FromQueryAsync));
+        Describe(group.MapPost("/ticket", buyers.FromBodyAsync).Accepts<BuyBody>("application/json"));
         return app;
     }
 
+    private static void Describe(RouteHandlerBuilder endpoint) => endpoint
+        .Produces<ReservedResponse>(StatusCodes.Status200OK)
+        .ProducesValidationProblem()
+        .ProducesStatus(
+            StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+            StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+
     /// <param name="buyerToken">Null when buys need no buyer token.</param>
-    /// <param name="tally">Counts every answer that <see cref="Answer(ItemOutcome, long, string, string, string?, HttpContext)"/> gives (the dashboard's rates and p99).</param>
+    /// <param name="tally">Counts every outcome the node answers (the dashboard's rates and p99 of this node).</param>
     private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken, BuyTally tally)
     {
         public ValueTask<IResult> FromQueryAsync(HttpContext context)
         {
-            var startedAt = Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             var query = BuyQuery.Parse(context.Request.QueryString.Value);
             return query.Body is { } body
-                ? BuyAsync(body, startedAt, context)
-                : ValueTask.FromResult<IResult>(ApiResults.Invalid(query.Field!, query.Error!));
+                ? BuyAsync(body, context, started)
+                : ValueTask.FromResult(Refused(ApiResults.Invalid(query.Field!, query.Error!), SpikeMetrics.InvalidStatus, started));
         }
 
         public async ValueTask<IResult> FromBodyAsync(HttpContext context)
         {
-            var startedAt = Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.BuyBody, context.RequestAborted);
-            return error ?? await BuyAsync(body!, startedAt, context);
+            return error is null ? await BuyAsync(body!, context, started) : Refused(error, SpikeMetrics.InvalidStatus, started);
         }
 
-        private ValueTask<IResult> BuyAsync(BuyBody body, long startedAt, HttpContext context)
+        /// <param name="started">When the request's handling began (<see cref="Stopwatch.GetTimestamp"/>), for the buy duration.</param>
+        private ValueTask<IResult> BuyAsync(BuyBody body, HttpContext context, long started)
         {
             var sale = body.Sale ?? options.DefaultSale;
             var quantity = body.Quantity ?? 1;
@@ -61,25 +70,25 @@ public static class BuyApi
                 ?? ApiResults.Check("requestId", body.RequestId is null ? null : RequestRules.CheckId(body.RequestId, required: false));
             if (invalid is not null)
             {
-                return ValueTask.FromResult<IResult>(invalid);
+                return ValueTask.FromResult(Refused(invalid, SpikeMetrics.InvalidStatus, started));
             }
             if (buyerToken is not null && !buyerToken.IsValid(body.User!, context.Request.Headers[BuyerToken.Header], DateTimeOffset.UtcNow))
             {
-                return ValueTask.FromResult<IResult>(ApiResults.InvalidBuyerToken);
+                return ValueTask.FromResult(Refused(ApiResults.InvalidBuyerToken, SpikeMetrics.InvalidBuyerTokenStatus, started));
             }
 
             // A sale not open yet or closed, a sale that is over (with its reservations, for a reserved buyer's
             // retry) or an id known not to be a sale is answered here: no actor, network or Redis.
             if (board.TryAnswer(sale!, body.User!, body.RequestId, out var outcome))
             {
-                return ValueTask.FromResult(Answer(outcome, startedAt, sale!, body.User!, body.RequestId, context));
+                return ValueTask.FromResult(Tallied(outcome, sale!, body.User!, body.RequestId, context, started));
             }
             var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
-            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), startedAt, sale!, context);
+            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale!, context, started);
         }
 
         /// <summary>Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline (carried by the item).</summary>
-        private async ValueTask<IResult> AskStockAsync(ReserveItem item, long startedAt, string sale, HttpContext context)
+        private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context, long started)
         {
             var timeout = options.Buy.RequestTimeout;
             var buy = Buy.Create(sale, item);
@@ -97,17 +106,40 @@ public static class BuyApi
                 buy.Completion.TrySetCanceled(CancellationToken.None);
                 outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
             }
-            return Answer(outcome, startedAt, sale, item.UserId, item.RequestId, context);
+            return Tallied(outcome, sale, item.UserId, item.RequestId, context, started);
         }
 
-        private IResult Answer(ItemOutcome outcome, long startedAt, string sale, string user, string? requestId, HttpContext context)
+        private IResult Tallied(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context, long started)
         {
-            tally.Count(outcome.Status, Stopwatch.GetElapsedTime(startedAt));
-            return BuyApi.Answer(outcome, sale, user, requestId, context);
+            tally.Count(outcome.Status, Stopwatch.GetElapsedTime(started));
+            return Answer(outcome, sale, user, requestId, context, started);
         }
     }
 
-    private static IResult Answer(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context) =>
+    /// <summary>A buy refused before its sale was looked at: counted without a sale, whose id may be anything.</summary>
+    private static IResult Refused(IResult answer, string status, long started)
+    {
+        Count(new TagList { { SpikeMetrics.StatusTag, status } }, started);
+        return answer;
+    }
+
+    private static IResult Answer(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context, long started)
+    {
+        // An unknown sale's id is the buyer's: as a tag value it would let anyone add time series.
+        var tags = outcome.Status == ReserveStatus.UnknownSale
+            ? new TagList { { SpikeMetrics.StatusTag, SpikeMetrics.StatusName(outcome.Status) } }
+            : new TagList { { SpikeMetrics.StatusTag, SpikeMetrics.StatusName(outcome.Status) }, { SpikeMetrics.SaleTag, sale } };
+        Count(tags, started);
+        return AnswerOf(outcome, sale, user, requestId, context);
+    }
+
+    private static void Count(in TagList tags, long started)
+    {
+        SpikeMetrics.BuyOutcomes.Add(1, in tags);
+        SpikeMetrics.BuyDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, in tags);
+    }
+
+    private static IResult AnswerOf(ItemOutcome outcome, string sale, string user, string? requestId, HttpContext context) =>
         outcome.Status switch
         {
             ReserveStatus.Reserved => JsonAnswer.Of(

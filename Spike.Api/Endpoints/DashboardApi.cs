@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
+using Spike.Actors;
 using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
@@ -105,21 +106,6 @@ public static class DashboardApi
     [
         .. rates.Current().Select(node => new NodeRatesResponse(
             node.Node, DateTimeOffset.FromUnixTimeMilliseconds(node.AtUnixMs),
-            node.Outcomes.ToDictionary(outcome => AnswerName(outcome.Status), outcome => outcome.PerSecond), node.P99Ms)),
+            node.Outcomes.ToDictionary(outcome => SpikeMetrics.StatusName(outcome.Status), outcome => outcome.PerSecond), node.P99Ms)),
     ];
-
-    /// <summary>The status the buy endpoint answers for each outcome (see <c>BuyApi.Answer</c>).</summary>
-    private static string AnswerName(ReserveStatus status) => status switch
-    {
-        ReserveStatus.Reserved => "reserved",
-        ReserveStatus.SoldOut => "sold_out",
-        ReserveStatus.NotEnoughLeft => "not_enough_left",
-        ReserveStatus.LimitReached => "limit_reached",
-        ReserveStatus.NotOpen => "not_open",
-        ReserveStatus.Closed => "closed",
-        ReserveStatus.UnknownSale => "unknown_sale",
-        ReserveStatus.QuantityAboveLimit => "invalid",
-        ReserveStatus.Busy => "busy",
-        _ => "unavailable",
-    };
 }

@@ -24,11 +24,18 @@ public static class OrderApi
         // Resolved once, as the buy endpoint does: no dependency-injection scope per request.
         var orders = app.ServiceProvider.GetRequiredService<IRequiredActor<OrderRegion>>();
         var group = app.MapGroup("/orders");
-        group.MapGet("/{id}", (string id, HttpContext context) => GetAsync(orders.ActorRef, id, context));
-        group.MapPost("/{id}/pay", (string id, HttpContext context) => ActAsync(orders.ActorRef, id, new PayOrder(id), context));
-        group.MapPost("/{id}/cancel", (string id, HttpContext context) => ActAsync(orders.ActorRef, id, new CancelOrder(id), context));
+        Describe(group.MapGet("/{id}", (string id, HttpContext context) => GetAsync(orders.ActorRef, id, context)));
+        Describe(group.MapPost("/{id}/pay", (string id, HttpContext context) => ActAsync(orders.ActorRef, id, new PayOrder(id), context))
+            .Accepts<OrderActionBody>("application/json"));
+        Describe(group.MapPost("/{id}/cancel", (string id, HttpContext context) => ActAsync(orders.ActorRef, id, new CancelOrder(id), context))
+            .Accepts<OrderActionBody>("application/json"));
         return app;
     }
+
+    private static void Describe(RouteHandlerBuilder endpoint) => endpoint
+        .Produces<OrderResponse>(StatusCodes.Status200OK)
+        .ProducesValidationProblem()
+        .ProducesStatus(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
 
     private static async Task<IResult> GetAsync(IActorRef orders, string id, HttpContext context) =>
         ApiResults.Check("id", RequestRules.CheckOrderId(id)) ?? Answer(await AskAsync(orders, new GetOrder(id), context), context);

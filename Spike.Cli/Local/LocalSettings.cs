@@ -76,6 +76,7 @@ public sealed record LocalSettings
             CommandToken = Text(CommandTokenVariable),
             DefaultSale = Text("SPIKE_DEFAULT_SALE"),
             LogLevel = Text("SPIKE_LOG_LEVEL"),
+            LogFormat = Text("SPIKE_LOG_FORMAT"),
             // set but empty: no extra settings at all
             NodeEnvironment = Environment.GetEnvironmentVariable("SPIKE_NODE_ENV") is { } extra
                 ? extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)

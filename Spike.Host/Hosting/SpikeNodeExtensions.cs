@@ -12,6 +12,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Spike.Actors;
 using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
@@ -45,6 +49,10 @@ public static class SpikeNodeExtensions
         var section = builder.Configuration.GetSection(SpikeOptions.Section);
         var options = section.Get<SpikeOptions>() ?? new SpikeOptions();
         builder.Services.Configure<SpikeOptions>(section);
+        // The slim builder's console logger knows only the simple format and sets it over the configuration: this
+        // one also knows json and systemd, and the configuration (Logging:Console:FormatterName) is bound again after.
+        builder.Logging.AddConsole();
+        builder.Services.Configure<ConsoleLoggerOptions>(builder.Configuration.GetSection(ConsoleSection));
 
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => RedisConnection.Connect(options.Redis));
         builder.Services.AddSingleton<IInventoryStore>(services => new RedisInventoryStore(
@@ -62,7 +70,37 @@ public static class SpikeNodeExtensions
         builder.Services.AddAkka(SystemName, (akka, services) => ConfigureActorSystem(akka, services, options));
         // After AddAkka: hosted services start in order, so the actor system is up before the first command.
         builder.Services.AddCommandHost();
+        if (options.Metrics.Enabled)
+        {
+            AddMetrics(builder.Services);
+        }
         return builder;
+    }
+
+    public const string MetricsPath = "/metrics";
+
+    private const string ConsoleSection = "Logging:Console";
+
+    /// <summary>Spike's meter, ASP.NET Core's and the runtime's, exported for Prometheus.</summary>
+    private static void AddMetrics(IServiceCollection services)
+    {
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(SpikeMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
+        // After AddAkka, like the command host: the gauges read the running actor system.
+        services.AddHostedService<MetricsSources>();
+    }
+
+    /// <summary>The Prometheus scrape endpoint, when metrics are enabled.</summary>
+    public static IEndpointRouteBuilder MapSpikeMetrics(this IEndpointRouteBuilder app)
+    {
+        if (app.ServiceProvider.GetRequiredService<IOptions<SpikeOptions>>().Value.Metrics.Enabled)
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath);
+        }
+        return app;
     }
 
     /// <summary>/healthz: the actor system runs. /ready: this node is an Up cluster member and Redis answers.</summary>
@@ -71,6 +109,19 @@ public static class SpikeNodeExtensions
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LivenessTag) });
         app.MapHealthChecks("/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadinessTag) });
         return app;
+    }
+
+    /// <summary>
+    /// The lowest level the host logs Akka's events at: Akka does not even build the events below it (an actor's
+    /// debug lines cost nothing unless asked for). The host's filters still apply per category.
+    /// </summary>
+    private static Akka.Event.LogLevel AkkaLogLevel(ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("Akka");
+        return logger.IsEnabled(LogLevel.Debug) ? Akka.Event.LogLevel.DebugLevel
+            : logger.IsEnabled(LogLevel.Information) ? Akka.Event.LogLevel.InfoLevel
+            : logger.IsEnabled(LogLevel.Warning) ? Akka.Event.LogLevel.WarningLevel
+            : Akka.Event.LogLevel.ErrorLevel;
     }
 
     private static void ConfigureActorSystem(AkkaConfigurationBuilder akka, IServiceProvider services, SpikeOptions options)
@@ -82,6 +133,13 @@ public static class SpikeNodeExtensions
 
         akka
             .AddHoconFile(Path.Combine(AppContext.BaseDirectory, "hocon", "spike.hocon"), HoconAddMode.Prepend)
+            // Akka's log events go to the host's loggers, so Logging:LogLevel and the console format govern them too.
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaLogLevel(services.GetRequiredService<ILoggerFactory>());
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
             .WithRemoting(node.Hostname, node.Port)
             .WithClustering(new ClusterOptions { Roles = roles, SeedNodes = node.SeedNodes })
             .WithCustomSerializer("spike", [typeof(ISpikeMessage)], system => new SpikeSerializer(system))

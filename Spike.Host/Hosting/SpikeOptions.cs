@@ -29,6 +29,14 @@ public sealed class SpikeOptions
     public OrderOptions Orders { get; set; } = new();
 
     public BuyerOptions Buyers { get; set; } = new();
+
+    public MetricsOptions Metrics { get; set; } = new();
+}
+
+public sealed class MetricsOptions
+{
+    /// <summary>The OpenTelemetry metrics pipeline and the Prometheus endpoint <c>/metrics</c>; off, neither exists.</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>

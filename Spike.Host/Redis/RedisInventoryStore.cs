@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using Spike.Actors;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Persistence.Redis;
@@ -84,12 +86,15 @@ public sealed class RedisInventoryStore : IInventoryStore
             args[5 + (i * 3)] = item.Quantity;
         }
 
+        var started = Stopwatch.GetTimestamp();
         var result = await CallAsync(
             db => db.ScriptEvaluateAsync(InventoryScripts.Reserve, keys, args), "the reserve script", cancellationToken);
+        SpikeMetrics.RedisReserveDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
         var reply = (RedisResult[])result!;
         if ((long)reply[0] == 0)
         {
+            // Not counted by sale: the id is the caller's, and the script counts no calls for a sale that does not exist.
             var unknown = new ItemOutcome[items.Count];
             Array.Fill(unknown, ItemOutcome.UnknownSale);
             return new ReserveBatchResult(false, 0, 0, unknown);
@@ -109,6 +114,7 @@ public sealed class RedisInventoryStore : IInventoryStore
             outcomes[i] = ParseOutcome((string?)reply[outcomesStart + i], available);
         }
 
+        SpikeMetrics.RedisReserveCalls.Add(1, new KeyValuePair<string, object?>(SpikeMetrics.SaleTag, saleId));
         return new ReserveBatchResult(true, available, (long)reply[2], outcomes);
     }
 

@@ -34,6 +34,15 @@ public sealed class TopologySpecs
     }
 
     [Fact]
+    public void Should_set_the_console_log_format_of_every_node_when_a_log_format_is_given()
+    {
+        var topology = Topology.Plan(new TopologySettings { LogFormat = "json" });
+
+        Assert.All(topology.Nodes, n => Assert.Contains(new KeyValuePair<string, string>("Logging__Console__FormatterName", "json"), n.Environment));
+        Assert.All(Defaults.Nodes, n => Assert.DoesNotContain(n.Environment, e => e.Key == "Logging__Console__FormatterName"));
+    }
+
+    [Fact]
     public void Should_give_a_node_its_ports_seeds_roles_tokens_and_extra_settings_when_its_environment_is_read()
     {
         var topology = Topology.Plan(new TopologySettings

@@ -33,7 +33,7 @@ public class SpikeAppFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
-    /// <summary>What the node logged at Error or above (through Microsoft.Extensions.Logging; Akka's own log is not routed there).</summary>
+    /// <summary>What the node logged at Error or above (through Microsoft.Extensions.Logging, Akka's events included).</summary>
     public LogRecorder ErrorLogs { get; } = new();
 
     public async Task InitializeAsync()

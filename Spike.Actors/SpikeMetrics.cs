@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Akka.Actor;
+using Akka.Cluster;
+using Spike.Actors.Inventory;
+using Spike.Actors.Orders;
+using Spike.Actors.Stock;
+
+namespace Spike.Actors;
+
+/// <summary>
+/// Spike's own meter and every instrument on it. Static, so the actors record without a dependency handed to them;
+/// the observable gauges read the nodes that <see cref="Observe(SaleBoard)"/> and <see cref="Observe(ActorSystem)"/>
+/// registered (one per process in production, several in the tests' process). Tag values are existing strings only,
+/// so recording allocates nothing.
+/// </summary>
+public static class SpikeMetrics
+{
+    public const string MeterName = "Spike";
+
+    public const string BuyOutcomesName = "spike.buy.outcomes";
+    public const string BuyDurationName = "spike.buy.duration";
+    public const string StockBatchSizeName = "spike.stock.batch.size";
+    public const string StockAllotmentName = "spike.stock.allotment";
+    public const string StockSoldOutName = "spike.stock.sold_out";
+    public const string RedisReserveDurationName = "spike.redis.reserve.duration";
+    public const string RedisReserveCallsName = "spike.redis.reserve.calls";
+    public const string LeaseGrantsName = "spike.lease.grants";
+    public const string LeaseReclaimsName = "spike.lease.reclaims";
+    public const string OrdersName = "spike.orders";
+    public const string ClusterMembersName = "spike.cluster.members";
+
+    public const string SaleTag = "sale";
+    public const string StatusTag = "status";
+    public const string StateTag = "state";
+    public const string ReasonTag = "reason";
+
+    /// <summary>A buy refused as malformed.</summary>
+    public const string InvalidStatus = "invalid";
+    public const string InvalidBuyerTokenStatus = "invalid_buyer_token";
+
+    /// <summary>A lease's allotment went back because its holder stopped or its node left.</summary>
+    public const string HolderGoneReason = "holder_gone";
+
+    /// <summary>A lease's allotment went back because its holder sold nothing for a while.</summary>
+    public const string IdleReason = "idle";
+
+    public static readonly Meter Meter = new(MeterName);
+
+    public static readonly Counter<long> BuyOutcomes = Meter.CreateCounter<long>(
+        BuyOutcomesName, "{answer}", "Buy requests answered, by outcome status and sale.");
+
+    public static readonly Histogram<double> BuyDuration = Meter.CreateHistogram<double>(
+        BuyDurationName, "ms", "Time the buy endpoint took to answer.");
+
+    public static readonly Histogram<long> StockBatchSize = Meter.CreateHistogram<long>(
+        StockBatchSizeName, "{buyer}", "Buyers per batch a StockActor sends to be reserved.");
+
+    public static readonly Histogram<double> RedisReserveDuration = Meter.CreateHistogram<double>(
+        RedisReserveDurationName, "ms", "Time of one reserve script call.");
+
+    public static readonly Counter<long> RedisReserveCalls = Meter.CreateCounter<long>(
+        RedisReserveCallsName, "{call}", "Reserve script calls, by sale.");
+
+    public static readonly Counter<long> LeaseGrants = Meter.CreateCounter<long>(
+        LeaseGrantsName, "{lease}", "Leases (allotments) an InventoryActor granted, by sale.");
+
+    public static readonly Counter<long> LeaseReclaims = Meter.CreateCounter<long>(
+        LeaseReclaimsName, "{lease}", "Leases an InventoryActor took back, by sale and reason.");
+
+    public static readonly Counter<long> Orders = Meter.CreateCounter<long>(
+        OrdersName, "{order}", "Orders recorded, by the state they reached.");
+
+    private static readonly ConcurrentDictionary<SaleBoard, byte> Boards = new();
+    private static readonly ConcurrentDictionary<ActorSystem, byte> Systems = new();
+
+    private static readonly string[] MemberStatusNames = Enum.GetNames<MemberStatus>().Select(n => n.ToLowerInvariant()).ToArray();
+
+    static SpikeMetrics()
+    {
+        Meter.CreateObservableGauge(StockAllotmentName, ObserveAllotments, "{ticket}", "Tickets this node may still sell without asking, by sale.");
+        Meter.CreateObservableGauge(StockSoldOutName, ObserveSoldOut, null, "1 for a sale this node knows sold out, by sale.");
+        Meter.CreateObservableGauge(ClusterMembersName, ObserveMembers, "{member}", "Cluster members this node sees, by status.");
+    }
+
+    /// <summary>The status tag of a buy's outcome: the word the buy API answers.</summary>
+    public static string StatusName(ReserveStatus status) => status switch
+    {
+        ReserveStatus.Reserved => "reserved",
+        ReserveStatus.SoldOut => "sold_out",
+        ReserveStatus.LimitReached => "limit_reached",
+        ReserveStatus.UnknownSale => "unknown_sale",
+        ReserveStatus.QuantityAboveLimit => InvalidStatus,
+        ReserveStatus.Busy => "busy",
+        ReserveStatus.NotEnoughLeft => "not_enough_left",
+        ReserveStatus.NotOpen => "not_open",
+        ReserveStatus.Closed => "closed",
+        _ => "unavailable",
+    };
+
+    public static string StateName(OrderState state) => state switch
+    {
+        OrderState.Reserved => "created",
+        OrderState.Paid => "paid",
+        OrderState.Cancelled => "cancelled",
+        _ => "expired",
+    };
+
+    /// <summary>Reports this node's sales to the stock gauges until disposed.</summary>
+    public static IDisposable Observe(SaleBoard board) => Track(Boards, board);
+
+    /// <summary>Reports this node's view of the cluster to the members gauge until disposed.</summary>
+    public static IDisposable Observe(ActorSystem system) => Track(Systems, system);
+
+    private static Registration<T> Track<T>(ConcurrentDictionary<T, byte> sources, T source) where T : notnull
+    {
+        sources[source] = 0;
+        return new Registration<T>(sources, source);
+    }
+
+    private sealed class Registration<T>(ConcurrentDictionary<T, byte> sources, T source) : IDisposable where T : notnull
+    {
+        public void Dispose() => sources.TryRemove(source, out _);
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveAllotments()
+    {
+        foreach (var board in Boards.Keys)
+        {
+            foreach (var (sale, allotment) in board.Allotments())
+            {
+                yield return new Measurement<long>(allotment, new KeyValuePair<string, object?>(SaleTag, sale));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveSoldOut()
+    {
+        foreach (var board in Boards.Keys)
+        {
+            foreach (var (sale, soldOut) in board.SoldOut())
+            {
+                yield return new Measurement<int>(soldOut ? 1 : 0, new KeyValuePair<string, object?>(SaleTag, sale));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveMembers()
+    {
+        foreach (var system in Systems.Keys)
+        {
+            var counts = new int[MemberStatusNames.Length];
+            foreach (var member in Cluster.Get(system).State.Members)
+            {
+                counts[(int)member.Status]++;
+            }
+            for (var status = 0; status < counts.Length; status++)
+            {
+                yield return new Measurement<int>(counts[status], new KeyValuePair<string, object?>(StatusTag, MemberStatusNames[status]));
+            }
+        }
+    }
+}
