@@ -268,11 +268,19 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
         return token;
     }
 
-    /// <summary>dotnet publish of a project of the repository into <c>.run/publish/&lt;folder&gt;</c>, its output appended to the build log.</summary>
+    /// <summary>
+    /// dotnet publish of a project of the repository into an emptied <c>.run/publish/&lt;folder&gt;</c>, its output appended to the
+    /// build log. Emptied first: publish skips a file whose copy in the folder is newer, so a library an earlier build left there
+    /// (another version, from a package since changed) would stay and fail at run time.
+    /// </summary>
     /// <exception cref="LocalClusterException">The build failed; the message has its errors.</exception>
     public async Task PublishAsync(string projectFile, string folder, string configuration, CancellationToken cancel)
     {
         var project = Path.GetFileNameWithoutExtension(projectFile);
+        if (Directory.Exists(run.Publish(folder)))
+        {
+            Directory.Delete(run.Publish(folder), recursive: true);
+        }
         var exitCode = await ProgressAsync(
             $"building {project} ({configuration}) into .run/publish/{folder} (log: .run/logs/build.log)",
             _ => RunToLogAsync("dotnet", ["publish", projectFile, "-c", configuration, "-o", run.Publish(folder), "--nologo"], run.BuildLog, cancel));
