@@ -25,6 +25,9 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
 
     private static readonly TimeSpan RedisAnswerTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>How long a gone process's ports may stay taken before a restart gives up on them.</summary>
+    private static readonly TimeSpan PortReleaseTimeout = TimeSpan.FromSeconds(10);
+
     private readonly Readiness _readiness = new();
 
     /// <summary>The processes this tool started, for their exit codes (a process started by another run has none).</summary>
@@ -124,15 +127,21 @@ public sealed class LocalCluster(RunDirectory run, IAnsiConsole console, NodePro
         }
         var topology = state.Topology;
         var host = topology.Settings.Host;
-        var busy = dead.SelectMany(p => p.Kind == ProcessKinds.Nginx
+        var ports = dead.SelectMany(p => p.Kind == ProcessKinds.Nginx
                 ? [(p.Port, p.Name)]
                 : new[] { (p.Port, p.Name), (Node(topology, p).AkkaPort, $"akka of {p.Name}"), (Node(topology, p).CommandPort, $"command host of {p.Name}") })
-            .Where(port => Readiness.IsPortBusy(host, port.Item1))
-            .Select(port => $"{port.Item1} ({port.Item2})")
             .ToArray();
-        if (busy.Length > 0)
+        // A process just killed is a zombie before its other threads have exited and closed its sockets: its ports are
+        // released a moment after it counts as gone.
+        var clock = Stopwatch.StartNew();
+        string[] busy;
+        while ((busy = [.. ports.Where(port => Readiness.IsPortBusy(host, port.Item1)).Select(port => $"{port.Item1} ({port.Item2})")]).Length > 0)
         {
-            throw new LocalClusterException($"cannot restart: ports in use on {host}: {string.Join(", ", busy)}");
+            if (clock.Elapsed > PortReleaseTimeout)
+            {
+                throw new LocalClusterException($"cannot restart: ports in use on {host}: {string.Join(", ", busy)}");
+            }
+            await Task.Delay(100, cancel);
         }
         Step($"restarting {dead.Length} process(es) that are not running (their earlier logs are kept as <log>.1)");
         foreach (var process in dead)
