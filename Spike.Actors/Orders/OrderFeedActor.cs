@@ -12,7 +12,8 @@ namespace Spike.Actors.Orders;
 /// Now and then (<see cref="OrderFeedSettings.ReconcileEvery"/>) it reconciles every sale
 /// (<see cref="SaleReconciler"/>), logging what differs and making the safe repairs. Everything it does may be done
 /// twice: an entry whose creation failed, or whose feed died before acknowledging it, is read again, and creating or
-/// expiring an order twice changes nothing.
+/// expiring an order twice changes nothing. A sale with nothing to do is visited less and less often
+/// (<see cref="FeedSchedule"/>), so an idle cluster's feed costs next to nothing however many sales it has seen.
 /// </summary>
 public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 {
@@ -24,8 +25,9 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         public static readonly Poll Instance = new();
     }
 
+    /// <param name="Visits">The sales visited, each with whether the visit found work.</param>
     /// <param name="WorkLeft">A batch came back full: the next round starts at once.</param>
-    private sealed record RoundDone(IReadOnlyList<string> Sales, DateTime ListedAt, bool WorkLeft);
+    private sealed record RoundDone(IReadOnlyList<string> Sales, DateTime ListedAt, DateTime StartedAt, IReadOnlyList<(string Sale, bool FoundWork)> Visits, bool WorkLeft);
 
     private sealed record RoundFailed(Exception Cause);
 
@@ -40,6 +42,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private readonly IActorRef _orders;
     private readonly OrderFeedSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly FeedSchedule _schedule;
     private IReadOnlyList<string> _sales = [];
     private DateTime _listedAt = DateTime.MinValue;
     private bool _reconciling;
@@ -51,17 +54,22 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         _stream = stream;
         _orders = orders;
         _settings = settings;
+        _schedule = new FeedSchedule(settings.PollInterval, settings.QuietPollInterval);
 
         Receive<Poll>(_ =>
         {
-            var sales = _sales;
-            var listedAt = _listedAt;
-            RunRoundAsync(sales, listedAt).PipeTo(Self, success: done => done, failure: cause => new RoundFailed(cause));
+            var now = DateTime.UtcNow;
+            var due = _schedule.Due(_sales, now);
+            RunRoundAsync(_sales, _listedAt, due, now).PipeTo(Self, success: done => done, failure: cause => new RoundFailed(cause));
         });
         Receive<RoundDone>(done =>
         {
             _sales = done.Sales;
             _listedAt = done.ListedAt;
+            foreach (var (sale, foundWork) in done.Visits)
+            {
+                _schedule.Visited(sale, foundWork, done.StartedAt);
+            }
             if (done.WorkLeft)
             {
                 Self.Tell(Poll.Instance);
@@ -123,10 +131,12 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         return reports;
     }
 
-    /// <summary>One round over every sale. Runs outside the actor: it reads only its arguments and immutable fields.</summary>
-    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt)
+    /// <summary>
+    /// One round over the sales due for a visit (those listed in a new listing are visited from the next round on).
+    /// Runs outside the actor: it reads only its arguments and immutable fields.
+    /// </summary>
+    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt, IReadOnlyList<string> due, DateTime now)
     {
-        var now = DateTime.UtcNow;
         if (now - listedAt >= _settings.ListSalesEvery)
         {
             sales = await _stream.ListSalesAsync();
@@ -134,30 +144,34 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         }
         // Creation yields to buying, on every sale while any sale sells (they share the machines): one batch of
         // each sale's orders per poll interval, the rest once the sales calm down.
-        var lastReservations = await Task.WhenAll(sales.Select(sale => _stream.LastReservationAtAsync(sale)));
+        var lastReservations = await Task.WhenAll(due.Select(sale => _stream.LastReservationAtAsync(sale)));
         var selling = lastReservations.Any(last => now - last < _settings.SellingWindow);
         var workLeft = false;
-        foreach (var sale in sales)
+        var visits = new List<(string Sale, bool FoundWork)>(due.Count);
+        foreach (var sale in due)
         {
-            workLeft |= await CreateOrdersAsync(sale) && !selling;
-            workLeft |= await ExpireDueOrdersAsync(sale);
+            var (created, moreToCreate) = await CreateOrdersAsync(sale);
+            var (expired, moreToExpire) = await ExpireDueOrdersAsync(sale);
+            workLeft |= (moreToCreate && !selling) || moreToExpire;
+            visits.Add((sale, created || expired));
         }
-        return new RoundDone(sales, listedAt, workLeft);
+        return new RoundDone(sales, listedAt, now, visits, workLeft);
     }
 
-    /// <summary>Creates the orders of one batch of entries and acknowledges those that exist now; true when more wait.</summary>
-    private async Task<bool> CreateOrdersAsync(string sale)
+    /// <summary>Creates the orders of one batch of entries and acknowledges those that exist now.</summary>
+    /// <returns>Whether there were entries, and whether more wait (a full batch, all done).</returns>
+    private async Task<(bool Found, bool More)> CreateOrdersAsync(string sale)
     {
         var entries = await _stream.ReadAsync(sale, _settings.BatchSize);
         if (entries.Count == 0)
         {
-            return false;
+            return (false, false);
         }
         var created = await Task.WhenAll(entries.Select(CreateAsync));
         var done = entries.Where((_, i) => created[i]).ToArray();
         await _stream.AcknowledgeAsync(sale, done);
         // Entries that failed wait for the next round's interval rather than being retried at once.
-        return entries.Count == _settings.BatchSize && done.Length == entries.Count;
+        return (true, entries.Count == _settings.BatchSize && done.Length == entries.Count);
     }
 
     private async Task<bool> CreateAsync(OrderEntry entry)
@@ -172,10 +186,11 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Tells the open orders past their deadline to expire; those not settled stay due for the next round.</summary>
-    private async Task<bool> ExpireDueOrdersAsync(string sale)
+    /// <returns>Whether any order was due, and whether more may be (a full batch).</returns>
+    private async Task<(bool Found, bool More)> ExpireDueOrdersAsync(string sale)
     {
         var due = await _stream.DueAsync(sale, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _settings.BatchSize);
         await Task.WhenAll(due.Select(orderId => _orders.AskOrderAsync(new ExpireOrder(orderId), _settings.OrderTimeout)));
-        return due.Count == _settings.BatchSize;
+        return (due.Count > 0, due.Count == _settings.BatchSize);
     }
 }

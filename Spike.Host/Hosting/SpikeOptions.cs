@@ -136,12 +136,16 @@ public sealed class OrderOptions
     /// <summary>Pause between the feed's rounds when it is caught up: how late an order is created at most, when nothing is queued.</summary>
     public TimeSpan FeedPollInterval { get; set; } = OrderFeedSettings.Default.PollInterval;
 
+    /// <summary>The longest pause between the feed's visits of a sale that has had nothing to do.</summary>
+    public TimeSpan FeedQuietPollInterval { get; set; } = OrderFeedSettings.Default.QuietPollInterval;
+
     /// <summary>How often the feed lists the sales again: a new sale's first orders wait at most this long.</summary>
     public TimeSpan ListSalesEvery { get; set; } = OrderFeedSettings.Default.ListSalesEvery;
 
     public OrderFeedSettings ToFeedSettings() => OrderFeedSettings.Default with
     {
         PollInterval = FeedPollInterval,
+        QuietPollInterval = FeedQuietPollInterval,
         ListSalesEvery = ListSalesEvery,
     };
 }

@@ -84,6 +84,25 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
         (await SaleAudit.ReadAsync(redis.Database, sale)).AssertConsistent();
     }
 
+    [Fact]
+    public async Task Should_create_the_orders_of_a_sale_that_sells_again_when_its_visits_had_slowed_down()
+    {
+        var (sale, _) = await ReservedSale.CreateAsync(_inventory, "feed-", stock: 3, buyers: 2);
+        var region = StartRegion(OrderSettings.Default);
+        var stream = new OneSale(_stream, sale);
+        Sys.ActorOf(OrderFeedActor.Props(stream, region, FeedSettings));
+        await OrdersCreatedAsync(sale, 2);
+        // Enough empty visits that the feed visits the sale only every quiet interval.
+        var readsSoFar = stream.Reads;
+        await Poll.UntilAsync(() => Task.FromResult(stream.Reads >= readsSoFar + 4), Patience, "the feed stopped visiting the sale");
+
+        var more = await _inventory.ReserveAsync(sale, [new ReserveItem("r-again", "u-again", 1)]);
+
+        Assert.Equal(ReserveStatus.Reserved, more.Outcomes[0].Status);
+        await OrdersCreatedAsync(sale, 3);
+        Assert.Equal(0, (await _stream.ProgressAsync(sale))!.Lag);
+    }
+
     private async Task OrdersCreatedAsync(string sale, long orders)
     {
         try
@@ -109,11 +128,19 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     /// <summary>The stream with only the test's own sale in it (the test Redis holds every other test's sales too).</summary>
     private sealed class OneSale(IOrderStream stream, string sale) : IOrderStream
     {
+        private int _reads;
+
+        /// <summary>How often the feed has read the sale's stream.</summary>
+        public int Reads => Volatile.Read(ref _reads);
+
         public Task<IReadOnlyList<string>> ListSalesAsync(CancellationToken cancellationToken = default) =>
             Task.FromResult<IReadOnlyList<string>>([sale]);
 
-        public Task<IReadOnlyList<OrderEntry>> ReadAsync(string saleId, int count, CancellationToken cancellationToken = default) =>
-            stream.ReadAsync(saleId, count, cancellationToken);
+        public Task<IReadOnlyList<OrderEntry>> ReadAsync(string saleId, int count, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _reads);
+            return stream.ReadAsync(saleId, count, cancellationToken);
+        }
 
         public Task<DateTime?> LastReservationAtAsync(string saleId, CancellationToken cancellationToken = default) =>
             stream.LastReservationAtAsync(saleId, cancellationToken);
