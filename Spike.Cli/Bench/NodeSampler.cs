@@ -91,17 +91,16 @@ internal sealed class NodeSampler(HttpClient http, int pid, Uri metrics)
         return sample;
     }
 
-    /// <summary>Samples every 0.5 s until <paramref name="stop"/> is cancelled.</summary>
+    /// <summary>Samples every 0.5 s, the first 0.5 s from now, until <paramref name="stop"/> is cancelled.</summary>
     public async Task RunAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(Period);
         try
         {
-            do
+            while (await timer.WaitForNextTickAsync(stop))
             {
                 await SampleAsync(stop);
             }
-            while (await timer.WaitForNextTickAsync(stop));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
