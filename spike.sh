@@ -50,11 +50,13 @@ usage: ./spike.sh <command>
            unique buyers, one API node and one inventory node killed with SIGKILL halfway; audit
   test     run every test: nginx/selftest.sh and dotnet test Spike.sln
            (installs redis-server, nginx, wrk when missing)
-  bench    [cluster|node] wrk benchmark of the running system (brings it up when needed), its tables,
+  bench    [cluster|node|overload] wrk benchmark of the running system (brings it up when needed), its tables,
            then its report in bench/results; raw output in .run/bench/<run>/.
            cluster (default when inventory nodes run): success path through nginx and directly on
            one API node, /ping through nginx, the Go anchor, time to sell out 100,000 tickets to
            300,000 buyers. node: success path, sold-out paths, /ping of one API node, the node anchors.
+           overload: one API node at its capacity, then at 5x the connections that saturate it, with
+           a timed probe of its own buys, the node's memory and thread pool.
   deps     install the system packages the commands need (apt-get; needs root), Go for the bench's Go anchor
 
 configuration: SPIKE_* environment variables (ports, nodes, weights, tokens, fsync, the demo's and the
@@ -200,7 +202,7 @@ cmd_demo() {
 }
 
 # ---- bench --------------------------------------------------------------------------------------
-# The bench is the spike tool's (Spike.Cli/Bench: NodeBench, ClusterBench): wrk runs with bench/*.lua, the
+# The bench is the spike tool's (Spike.Cli/Bench: NodeBench, ClusterBench, OverloadBench): wrk runs with bench/*.lua, the
 # anchors, the CPU lines, the tables and audits, and the report into bench/results, on the cluster it brings
 # up (or restarts) first.
 cmd_bench() {

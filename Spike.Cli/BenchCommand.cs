@@ -7,8 +7,8 @@ using Spike.Commands;
 namespace Spike.Cli;
 
 /// <summary>
-/// <c>spike bench [cluster|node]</c>: the wrk benchmark of the local cluster (<see cref="ClusterBench"/>,
-/// <see cref="NodeBench"/>), brought up first when it is not; its raw output in <c>.run/bench/&lt;run&gt;/</c>, then its report.
+/// <c>spike bench [cluster|node|overload]</c>: the wrk benchmark of the local cluster (<see cref="ClusterBench"/>,
+/// <see cref="NodeBench"/>, <see cref="OverloadBench"/>), brought up first when it is not; its raw output in <c>.run/bench/&lt;run&gt;/</c>, then its report.
 /// <c>spike bench report &lt;run-dir&gt; [--out dir] [--title text] [--commit text]</c>: reads the wrk outputs of one bench
 /// (<c>.run/bench/&lt;run&gt;/*.out</c>) and writes its results table and latency plot to <c>&lt;out&gt;/&lt;yyyy-MM-dd&gt;[-n]/</c>
 /// (<see cref="BenchReport"/>); prints the files it wrote, one <c>key path</c> line each.
@@ -17,6 +17,7 @@ public static class BenchCommand
 {
     public const string ClusterMode = "cluster";
     public const string NodeMode = "node";
+    public const string OverloadMode = "overload";
 
     public static Command Create()
     {
@@ -25,10 +26,13 @@ public static class BenchCommand
         cluster.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, ClusterMode, cancel)));
         var node = new Command(NodeMode, "one API node directly: success path, sold-out paths, /ping, against the node anchors (bench/Anchors)");
         node.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, NodeMode, cancel)));
+        var overload = new Command(OverloadMode,
+            "one API node directly at its capacity, then at 5x its saturating concurrency (SPIKE_BENCH_OVERLOAD_FACTOR) with a timed probe, its memory and thread pool");
+        overload.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, OverloadMode, cancel)));
         // `spike bench` alone runs the bench its cluster fits; modes as subcommands keep `bench report`'s usage its own
         var bench = new Command("bench", "the wrk benchmark of the local cluster (brought up first when it is not), then its results report")
         {
-            cluster, node, Report(),
+            cluster, node, overload, Report(),
         };
         bench.SetAction((_, cancel) => LocalClusterCommands.InCheckout(run => RunAsync(run, mode: null, cancel)));
         return bench;
@@ -42,18 +46,18 @@ public static class BenchCommand
             using var cluster = new LocalCluster(run, Terminal.Output);
             var (state, startedByUs) = await EnsureUpAsync(cluster, cancel);
             mode ??= state.Settings.Topology.InventoryNodes > 0 ? ClusterMode : NodeMode;
-            await using var session = await BenchSession.OpenAsync(cluster, state, settings, mode == ClusterMode ? "c" : "b",
-                startedByUs, Console.Out, Console.Error);
+            var runPrefix = mode switch { ClusterMode => "c", OverloadMode => "o", _ => "b" };
+            await using var session = await BenchSession.OpenAsync(cluster, state, settings, runPrefix, startedByUs, Console.Out, Console.Error);
             if (mode == NodeMode)
             {
                 await new NodeBench(session).RunAsync(cancel);
                 return CommandExitCodes.Ok;
             }
-            if (await new ClusterBench(session).RunAsync(cancel))
+            if (mode == OverloadMode ? await new OverloadBench(session).RunAsync(cancel) : await new ClusterBench(session).RunAsync(cancel))
             {
                 return CommandExitCodes.Ok;
             }
-            Terminal.Errors.WriteLine($"spike bench: an audit line of the cluster bench failed (table above, raw output in {session.Directory})");
+            Terminal.Errors.WriteLine($"spike bench: an audit line of the {mode} bench failed (table above, raw output in {session.Directory})");
             return CommandExitCodes.Failed;
         }
         catch (Exception e) when (e is BenchException or LocalClusterException or FormatException or HttpRequestException or StackExchange.Redis.RedisException)

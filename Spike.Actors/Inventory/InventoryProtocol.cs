@@ -81,6 +81,9 @@ public sealed record SaleSnapshot(
         SalePhase.NotOpen => SaleState.NotOpen,
         _ => Available <= 0 ? SaleState.SoldOut : SaleState.Open,
     };
+
+    /// <summary>What the sale is now by <paramref name="clock"/>, a node's (Redis decides the buys by its own; NTP keeps them together).</summary>
+    public SaleState StateNow(TimeProvider clock) => StateAt(clock.GetUtcNow().ToUnixTimeMilliseconds());
 }
 
 /// <summary>

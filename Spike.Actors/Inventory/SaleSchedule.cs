@@ -19,6 +19,12 @@ public readonly record struct SaleSchedule(long? OpensAtUnixMs, long? ClosesAtUn
     /// <summary>True when the schedule has an instant at all; a sale without one never needs the clock.</summary>
     public bool HasTimes => OpensAtUnixMs is not null || ClosesAtUnixMs is not null;
 
+    /// <summary>When the sale opens, null: open from the start.</summary>
+    public DateTimeOffset? OpensAt => Instant(OpensAtUnixMs);
+
+    /// <summary>When the sale closes, null: never.</summary>
+    public DateTimeOffset? ClosesAt => Instant(ClosesAtUnixMs);
+
     /// <summary>Closed wins over not open: a sale closed early (before its opening) stays closed.</summary>
     public SalePhase PhaseAt(long nowUnixMs) =>
         nowUnixMs >= ClosesAtUnixMs ? SalePhase.Closed
@@ -28,6 +34,8 @@ public readonly record struct SaleSchedule(long? OpensAtUnixMs, long? ClosesAtUn
     /// <summary>Why the two instants cannot make a schedule, or null when they can.</summary>
     public static string? Check(long? opensAtUnixMs, long? closesAtUnixMs) =>
         closesAtUnixMs <= opensAtUnixMs ? "must be after opensAt" : null;
+
+    private static DateTimeOffset? Instant(long? unixMs) => unixMs is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
 }
 
 /// <summary>What an operator sees of a sale: its phase first, then whether stock is left.</summary>
@@ -37,4 +45,17 @@ public enum SaleState : byte
     NotOpen = 2,
     Closed = 3,
     SoldOut = 4,
+}
+
+/// <summary>How the admin API and the command host name a <see cref="SaleState"/>: one name per state, everywhere.</summary>
+public static class SaleStates
+{
+    public static string Name(SaleState state) => state switch
+    {
+        SaleState.Open => "open",
+        SaleState.NotOpen => "not_open",
+        SaleState.Closed => "closed",
+        SaleState.SoldOut => "sold_out",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
+    };
 }

@@ -27,19 +27,8 @@ internal static class SaleReads
             };
     }
 
-    /// <summary>The sale with its state by this node's clock (Redis decides the buys by its own; NTP keeps them together).</summary>
+    /// <summary>The sale with its state by this node's clock (<see cref="SaleSnapshot.StateNow"/>).</summary>
     public static SaleResponse ToResponse(SaleSnapshot sale, TimeProvider clock) =>
         new(sale.Id, sale.Total, sale.Held, sale.Available, sale.PerUserLimit, sale.PaymentWindowSeconds,
-            Instant(sale.Schedule.OpensAtUnixMs), Instant(sale.Schedule.ClosesAtUnixMs), StateName(sale.StateAt(clock.GetUtcNow().ToUnixTimeMilliseconds())));
-
-    private static DateTimeOffset? Instant(long? unixMs) => unixMs is { } value ? DateTimeOffset.FromUnixTimeMilliseconds(value) : null;
-
-    private static string StateName(SaleState state) => state switch
-    {
-        SaleState.Open => "open",
-        SaleState.NotOpen => "not_open",
-        SaleState.Closed => "closed",
-        SaleState.SoldOut => "sold_out",
-        _ => throw new ArgumentOutOfRangeException(nameof(state), state, null),
-    };
+            sale.Schedule.OpensAt, sale.Schedule.ClosesAt, SaleStates.Name(sale.StateNow(clock)));
 }

@@ -50,7 +50,7 @@ internal sealed class BenchSession : IAsyncDisposable
 
     public BenchSettings Settings { get; }
 
-    /// <summary>b&lt;unix seconds&gt; (node) or c&lt;unix seconds&gt; (cluster): every sale and user of the bench starts with it.</summary>
+    /// <summary>b&lt;unix seconds&gt; (node), c&lt;unix seconds&gt; (cluster) or o&lt;unix seconds&gt; (overload): every sale and user of the bench starts with it.</summary>
     public string RunId { get; }
 
     /// <summary>The cluster was not up: the bench brought it up (and leaves it up).</summary>
@@ -155,12 +155,13 @@ internal sealed class BenchSession : IAsyncDisposable
     /// Runs wrk with bench/spike.lua against <paramref name="url"/> (mode buy, buy-track, first or ping), its output in
     /// <c>&lt;label&gt;.out</c> followed by the run's CPU line; then checks that every process of the cluster still runs.
     /// </summary>
-    public async Task<WrkRun> WrkAsync(string label, string mode, string sale, int seconds, string url, CancellationToken cancel)
+    /// <param name="connections">wrk's connections; null: SPIKE_BENCH_CONNECTIONS</param>
+    public async Task<WrkRun> WrkAsync(string label, string mode, string sale, int seconds, string url, CancellationToken cancel, int? connections = null)
     {
         var output = OutputOf(label);
         var before = CpuSample.Take(Groups);
         var reaped = ProcessTicks.OfReapedChildren();
-        using (var wrk = StartWrk(output, seconds, "spike.lua", url, [mode, sale, $"{RunId}-{label}"]))
+        using (var wrk = StartWrk(output, seconds, "spike.lua", url, [mode, sale, $"{RunId}-{label}"], connections))
         {
             await wrk.WaitForExitAsync(cancel);
             // wrk's CPU lands in this tool's children times once it is reaped, which WaitForExitAsync has waited for
@@ -177,10 +178,11 @@ internal sealed class BenchSession : IAsyncDisposable
     }
 
     /// <summary>wrk with one of bench/'s scripts, its output (both streams) into <paramref name="output"/>.</summary>
-    public Process StartWrk(string output, int seconds, string script, string url, IEnumerable<string> scriptArguments) =>
+    /// <param name="connections">wrk's connections; null: SPIKE_BENCH_CONNECTIONS</param>
+    public Process StartWrk(string output, int seconds, string script, string url, IEnumerable<string> scriptArguments, int? connections = null) =>
         LocalProcesses.StartAttached(Cluster.Run.Repository, output,
         [
-            "wrk", $"-t{Settings.Threads}", $"-c{Settings.Connections}", $"-d{seconds}s", "--timeout", "5s",
+            "wrk", $"-t{Settings.Threads}", $"-c{connections ?? Settings.Connections}", $"-d{seconds}s", "--timeout", "5s",
             "-s", Path.Combine(Cluster.Run.Repository, "bench", script), url, "--", .. scriptArguments,
         ]);
 

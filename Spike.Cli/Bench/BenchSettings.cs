@@ -44,6 +44,12 @@ public sealed record BenchSettings
     /// <summary>The sell-out run gives up after this many seconds.</summary>
     public int SelloutMaxSeconds { get; init; } = 120;
 
+    /// <summary>The overload bench drives the node with this many times the connections of its capacity run.</summary>
+    public int OverloadFactor { get; init; } = 5;
+
+    /// <summary>The overload bench's probe: buys a second, each timed on its own.</summary>
+    public int ProbeRate { get; init; } = 25;
+
     /// <summary>The API node the cluster bench drives directly; null: the first API port.</summary>
     public int? DirectPort { get; init; }
 
@@ -68,6 +74,8 @@ public sealed record BenchSettings
             SelloutStock = LocalSettings.Number("SPIKE_BENCH_SELLOUT_STOCK") ?? defaults.SelloutStock,
             SelloutBuyers = LocalSettings.Number("SPIKE_BENCH_SELLOUT_BUYERS") ?? defaults.SelloutBuyers,
             SelloutMaxSeconds = LocalSettings.Number("SPIKE_BENCH_SELLOUT_MAX_SECONDS") ?? defaults.SelloutMaxSeconds,
+            OverloadFactor = LocalSettings.Number("SPIKE_BENCH_OVERLOAD_FACTOR") ?? defaults.OverloadFactor,
+            ProbeRate = LocalSettings.Number("SPIKE_BENCH_PROBE_RATE") ?? defaults.ProbeRate,
             DirectPort = LocalSettings.Number("SPIKE_BENCH_DIRECT_PORT"),
         };
     }

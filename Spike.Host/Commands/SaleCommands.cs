@@ -1,3 +1,4 @@
+using System.Globalization;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Commands;
@@ -30,9 +31,15 @@ public sealed class SaleListCommand(SaleCatalog catalog, IInventoryStore store) 
     }
 }
 
-/// <summary>One sale's counts and terms, its Redis calls, and how far its reservations have come as orders.</summary>
-public sealed class SaleShowCommand(IInventoryStore store, IOrderStream orders) : ICommandHandler
+/// <summary>
+/// One sale's counts and terms, its schedule and its state (by this node's clock, named as <c>GET /admin/sales/{id}</c>
+/// names it), its Redis calls, and how far its reservations have come as orders.
+/// </summary>
+public sealed class SaleShowCommand(IInventoryStore store, IOrderStream orders, TimeProvider clock) : ICommandHandler
 {
+    /// <summary>An instant the schedule does not have: open from the start, or never closes.</summary>
+    public const string NoInstant = "—";
+
     public CommandSpec Spec => CommandTable.SaleShow;
 
     public async Task<int> RunAsync(ParsedCommand command, CommandOutput output, CancellationToken cancellationToken)
@@ -51,10 +58,17 @@ public sealed class SaleShowCommand(IInventoryStore store, IOrderStream orders) 
             $"available: {sale.Available}",
             $"per-user limit: {sale.PerUserLimit}",
             $"payment window: {sale.PaymentWindowSeconds} s",
+            $"opens at: {Instant(sale.Schedule.OpensAt)}",
+            $"closes at: {Instant(sale.Schedule.ClosesAt)}",
+            $"state: {SaleStates.Name(sale.StateNow(clock))}",
             $"reservations made: {sale.ReservationSeq}",
             $"reserve calls: {sale.ReserveCalls}",
             $"orders: {progress.Orders} created, {progress.Paid} paid, {progress.Released} released | feed lag: {progress.Lag}",
         ]);
         return CommandExitCodes.Ok;
     }
+
+    /// <summary>ISO-8601 in UTC, to the millisecond when it has one: 2026-12-01T10:00:00Z, 2026-12-01T10:12:31.207Z.</summary>
+    private static string Instant(DateTimeOffset? instant) =>
+        instant?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFF'Z'", CultureInfo.InvariantCulture) ?? NoInstant;
 }

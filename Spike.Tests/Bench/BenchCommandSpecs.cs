@@ -82,6 +82,7 @@ public sealed class BenchCommandSpecs : IDisposable
     [InlineData("bench")]
     [InlineData("bench", "cluster")]
     [InlineData("bench", "node")]
+    [InlineData("bench", "overload")]
     public void Should_parse_the_bench_itself_when_given_no_mode_or_a_known_one(params string[] args)
     {
         var root = new RootCommand { BenchCommand.Create() };
@@ -106,7 +107,7 @@ public sealed class BenchCommandSpecs : IDisposable
     }
 
     [Fact]
-    public void Should_refuse_the_mode_when_it_is_neither_cluster_nor_node()
+    public void Should_refuse_the_mode_when_it_is_not_cluster_node_or_overload()
     {
         var root = new RootCommand { BenchCommand.Create() };
 

@@ -107,7 +107,8 @@ public sealed partial class CommandHostClusterSpecs(RedisServerFixture redis, IT
         Assert.Contains($"{sale} | total: 100 | held: 0 | available: 100", list.Output);
         Assert.Matches(@"^Count: \d+ sales$", list.Output[^1]);
         var shown = await RunAsync(inventory1, $"sale show {sale}");
-        Assert.Equal([$"sale: {sale}", "total: 100", "held: 0", "available: 100", "per-user limit: 1", "payment window: 300 s", "reservations made: 0",
+        Assert.Equal([$"sale: {sale}", "total: 100", "held: 0", "available: 100", "per-user limit: 1", "payment window: 300 s",
+            "opens at: —", "closes at: —", "state: open", "reservations made: 0",
             "reserve calls: 0", "orders: 0 created, 0 paid, 0 released | feed lag: 0"], shown.Output);
         var unknown = await api.RunCommandAsync("sale show no-such-sale");
         Assert.Equal(CommandExitCodes.Failed, unknown.ExitCode);

@@ -64,20 +64,8 @@ public sealed class CommandDispatcherSpecs
     private CommandDispatcher Dispatcher(params FakeHandler[] replacements) => new(
         CommandTable.All.Select(s => replacements.FirstOrDefault(r => r.Spec == s) ?? new FakeHandler(s)), _logger);
 
-    private static async Task<CommandResult> RunAsync(CommandDispatcher runner, string line)
-    {
-        using var stream = new MemoryStream();
-        var exitCode = await runner.RunAsync(line, new CommandOutput(stream, CancellationToken.None), CancellationToken.None);
-        stream.Position = 0;
-        var output = new List<string>();
-        var errors = new List<string>();
-        while (stream.Position < stream.Length)
-        {
-            var frame = await CommandWire.ReadReplyAsync(stream, CancellationToken.None);
-            (frame.Kind == ReplyKind.Error ? errors : output).Add(frame.Text);
-        }
-        return new CommandResult(exitCode, output, errors);
-    }
+    private static Task<CommandResult> RunAsync(CommandDispatcher runner, string line) =>
+        CommandCapture.RunAsync(output => runner.RunAsync(line, output, CancellationToken.None));
 
     private sealed class FakeHandler(CommandSpec spec, Action? fail = null) : ICommandHandler
     {
