@@ -12,7 +12,8 @@ namespace Spike.Actors.Orders;
 /// Now and then (<see cref="OrderFeedSettings.ReconcileEvery"/>) it reconciles every sale
 /// (<see cref="SaleReconciler"/>), logging what differs and making the safe repairs. Everything it does may be done
 /// twice: an entry whose creation failed, or whose feed died before acknowledging it, is read again, and creating or
-/// expiring an order twice changes nothing.
+/// expiring an order twice changes nothing. Every <see cref="OrderFeedSettings.LagEvery"/> it measures each sale's lag
+/// for the <see cref="SpikeMetrics.OrdersFeedLagName"/> gauge, which the node running the feed reports.
 /// </summary>
 public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 {
@@ -36,6 +37,14 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 
     private sealed record Reconciled(IReadOnlyList<ReconcileReport> Reports, Exception? Failure);
 
+    private sealed class MeasureLag
+    {
+        public static readonly MeasureLag Instance = new();
+    }
+
+    /// <param name="BySale">Null when Redis did not answer: the gauge keeps the last lag measured until the next try.</param>
+    private sealed record LagMeasured(IReadOnlyDictionary<string, long>? BySale);
+
     private readonly IOrderStream _stream;
     private readonly IActorRef _orders;
     private readonly OrderFeedSettings _settings;
@@ -43,6 +52,9 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private IReadOnlyList<string> _sales = [];
     private DateTime _listedAt = DateTime.MinValue;
     private bool _reconciling;
+    private readonly OrderFeedLag _lag = new();
+    private IDisposable? _lagRegistration;
+    private bool _measuringLag;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -87,6 +99,23 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
             var reconciler = new SaleReconciler(_stream, _orders, _settings.OrderTimeout);
             ReconcileAsync(reconciler, _sales).PipeTo(Self, success: reports => new Reconciled(reports, null), failure: cause => new Reconciled([], cause));
         });
+        Receive<MeasureLag>(_ =>
+        {
+            if (_measuringLag)
+            {
+                return;
+            }
+            _measuringLag = true;
+            MeasureLagAsync(_sales).PipeTo(Self, success: measured => measured, failure: _ => new LagMeasured(null));
+        });
+        Receive<LagMeasured>(measured =>
+        {
+            _measuringLag = false;
+            if (measured.BySale is { } bySale)
+            {
+                _lag.Set(bySale);
+            }
+        });
         Receive<Reconciled>(reconciled =>
         {
             _reconciling = false;
@@ -108,6 +137,28 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     {
         Self.Tell(Poll.Instance);
         Timers.StartPeriodicTimer(nameof(ReconcileAll), ReconcileAll.Instance, _settings.ReconcileEvery);
+        if (_settings.LagEvery is { } lagEvery)
+        {
+            _lagRegistration = SpikeMetrics.Observe(_lag);
+            Timers.StartPeriodicTimer(nameof(MeasureLag), MeasureLag.Instance, lagEvery);
+        }
+    }
+
+    protected override void PostStop() => _lagRegistration?.Dispose();
+
+    /// <summary>The lag of every sale the feed reads, by the one definition of it (<see cref="OrderProgress.Lag"/>); a sale gone meanwhile is left out.</summary>
+    private async Task<LagMeasured> MeasureLagAsync(IReadOnlyList<string> sales)
+    {
+        var progress = await Task.WhenAll(sales.Select(sale => _stream.ProgressAsync(sale)));
+        var bySale = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < sales.Count; i++)
+        {
+            if (progress[i] is { } sale)
+            {
+                bySale[sales[i]] = sale.Lag;
+            }
+        }
+        return new LagMeasured(bySale);
     }
 
     private static async Task<IReadOnlyList<ReconcileReport>> ReconcileAsync(SaleReconciler reconciler, IReadOnlyList<string> sales)
