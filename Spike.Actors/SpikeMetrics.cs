@@ -4,14 +4,15 @@ using Akka.Actor;
 using Akka.Cluster;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
+using Spike.Actors.Sharding;
 using Spike.Actors.Stock;
 
 namespace Spike.Actors;
 
 /// <summary>
 /// Spike's own meter and every instrument on it. Static, so the actors record without a dependency handed to them;
-/// the observable gauges read the nodes that <see cref="Observe(SaleBoard)"/> and <see cref="Observe(ActorSystem)"/>
-/// registered (one per process in production, several in the tests' process). Tag values are existing strings only,
+/// the observable gauges read what the node and its actors registered with the <c>Observe</c> methods (one node per
+/// process in production, several in the tests' process), and never wait for an actor or Redis. Tag values are existing strings only,
 /// so recording allocates nothing.
 /// </summary>
 public static class SpikeMetrics
@@ -29,11 +30,23 @@ public static class SpikeMetrics
     public const string LeaseReclaimsName = "spike.lease.reclaims";
     public const string OrdersName = "spike.orders";
     public const string ClusterMembersName = "spike.cluster.members";
+    public const string OrdersFeedLagName = "spike.orders.feed.lag";
+    public const string ShardingShardsName = "spike.sharding.shards";
+    public const string ShardingEntitiesName = "spike.sharding.entities";
+    public const string MailboxDepthName = "spike.actor.mailbox.depth";
 
     public const string SaleTag = "sale";
     public const string StatusTag = "status";
     public const string StateTag = "state";
     public const string ReasonTag = "reason";
+    public const string TypeTag = "type";
+    public const string ActorTag = "actor";
+
+    /// <summary>The <see cref="ActorTag"/> of a sale's StockActor (one per sale on each API node).</summary>
+    public const string StockActorKind = "stock";
+
+    /// <summary>The <see cref="ActorTag"/> of a sale's InventoryActor (one per sale in the cluster).</summary>
+    public const string InventoryActorKind = "inventory";
 
     /// <summary>A buy refused as malformed.</summary>
     public const string InvalidStatus = "invalid";
@@ -73,6 +86,9 @@ public static class SpikeMetrics
 
     private static readonly ConcurrentDictionary<SaleBoard, byte> Boards = new();
     private static readonly ConcurrentDictionary<ActorSystem, byte> Systems = new();
+    private static readonly ConcurrentDictionary<OrderFeedLag, byte> FeedLags = new();
+    private static readonly ConcurrentDictionary<ShardCounts, byte> Shards = new();
+    private static readonly ConcurrentDictionary<ObservedMailbox, byte> Mailboxes = new();
 
     private static readonly string[] MemberStatusNames = Enum.GetNames<MemberStatus>().Select(n => n.ToLowerInvariant()).ToArray();
 
@@ -81,6 +97,11 @@ public static class SpikeMetrics
         Meter.CreateObservableGauge(StockAllotmentName, ObserveAllotments, "{ticket}", "Tickets this node may still sell without asking, by sale.");
         Meter.CreateObservableGauge(StockSoldOutName, ObserveSoldOut, null, "1 for a sale this node knows sold out, by sale.");
         Meter.CreateObservableGauge(ClusterMembersName, ObserveMembers, "{member}", "Cluster members this node sees, by status.");
+        Meter.CreateObservableGauge(OrdersFeedLagName, ObserveFeedLag, "{reservation}",
+            "Reservations in a sale's order stream whose order the order feed has not created yet, by sale; from the node that runs the feed.");
+        Meter.CreateObservableGauge(ShardingShardsName, () => ObserveShards(count => count.Shards), "{shard}", "Shards this node hosts, by entity type.");
+        Meter.CreateObservableGauge(ShardingEntitiesName, () => ObserveShards(count => count.Entities), "{entity}", "Entities running in the shards this node hosts, by entity type.");
+        Meter.CreateObservableGauge(MailboxDepthName, ObserveMailboxes, "{message}", "Messages waiting in the mailbox of a sale's actor on this node, by actor kind and sale.");
     }
 
     /// <summary>The status tag of a buy's outcome: the word the buy API answers.</summary>
@@ -111,6 +132,27 @@ public static class SpikeMetrics
 
     /// <summary>Reports this node's view of the cluster to the members gauge until disposed.</summary>
     public static IDisposable Observe(ActorSystem system) => Track(Systems, system);
+
+    /// <summary>Reports the order feed's lag to its gauge until disposed (by the feed, on the node where it runs).</summary>
+    public static IDisposable Observe(OrderFeedLag lag) => Track(FeedLags, lag);
+
+    /// <summary>Reports the shards this node hosts to the sharding gauges until disposed.</summary>
+    public static IDisposable Observe(ShardCounts counts) => Track(Shards, counts);
+
+    /// <summary>
+    /// Reports the actor's mailbox to the depth gauge until disposed. The gauge counts the messages queued in the
+    /// actor's cell when it is read, from the reader's thread (the mailbox's queue is a concurrent one): the actor
+    /// itself does nothing for it, no timer and no message.
+    /// </summary>
+    public static IDisposable ObserveMailbox(string actorKind, string saleId, IActorContext context) =>
+        Track(Mailboxes, new ObservedMailbox(actorKind, saleId, (ICell)context));
+
+    private sealed class ObservedMailbox(string actorKind, string saleId, ICell cell)
+    {
+        public string ActorKind { get; } = actorKind;
+        public string SaleId { get; } = saleId;
+        public int Depth => cell.NumberOfMessages;
+    }
 
     private static Registration<T> Track<T>(ConcurrentDictionary<T, byte> sources, T source) where T : notnull
     {
@@ -159,5 +201,40 @@ public static class SpikeMetrics
                 yield return new Measurement<int>(counts[status], new KeyValuePair<string, object?>(StatusTag, MemberStatusNames[status]));
             }
         }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveFeedLag()
+    {
+        foreach (var lag in FeedLags.Keys)
+        {
+            foreach (var (sale, reservations) in lag.BySale)
+            {
+                yield return new Measurement<long>(reservations, new KeyValuePair<string, object?>(SaleTag, sale));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveShards(Func<ShardCount, int> value)
+    {
+        foreach (var counts in Shards.Keys)
+        {
+            foreach (var (type, count) in counts.ByType)
+            {
+                yield return new Measurement<int>(value(count), new KeyValuePair<string, object?>(TypeTag, type));
+            }
+        }
+    }
+
+    /// <summary>One measurement per actor kind and sale: a sale's stopping actor and its successor add up.</summary>
+    private static IEnumerable<Measurement<int>> ObserveMailboxes()
+    {
+        var depths = new Dictionary<(string ActorKind, string SaleId), int>();
+        foreach (var mailbox in Mailboxes.Keys)
+        {
+            var key = (mailbox.ActorKind, mailbox.SaleId);
+            depths[key] = depths.GetValueOrDefault(key) + mailbox.Depth;
+        }
+        return depths.Select(depth => new Measurement<int>(depth.Value,
+            new KeyValuePair<string, object?>(ActorTag, depth.Key.ActorKind), new KeyValuePair<string, object?>(SaleTag, depth.Key.SaleId)));
     }
 }

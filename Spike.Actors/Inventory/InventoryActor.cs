@@ -61,6 +61,7 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private long _callsStarted;
     private long _newestCountApplied;
     private (bool SoldOut, int PerUserLimit, SaleSchedule Schedule)? _published;
+    private IDisposable? _mailboxRegistration;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -172,9 +173,12 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        _mailboxRegistration = SpikeMetrics.ObserveMailbox(SpikeMetrics.InventoryActorKind, _saleId, Context);
         Timers.StartPeriodicTimer(nameof(SweepLeases), SweepLeases.Instance, _settings.LeaseSweepInterval);
         Timers.StartPeriodicTimer(nameof(RepublishStatus), RepublishStatus.Instance, _settings.StatusRepublishInterval);
     }
+
+    protected override void PostStop() => _mailboxRegistration?.Dispose();
 
     /// <summary>
     /// A holder said what it has. Any message from it also ends a pending release request: it answered,

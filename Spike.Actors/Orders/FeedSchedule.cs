@@ -25,6 +25,9 @@ public sealed class FeedSchedule(TimeSpan busyInterval, TimeSpan quietInterval)
         return sales.Where(sale => !_visits.TryGetValue(sale, out var visit) || visit.Next <= now).ToList();
     }
 
+    /// <summary>Whether the sale's last visit found work, or it was never visited (its lag is unknown).</summary>
+    public bool FoundWorkLastTime(string sale) => !_visits.TryGetValue(sale, out var visit) || visit.EmptyVisits == 0;
+
     /// <summary>Records a visit that started at <paramref name="at"/> and whether it found work.</summary>
     public void Visited(string sale, bool foundWork, DateTime at)
     {

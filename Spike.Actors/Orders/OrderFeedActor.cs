@@ -14,6 +14,9 @@ namespace Spike.Actors.Orders;
 /// twice: an entry whose creation failed, or whose feed died before acknowledging it, is read again, and creating or
 /// expiring an order twice changes nothing. A sale with nothing to do is visited less and less often
 /// (<see cref="FeedSchedule"/>), so an idle cluster's feed costs next to nothing however many sales it has seen.
+/// Every <see cref="OrderFeedSettings.LagEvery"/> it measures the lag of each sale it has found work in (a quiet
+/// sale's last visit found none: its lag is 0) for the <see cref="SpikeMetrics.OrdersFeedLagName"/> gauge, which
+/// the node running the feed reports.
 /// </summary>
 public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 {
@@ -38,6 +41,14 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
 
     private sealed record Reconciled(IReadOnlyList<ReconcileReport> Reports, Exception? Failure);
 
+    private sealed class MeasureLag
+    {
+        public static readonly MeasureLag Instance = new();
+    }
+
+    /// <param name="BySale">Null when Redis did not answer: the gauge keeps the last lag measured until the next try.</param>
+    private sealed record LagMeasured(IReadOnlyDictionary<string, long>? BySale);
+
     private readonly IOrderStream _stream;
     private readonly IActorRef _orders;
     private readonly OrderFeedSettings _settings;
@@ -46,6 +57,9 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private IReadOnlyList<string> _sales = [];
     private DateTime _listedAt = DateTime.MinValue;
     private bool _reconciling;
+    private readonly OrderFeedLag _lag = new();
+    private IDisposable? _lagRegistration;
+    private bool _measuringLag;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -95,6 +109,23 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
             var reconciler = new SaleReconciler(_stream, _orders, _settings.OrderTimeout);
             ReconcileAsync(reconciler, _sales).PipeTo(Self, success: reports => new Reconciled(reports, null), failure: cause => new Reconciled([], cause));
         });
+        Receive<MeasureLag>(_ =>
+        {
+            if (_measuringLag)
+            {
+                return;
+            }
+            _measuringLag = true;
+            MeasureLagAsync(_sales, _sales.Where(_schedule.FoundWorkLastTime).ToList()).PipeTo(Self, success: measured => measured, failure: _ => new LagMeasured(null));
+        });
+        Receive<LagMeasured>(measured =>
+        {
+            _measuringLag = false;
+            if (measured.BySale is { } bySale)
+            {
+                _lag.Set(bySale);
+            }
+        });
         Receive<Reconciled>(reconciled =>
         {
             _reconciling = false;
@@ -116,6 +147,35 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     {
         Self.Tell(Poll.Instance);
         Timers.StartPeriodicTimer(nameof(ReconcileAll), ReconcileAll.Instance, _settings.ReconcileEvery);
+        if (_settings.LagEvery is { } lagEvery)
+        {
+            _lagRegistration = SpikeMetrics.Observe(_lag);
+            Timers.StartPeriodicTimer(nameof(MeasureLag), MeasureLag.Instance, lagEvery);
+        }
+    }
+
+    protected override void PostStop() => _lagRegistration?.Dispose();
+
+    /// <summary>
+    /// The lag of every sale the feed reads: measured for the <paramref name="busy"/> ones by the one definition of it
+    /// (<see cref="OrderProgress.Lag"/>), 0 for the quiet ones; a sale gone meanwhile is left out.
+    /// </summary>
+    private async Task<LagMeasured> MeasureLagAsync(IReadOnlyList<string> sales, List<string> busy)
+    {
+        var progress = await Task.WhenAll(busy.Select(sale => _stream.ProgressAsync(sale)));
+        var bySale = sales.ToDictionary(sale => sale, _ => 0L, StringComparer.Ordinal);
+        for (var i = 0; i < busy.Count; i++)
+        {
+            if (progress[i] is { } sale)
+            {
+                bySale[busy[i]] = sale.Lag;
+            }
+            else
+            {
+                bySale.Remove(busy[i]);
+            }
+        }
+        return new LagMeasured(bySale);
     }
 
     private static async Task<IReadOnlyList<ReconcileReport>> ReconcileAsync(SaleReconciler reconciler, IReadOnlyList<string> sales)

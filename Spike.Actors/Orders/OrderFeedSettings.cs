@@ -15,9 +15,13 @@ namespace Spike.Actors.Orders;
 /// of each sale's orders per poll interval (at most BatchSize / PollInterval a second per sale), leaving the CPU to
 /// the buyers, and the rest after.
 /// </param>
+/// <param name="LagEvery">
+/// How often the feed measures each sale's lag (<see cref="OrderProgress.Lag"/>, two Redis reads a sale) for the
+/// <see cref="SpikeMetrics.OrdersFeedLagName"/> gauge; null: never (metrics are off).
+/// </param>
 public sealed record OrderFeedSettings(
     int BatchSize, TimeSpan PollInterval, TimeSpan QuietPollInterval, TimeSpan RetryAfter, TimeSpan ListSalesEvery, TimeSpan OrderTimeout, TimeSpan ReconcileEvery,
-    TimeSpan SellingWindow)
+    TimeSpan SellingWindow, TimeSpan? LagEvery)
 {
     public static readonly OrderFeedSettings Default = new(
         BatchSize: 256,
@@ -27,5 +31,6 @@ public sealed record OrderFeedSettings(
         ListSalesEvery: TimeSpan.FromSeconds(5),
         OrderTimeout: TimeSpan.FromSeconds(5),
         ReconcileEvery: TimeSpan.FromMinutes(5),
-        SellingWindow: TimeSpan.FromSeconds(1));
+        SellingWindow: TimeSpan.FromSeconds(1),
+        LagEvery: TimeSpan.FromSeconds(5));
 }

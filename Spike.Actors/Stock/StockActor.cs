@@ -83,6 +83,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// <summary>Until the first lease or status says otherwise: open, never closing (Redis refuses by the real one).</summary>
     private SaleSchedule _schedule;
     private bool _scheduleLearned;
+    private IDisposable? _mailboxRegistration;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -275,7 +276,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         });
     }
 
-    protected override void PreStart() => SetReceiveTimeout(_settings.IdleTimeout);
+    protected override void PreStart()
+    {
+        _mailboxRegistration = SpikeMetrics.ObserveMailbox(SpikeMetrics.StockActorKind, _saleId, Context);
+        SetReceiveTimeout(_settings.IdleTimeout);
+    }
 
     /// <summary>Publishes the allotment after every message: one write, and the gauge never asks this actor.</summary>
     protected override bool AroundReceive(Receive receive, object message)
@@ -288,6 +293,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// <summary>Stopped or restarting after a fault: every buyer still held is told to retry.</summary>
     protected override void PostStop()
     {
+        _mailboxRegistration?.Dispose();
         _board.Forget(_saleId);
         _board.ForgetAllotment(_saleId, _allotmentSlot);
         _ledger.AnswerAll(ItemOutcome.Unavailable);

@@ -20,6 +20,7 @@ using Spike.Actors;
 using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
+using Spike.Actors.Sharding;
 using Spike.Actors.Stock;
 using Spike.Host.Commands;
 using Spike.Host.Redis;
@@ -181,13 +182,26 @@ public static class SpikeNodeExtensions
                     ShouldPassivateIdleEntities = false,
                 });
             var stream = services.GetRequiredService<IOrderStream>();
-            var feedSettings = options.Orders.ToFeedSettings();
+            var feedSettings = options.Orders.ToFeedSettings() with
+            {
+                LagEvery = options.Metrics.Enabled ? options.Metrics.RefreshEvery : null,
+            };
             // One feed in the cluster, on the oldest inventory node; it moves when that node leaves or dies.
             akka.WithSingleton<OrderFeed>(
                 OrderFeedName,
                 (_, registry, _) => OrderFeedActor.Props(stream, registry.Get<OrderRegion>(), feedSettings),
                 new ClusterSingletonOptions { Role = NodeOptions.InventoryRole },
                 createProxyToo: false);
+            if (options.Metrics.Enabled)
+            {
+                akka.WithActors((system, registry) => system.ActorOf(ShardCountsActor.Props(
+                    new Dictionary<string, IActorRef>
+                    {
+                        [InventoryTypeName] = registry.Get<InventoryRegion>(),
+                        [OrderTypeName] = registry.Get<OrderRegion>(),
+                    },
+                    options.Metrics.RefreshEvery), "shard-counts"));
+            }
         }
         else
         {

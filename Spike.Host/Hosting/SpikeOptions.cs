@@ -37,6 +37,12 @@ public sealed class MetricsOptions
 {
     /// <summary>The OpenTelemetry metrics pipeline and the Prometheus endpoint <c>/metrics</c>; off, neither exists.</summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// How often the gauges that need a question answered are refreshed: the order feed's lag (Redis) and the shards a
+    /// node hosts (its shard regions). The gauges report the last answer; they never wait for one.
+    /// </summary>
+    public TimeSpan RefreshEvery { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>

@@ -9,45 +9,21 @@ using Spike.Tests.Support;
 namespace Spike.Tests.Dashboard;
 
 /// <summary>The dashboard in a real headless Chromium, against a real node on a loopback port.</summary>
-public sealed class DashboardSpecs(LoopbackSpikeAppFixture app) : IClassFixture<LoopbackSpikeAppFixture>, IAsyncLifetime
+public sealed class DashboardSpecs(LoopbackSpikeAppFixture app, DashboardBrowser browser)
+    : IClassFixture<LoopbackSpikeAppFixture>, IClassFixture<DashboardBrowser>
 {
     /// <summary>Set to a file path to keep a screenshot of the page during the sale (docs/dashboard.png is one).</summary>
     private const string ScreenshotVariable = "SPIKE_DASHBOARD_SCREENSHOT";
-    private static readonly LocatorAssertionsToHaveTextOptions Soon = new() { Timeout = 15_000 };
-
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public async Task InitializeAsync()
-    {
-        if (!File.Exists(ChromiumFactAttribute.ExecutablePath))
-        {
-            return;
-        }
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumFactAttribute.ExecutablePath, Headless = true });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-    }
+    private static readonly LocatorAssertionsToHaveTextOptions Soon = DashboardBrowser.Soon;
 
     [ChromiumFact]
     public async Task Should_show_the_admin_apis_numbers_and_follow_the_buys_when_a_sale_sells()
     {
         var sale = await app.CreateSaleAsync(stock: 1_000, perUserLimit: 2);
-        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
-        var pageErrors = new List<string>();
-        page.PageError += (_, error) => pageErrors.Add(error);
-        await page.GotoAsync(new Uri(app.LoopbackUrl!, "/dashboard").ToString());
-        var card = page.Locator($".sale[data-sale=\"{sale}\"]");
+        var page = await browser.OpenAsync(app.LoopbackUrl!);
+        var card = DashboardBrowser.SaleCard(page, sale);
 
-        await ExpectSameNumbersAsync(card, await AdminSaleAsync(sale));
+        await DashboardBrowser.ExpectSameNumbersAsync(card, await Admin.ReadSaleAsync(app.Client, sale));
         await Assertions.Expect(card.Locator("[data-field=state]")).ToHaveTextAsync("open", Soon);
 
         // Buy until this node's row shows reserved answers: rates are per second, so the page must see a second with buys.
@@ -61,9 +37,9 @@ public sealed class DashboardSpecs(LoopbackSpikeAppFixture app) : IClassFixture<
                 && double.Parse(await node.Locator("[data-outcome=reserved]").InnerTextAsync(), CultureInfo.InvariantCulture) > 0;
         }, TimeSpan.FromSeconds(30), "the node's reserved rate never showed on the dashboard");
 
-        var sold = await AdminSaleAsync(sale);
+        var sold = await Admin.ReadSaleAsync(app.Client, sale);
         Assert.Equal(2 * buyer, sold.GetProperty("held").GetInt64());
-        await ExpectSameNumbersAsync(card, sold);
+        await DashboardBrowser.ExpectSameNumbersAsync(card, sold);
         await Assertions.Expect(node.Locator("[data-field=p99]")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("ms"), Soon);
         await Assertions.Expect(page.Locator("#members tr[data-member] [data-field=status]")).ToHaveTextAsync("up", Soon);
         await Assertions.Expect(page.Locator("#members tr[data-member] [data-field=reachable]")).ToHaveTextAsync("yes", Soon);
@@ -71,7 +47,7 @@ public sealed class DashboardSpecs(LoopbackSpikeAppFixture app) : IClassFixture<
         {
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         }
-        Assert.Empty(pageErrors);
+        Assert.Empty(browser.PageErrors);
     }
 
     [Fact]
@@ -90,23 +66,5 @@ public sealed class DashboardSpecs(LoopbackSpikeAppFixture app) : IClassFixture<
         var update = JsonDocument.Parse(line!["data: ".Length..]).RootElement;
         Assert.Equal(JsonValueKind.Array, update.GetProperty("sales").ValueKind);
         Assert.Contains("up", update.GetProperty("members").EnumerateArray().Select(member => member.GetProperty("status").GetString()));
-    }
-
-    private async Task<JsonElement> AdminSaleAsync(string sale)
-    {
-        using var request = Admin.Request(HttpMethod.Get, $"/admin/sales/{sale}");
-        using var response = await app.Client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    /// <summary>The numbers that no longer move once the buys stop: the page must come to show exactly these.</summary>
-    private static async Task ExpectSameNumbersAsync(ILocator card, JsonElement sale)
-    {
-        foreach (var (field, property) in new[] { ("total", "total"), ("sold", "held"), ("available", "available"), ("reserved", "reserved"), ("paid", "paid") })
-        {
-            var expected = sale.GetProperty(property).GetInt64().ToString("N0", CultureInfo.InvariantCulture);
-            await Assertions.Expect(card.Locator($"[data-field={field}]")).ToHaveTextAsync(expected, Soon);
-        }
     }
 }

@@ -38,12 +38,14 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public HttpClient Nginx { get; private set; } = null!;
 
-    public static async Task<ProcessCluster> StartAsync(RedisServerFixture redis, int inventoryNodes, int[] weights)
+    /// <param name="nodeEnvironment">Extra KEY=VALUE settings for every node (<see cref="TopologySettings.NodeEnvironment"/>).</param>
+    public static async Task<ProcessCluster> StartAsync(
+        RedisServerFixture redis, int inventoryNodes, int[] weights, IReadOnlyList<string>? nodeEnvironment = null)
     {
         var cluster = new ProcessCluster(redis);
         try
         {
-            await cluster.StartNodesAsync(inventoryNodes, weights);
+            await cluster.StartNodesAsync(inventoryNodes, weights, nodeEnvironment ?? []);
             return cluster;
         }
         catch
@@ -53,7 +55,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartNodesAsync(int inventoryNodes, int[] weights)
+    private async Task StartNodesAsync(int inventoryNodes, int[] weights, IReadOnlyList<string> nodeEnvironment)
     {
         var count = inventoryNodes + weights.Length;
         Topology = Topology.Plan(new TopologySettings
@@ -68,6 +70,7 @@ public sealed class ProcessCluster : IAsyncDisposable
             Redis = Redis.ConnectionString,
             AdminToken = Admin.Token,
             CommandToken = CommandToken,
+            NodeEnvironment = nodeEnvironment,
         });
         foreach (var node in Topology.Nodes)
         {
@@ -75,6 +78,20 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
         await Task.WhenAll(InventoryNodes.Concat(ApiNodes).Select(n => n.WaitUntilReadyAsync(ReadyTimeout)));
         await StartNginxAsync();
+    }
+
+    /// <summary>
+    /// Starts a killed node again as it was planned (same ports, same settings), as <c>spike up</c> does: it joins
+    /// the cluster through the seed list. Returns the new process's node, which also replaces it in its list.
+    /// </summary>
+    public async Task<ClusterNode> RestartAsync(ClusterNode killed)
+    {
+        await killed.Process.WaitForExitAsync();
+        var nodes = killed.Role == NodeRoles.Inventory ? InventoryNodes : ApiNodes;
+        var restarted = StartNode(Topology.Nodes.Single(n => n.HttpPort == killed.HttpPort));
+        nodes[nodes.IndexOf(killed)] = restarted;
+        await restarted.WaitUntilReadyAsync(ReadyTimeout);
+        return restarted;
     }
 
     private static int[] Ports(int count) => [.. Enumerable.Range(0, count).Select(_ => FreePort.Next())];

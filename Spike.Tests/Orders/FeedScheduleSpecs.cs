@@ -95,4 +95,16 @@ public sealed class FeedScheduleSpecs
 
         Assert.Equal(["a"], schedule.Due(["a"], Start));
     }
+
+    [Fact]
+    public void Should_tell_a_quiet_sale_from_a_busy_one_when_asked_whether_its_last_visit_found_work()
+    {
+        var schedule = new FeedSchedule(Busy, Quiet);
+        schedule.Visited("quiet", foundWork: false, Start);
+        schedule.Visited("busy", foundWork: true, Start);
+
+        Assert.False(schedule.FoundWorkLastTime("quiet"));
+        Assert.True(schedule.FoundWorkLastTime("busy"));
+        Assert.True(schedule.FoundWorkLastTime("never-visited"));
+    }
 }

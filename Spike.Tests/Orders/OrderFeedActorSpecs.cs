@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using Spike.Actors;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
 using Spike.Host.Redis;
@@ -22,6 +23,7 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
         PollInterval = TimeSpan.FromMilliseconds(100),
         ListSalesEvery = TimeSpan.FromMilliseconds(100),
         OrderTimeout = TimeSpan.FromSeconds(1),
+        LagEvery = TimeSpan.FromMilliseconds(100),
     };
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -102,6 +104,38 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
         await OrdersCreatedAsync(sale, 3);
         Assert.Equal(0, (await _stream.ProgressAsync(sale))!.Lag);
     }
+
+    [Fact]
+    public async Task Should_report_every_reservation_as_feed_lag_when_no_order_answers_its_creation()
+    {
+        // arrange: 3 reservations, and an order region that loses every message
+        var (sale, _) = await SaleWithReservationsAsync(buyers: 3, windowSeconds: 600);
+
+        // act
+        StartFeed(sale, CreateTestProbe().Ref);
+
+        // assert: the gauge reports the sale's lag as the admin API and the cli define it
+        await FeedLagIsAsync(sale, 3);
+        Assert.Equal(3, (await _stream.ProgressAsync(sale))!.Lag);
+    }
+
+    [Fact]
+    public async Task Should_report_no_feed_lag_when_every_reservation_became_an_order()
+    {
+        // arrange
+        var (sale, _) = await SaleWithReservationsAsync(buyers: 3, windowSeconds: 600);
+
+        // act
+        StartFeed(sale, StartRegion(OrderSettings.Default));
+
+        // assert
+        await OrdersCreatedAsync(sale, 3);
+        await FeedLagIsAsync(sale, 0);
+    }
+
+    private static Task FeedLagIsAsync(string sale, long lag) => Poll.UntilAsync(
+        () => Task.FromResult(Gauges.Read(SpikeMetrics.OrdersFeedLagName, (SpikeMetrics.SaleTag, sale)) is [var measured] && measured == lag),
+        Patience, $"the feed lag gauge never read {lag}");
 
     private async Task OrdersCreatedAsync(string sale, long orders)
     {

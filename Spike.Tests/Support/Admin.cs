@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Spike.Tests.Support;
 
@@ -26,5 +27,14 @@ public static class Admin
         Assert.True(response.StatusCode == HttpStatusCode.Created,
             $"creating sale {sale}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return sale;
+    }
+
+    /// <summary>The sale as <c>GET /admin/sales/{id}</c> answers it (must be 200).</summary>
+    public static async Task<JsonElement> ReadSaleAsync(HttpClient client, string sale)
+    {
+        using var request = Request(HttpMethod.Get, $"/admin/sales/{sale}");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 }
