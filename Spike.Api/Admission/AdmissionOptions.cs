@@ -21,13 +21,15 @@ public sealed class AdmissionOptions
     public TokenBucket PerAddress { get; set; } = new() { PerSecond = 200, Burst = 400 };
 
     /// <summary>
-    /// Buys this node runs at once; more wait in a queue of <see cref="MaxQueuedBuys"/>, beyond it 429. Together they
-    /// admit as many buyers as a StockActor lets wait for tickets (<c>Spike:Buy:MaxWaiting</c>, 10,000), a few KB each.
+    /// Buys this node runs at once; more wait in a queue of <see cref="MaxQueuedBuys"/>, beyond it 429. Sized for
+    /// latency, not memory: a node answers a buy in a few milliseconds and 100 buys at once saturate it, so the 512
+    /// admitted wait at most some tens of milliseconds at its pace, and an overload is told 429 at once rather than
+    /// answered seconds late.
     /// </summary>
-    public int MaxConcurrentBuys { get; set; } = 5_000;
+    public int MaxConcurrentBuys { get; set; } = 256;
 
     /// <summary>Buys waiting for one of the <see cref="MaxConcurrentBuys"/>, oldest first; 0: none wait.</summary>
-    public int MaxQueuedBuys { get; set; } = 5_000;
+    public int MaxQueuedBuys { get; set; } = 256;
 
     /// <summary>
     /// Proxies whose X-Forwarded-For names the client, as addresses or networks (<c>10.0.0.5</c>, <c>172.16.0.0/12</c>),
