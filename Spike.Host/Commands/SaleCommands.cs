@@ -6,8 +6,8 @@ using Spike.Host.Redis;
 
 namespace Spike.Host.Commands;
 
-/// <summary>Every sale Redis holds, with the counts the admin API's <c>GET /admin/sales/{id}</c> answers.</summary>
-public sealed class SaleListCommand(SaleCatalog catalog, IInventoryStore store) : ICommandHandler
+/// <summary>Every sale Redis holds, with the counts and the state the admin API's <c>GET /admin/sales/{id}</c> answers.</summary>
+public sealed class SaleListCommand(SaleCatalog catalog, IInventoryStore store, TimeProvider clock) : ICommandHandler
 {
     private const int MaxSales = 1000;
 
@@ -22,7 +22,7 @@ public sealed class SaleListCommand(SaleCatalog catalog, IInventoryStore store) 
             // a sale deleted between the scan and the read is simply not shown
             if (await store.GetSaleAsync(id, cancellationToken) is { } sale)
             {
-                await output.LineAsync($"{sale.Id} | total: {sale.Total} | held: {sale.Held} | available: {sale.Available}");
+                await output.LineAsync($"{sale.Id} | total: {sale.Total} | held: {sale.Held} | available: {sale.Available} | state: {SaleStates.Name(sale.StateNow(clock))}");
                 shown++;
             }
         }

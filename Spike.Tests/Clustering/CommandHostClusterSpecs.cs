@@ -104,7 +104,7 @@ public sealed partial class CommandHostClusterSpecs(RedisServerFixture redis, IT
 
         // sales, from Redis
         var list = await RunAsync(api, "sale list");
-        Assert.Contains($"{sale} | total: 100 | held: 0 | available: 100", list.Output);
+        Assert.Contains($"{sale} | total: 100 | held: 0 | available: 100 | state: open", list.Output);
         Assert.Matches(@"^Count: \d+ sales$", list.Output[^1]);
         var shown = await RunAsync(inventory1, $"sale show {sale}");
         Assert.Equal([$"sale: {sale}", "total: 100", "held: 0", "available: 100", "per-user limit: 1", "payment window: 300 s",
