@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.PublishSubscribe;
@@ -55,6 +56,8 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, AcquireLease> _leaseWaiters = [];
     /// <summary>Holders asked to release that have not answered yet: asked once, not on every call.</summary>
     private readonly HashSet<IActorRef> _releaseAsked = [];
+    /// <summary>Spans of the traced batches not answered yet (<see cref="SpikeTracing.StartInventoryBatch"/>); created on the first one.</summary>
+    private Dictionary<ReserveBatch, Activity>? _batchSpans;
     private KnownSale? _sale;
     private bool _loadWanted;
     private int _callsInFlight;
@@ -78,6 +81,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             var now = DateTime.UtcNow;
             Reported(batch.ReplyTo, batch.Holder, now);
             _leases.BatchArrived(batch.ReplyTo, batch.Items.Sum(i => (long)i.Quantity), now);
+            if (SpikeTracing.StartInventoryBatch(_saleId, batch.Trace, batch.Items.Count) is { } span)
+            {
+                (_batchSpans ??= new(ReferenceEqualityComparer.Instance))[batch] = span;
+            }
             _queuedBatches.Add(batch);
             RunNextStoreCall();
         });
@@ -85,6 +92,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Receive<BatchesFailed>(failed =>
         {
             _log.Warning("Store call for sale {SaleId} failed: {Reason}", _saleId, failed.Cause.Message);
+            foreach (var batch in failed.Call.Batches)
+            {
+                _batchSpans?.GetValueOrDefault(batch)?.SetStatus(ActivityStatusCode.Error, failed.Cause.Message);
+            }
             AnswerBatches(failed.Call.Batches, _ => ItemOutcome.Unavailable);
             StoreCallDone();
         });
@@ -178,7 +189,19 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(nameof(RepublishStatus), RepublishStatus.Instance, _settings.StatusRepublishInterval);
     }
 
-    protected override void PostStop() => _mailboxRegistration?.Dispose();
+    /// <summary>Passivated or restarted: traced batches still unanswered end their spans here (their senders retry).</summary>
+    protected override void PostStop()
+    {
+        _mailboxRegistration?.Dispose();
+        if (_batchSpans is null)
+        {
+            return;
+        }
+        foreach (var span in _batchSpans.Values)
+        {
+            SpikeTracing.StopDetached(span.SetStatus(ActivityStatusCode.Error, "the InventoryActor stopped"));
+        }
+    }
 
     /// <summary>
     /// A holder said what it has. Any message from it also ends a pending release request: it answered,
@@ -229,10 +252,43 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
                 continue;
             }
             _callsInFlight++;
-            _store.ReserveAsync(_saleId, call.Items).PipeTo(Self,
-                success: result => new BatchesRan(call, result),
-                failure: cause => new BatchesFailed(call, cause));
+            // The store's span of the call, started at the call, goes under a traced batch's span.
+            using (SpikeTracing.MakeCurrent(SpanOfCall(call.Batches)))
+            {
+                _store.ReserveAsync(_saleId, call.Items).PipeTo(Self,
+                    success: result => new BatchesRan(call, result),
+                    failure: cause => new BatchesFailed(call, cause));
+            }
         }
+    }
+
+    /// <summary>
+    /// The span a store call goes under: one call runs several batches, possibly of several traces. It goes under
+    /// the first traced batch; the others' spans link to that one, whose trace holds the call.
+    /// </summary>
+    private Activity? SpanOfCall(IReadOnlyList<ReserveBatch> batches)
+    {
+        if (_batchSpans is not { Count: > 0 })
+        {
+            return null;
+        }
+        Activity? owner = null;
+        foreach (var batch in batches)
+        {
+            if (!_batchSpans.TryGetValue(batch, out var span))
+            {
+                continue;
+            }
+            if (owner is null)
+            {
+                owner = span;
+            }
+            else
+            {
+                span.AddLink(new ActivityLink(owner.Context));
+            }
+        }
+        return owner;
     }
 
     private void RunExclusiveCall()
@@ -345,6 +401,10 @@ public sealed class InventoryActor : ReceiveActor, IWithTimers
             }
             var seq = _leases.BatchAnswered(batch.ReplyTo, batch.Holder.Incarnation, quantity, returned, now);
             batch.ReplyTo.Tell(new BatchReserved(_saleId, batch.Holder.Incarnation, seq, batch.BatchId, outcomes));
+            if (_batchSpans is not null && _batchSpans.Remove(batch, out var span))
+            {
+                SpikeTracing.StopDetached(span.SetTag(SpikeTracing.BatchReservedTag, outcomes.Count(o => o.Status == ReserveStatus.Reserved)));
+            }
         }
     }
 

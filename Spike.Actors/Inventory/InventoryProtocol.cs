@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace Spike.Actors.Inventory;
@@ -103,8 +104,12 @@ public interface ILeaseStamped : ISaleMessage
     long Seq { get; }
 }
 
-/// <summary>A node's batch of requests; one Lua call runs it (merged with others in flight).</summary>
-public sealed record ReserveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo, HolderState Holder) : ISaleMessage;
+/// <summary>
+/// A node's batch of requests; one Lua call runs it (merged with others in flight). <paramref name="Trace"/>: the
+/// sender's batch span (W3C trace context) when some of its buyers are traced, so the InventoryActor's span joins
+/// their trace on whichever node hosts the sale; default (and no bytes on the wire) otherwise.
+/// </summary>
+public sealed record ReserveBatch(string SaleId, long BatchId, IReadOnlyList<ReserveItem> Items, IActorRef ReplyTo, HolderState Holder, ActivityContext Trace = default) : ISaleMessage;
 
 /// <summary>
 /// Outcomes of a <see cref="ReserveBatch"/>, in the order of its items; the allotment of those that

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Event;
@@ -72,6 +73,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     /// <summary>This instance's identity towards the lease book: a restarted actor starts with nothing.</summary>
     private readonly long _incarnation = Random.Shared.NextInt64(1, long.MaxValue);
     private long _ackedSeq;
+    /// <summary>Spans of the batches in flight whose buyers are traced (<see cref="SpikeTracing.StartStockBatch"/>); created on the first one.</summary>
+    private Dictionary<long, Activity>? _batchSpans;
     /// <summary>Until the first lease says the sale's own: the highest any sale may have.</summary>
     private int _perUserLimit = SaleLimits.MaxPerUserLimit;
     private Phase _phase = Phase.Selling;
@@ -297,6 +300,14 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         _board.Forget(_saleId);
         _board.ForgetAllotment(_saleId, _allotmentSlot);
         _ledger.AnswerAll(ItemOutcome.Unavailable);
+        if (_batchSpans is null)
+        {
+            return;
+        }
+        foreach (var span in _batchSpans.Values)
+        {
+            SpikeTracing.StopDetached(span.SetStatus(ActivityStatusCode.Error, "the StockActor stopped"));
+        }
     }
 
     private HolderState State() => new(_incarnation, _ackedSeq, _ledger.Allotment);
@@ -399,6 +410,11 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             SpikeMetrics.StockBatchSize.Record(items.Count, new KeyValuePair<string, object?>(SpikeMetrics.SaleTag, _saleId));
             Timers.StartSingleTimer(batchId, new BatchTimedOut(batchId), _settings.BatchTimeout);
+            var span = SpikeTracing.StartStockBatch(_saleId, _ledger.BuyersOf(batchId));
+            if (span is not null)
+            {
+                (_batchSpans ??= [])[batchId] = span;
+            }
             if (_ledger.Unmetered || _phase == Phase.LoadingReservations)
             {
                 RunDirect(batchId, items); // the InventoryActor does not answer (see SellDirectly), or the sale is over
@@ -406,7 +422,7 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             else
             {
                 Timers.StartSingleTimer(SlowKey(batchId), new BatchSlow(batchId), _settings.FallbackAfter);
-                _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self, State()));
+                _inventory.Tell(new ReserveBatch(_saleId, batchId, items, Self, State(), span?.Context ?? default));
             }
         }
     }
@@ -421,6 +437,10 @@ public sealed class StockActor : ReceiveActor, IWithTimers
     {
         Timers.Cancel(batchId);
         Timers.Cancel(SlowKey(batchId));
+        if (_batchSpans is not null && _batchSpans.Remove(batchId, out var span))
+        {
+            SpikeTracing.StopDetached(outcomes.Count == 0 ? span.SetStatus(ActivityStatusCode.Error, "outcome unknown") : span);
+        }
         if (_ledger.Complete(batchId, outcomes) && outcomes.Any(o => o.Status == ReserveStatus.UnknownSale))
         {
             BecomeUnknown();
@@ -429,10 +449,16 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         ServeWaiting();
     }
 
-    private void RunDirect(long batchId, IReadOnlyList<ReserveItem> items) =>
-        _store.ReserveAsync(_saleId, items).PipeTo(Self,
-            success: result => new DirectBatchRan(batchId, result),
-            failure: cause => new DirectBatchFailed(batchId, cause));
+    private void RunDirect(long batchId, IReadOnlyList<ReserveItem> items)
+    {
+        // The store's span of the call, started at the call, goes under the batch's span.
+        using (SpikeTracing.MakeCurrent(_batchSpans?.GetValueOrDefault(batchId)))
+        {
+            _store.ReserveAsync(_saleId, items).PipeTo(Self,
+                success: result => new DirectBatchRan(batchId, result),
+                failure: cause => new DirectBatchFailed(batchId, cause));
+        }
+    }
 
     /// <summary>
     /// Sells against the store directly: every buyer's request goes to Redis, which decides it (no

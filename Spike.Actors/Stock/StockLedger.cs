@@ -209,6 +209,9 @@ public sealed class StockLedger
         return true;
     }
 
+    /// <summary>The buyers of a batch in flight, in its order (empty when it is not in flight).</summary>
+    public IReadOnlyList<Buy> BuyersOf(long batchId) => _inFlight.TryGetValue(batchId, out var buys) ? buys : [];
+
     /// <summary>The items of a batch in flight, in its order (empty when it is not in flight).</summary>
     public IReadOnlyList<ReserveItem> ItemsOf(long batchId) =>
         _inFlight.TryGetValue(batchId, out var buys) ? buys.ConvertAll(b => b.Item) : [];

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Spike.Actors.Inventory;
 
 namespace Spike.Actors.Stock;
@@ -9,12 +10,13 @@ namespace Spike.Actors.Stock;
 /// than an Ask; the HTTP handler awaits it with its own deadline (also carried by the item, so that the
 /// authority does not run a request whose buyer stopped waiting). A completion already cancelled by that
 /// deadline is skipped, so nothing is deducted for a buyer who has been answered.
-/// <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>.
+/// <paramref name="CreatedAt"/>: <see cref="Environment.TickCount64"/>. <paramref name="WaitSpan"/>: the buyer's
+/// <see cref="SpikeTracing.StockWaitName"/> span when its request is traced (its batch's span refers to it), else null.
 /// </summary>
-public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<ItemOutcome> Completion, long CreatedAt)
+public sealed record Buy(string SaleId, ReserveItem Item, TaskCompletionSource<ItemOutcome> Completion, long CreatedAt, Activity? WaitSpan = null)
 {
-    public static Buy Create(string saleId, ReserveItem item) =>
-        new(saleId, item, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Environment.TickCount64);
+    public static Buy Create(string saleId, ReserveItem item, Activity? waitSpan = null) =>
+        new(saleId, item, new TaskCompletionSource<ItemOutcome>(TaskCreationOptions.RunContinuationsAsynchronously), Environment.TickCount64, waitSpan);
 
     /// <summary>The buyer has its answer (or stopped waiting for one).</summary>
     public bool IsAnswered => Completion.Task.IsCompleted;

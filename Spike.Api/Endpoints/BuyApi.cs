@@ -91,7 +91,8 @@ public static class BuyApi
         private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context, long started)
         {
             var timeout = options.Buy.RequestTimeout;
-            var buy = Buy.Create(sale, item);
+            using var waitSpan = SpikeTracing.StartStockWait(sale);
+            var buy = Buy.Create(sale, item, waitSpan);
             stock.ActorRef.Tell(buy, ActorRefs.NoSender);
             ItemOutcome outcome;
             try
@@ -106,6 +107,7 @@ public static class BuyApi
                 buy.Completion.TrySetCanceled(CancellationToken.None);
                 outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
             }
+            waitSpan?.SetTag(SpikeTracing.BuyStatusTag, SpikeMetrics.StatusName(outcome.Status));
             return Tallied(outcome, sale, item.UserId, item.RequestId, context, started);
         }
 

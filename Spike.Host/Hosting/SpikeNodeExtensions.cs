@@ -16,6 +16,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Spike.Actors;
 using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
@@ -75,6 +76,10 @@ public static class SpikeNodeExtensions
         {
             AddMetrics(builder.Services);
         }
+        if (options.Tracing.Enabled)
+        {
+            AddTracing(builder.Services, options.Tracing);
+        }
         return builder;
     }
 
@@ -93,6 +98,31 @@ public static class SpikeNodeExtensions
         // After AddAkka, like the command host: the gauges read the running actor system.
         services.AddHostedService<MetricsSources>();
     }
+
+    /// <summary>
+    /// Spike's spans and ASP.NET Core's request spans, sampled at the request (parent-based, so Spike's spans and the
+    /// inventory node's follow the request's decision), exported over OTLP. Probes and scrapes are not traced.
+    /// </summary>
+    private static void AddTracing(IServiceCollection services, TracingOptions tracing)
+    {
+        if (tracing.Check() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+        services.AddOpenTelemetry().WithTracing(traces => traces
+            .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(tracing.SampleRatio)))
+            .AddSource(SpikeTracing.SourceName)
+            .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.Filter = context => !UntracedPaths.Contains(context.Request.Path.Value))
+            .AddOtlpExporter(otlp =>
+            {
+                if (tracing.OtlpEndpoint is { } endpoint)
+                {
+                    otlp.Endpoint = new Uri(endpoint);
+                }
+            }));
+    }
+
+    private static readonly HashSet<string?> UntracedPaths = ["/healthz", "/ready", MetricsPath];
 
     /// <summary>The Prometheus scrape endpoint, when metrics are enabled.</summary>
     public static IEndpointRouteBuilder MapSpikeMetrics(this IEndpointRouteBuilder app)

@@ -31,6 +31,8 @@ public sealed class SpikeOptions
     public BuyerOptions Buyers { get; set; } = new();
 
     public MetricsOptions Metrics { get; set; } = new();
+
+    public TracingOptions Tracing { get; set; } = new();
 }
 
 public sealed class MetricsOptions
@@ -43,6 +45,31 @@ public sealed class MetricsOptions
     /// node hosts (its shard regions). The gauges report the last answer; they never wait for one.
     /// </summary>
     public TimeSpan RefreshEvery { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// Distributed traces of the buy path, exported over OTLP. Off, there is no tracer provider and no listener: neither
+/// ASP.NET Core nor Spike starts an Activity.
+/// </summary>
+public sealed class TracingOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// Share of requests traced (0 to 1), decided per request that comes without a trace context; one that comes with
+    /// one follows its caller's decision (parent-based).
+    /// </summary>
+    public double SampleRatio { get; set; } = 0.01;
+
+    /// <summary>The OTLP collector's address; unset, the exporter's own configuration (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, else <c>http://localhost:4317</c>).</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>Settings a node cannot start with, said in one sentence; null when they are fine.</summary>
+    public string? Check() =>
+        !Enabled ? null
+        : SampleRatio is not (>= 0 and <= 1) ? $"Spike:Tracing:SampleRatio must be between 0 and 1, not {SampleRatio}."
+        : OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _) ? $"Spike:Tracing:OtlpEndpoint must be an absolute URI, not '{OtlpEndpoint}'."
+        : null;
 }
 
 /// <summary>

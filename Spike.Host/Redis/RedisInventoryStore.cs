@@ -86,9 +86,19 @@ public sealed class RedisInventoryStore : IInventoryStore
             args[5 + (i * 3)] = item.Quantity;
         }
 
+        using var span = SpikeTracing.StartRedisReserve(saleId, items.Count);
         var started = Stopwatch.GetTimestamp();
-        var result = await CallAsync(
-            db => db.ScriptEvaluateAsync(InventoryScripts.Reserve, keys, args), "the reserve script", cancellationToken);
+        RedisResult result;
+        try
+        {
+            result = await CallAsync(
+                db => db.ScriptEvaluateAsync(InventoryScripts.Reserve, keys, args), "the reserve script", cancellationToken);
+        }
+        catch (Exception e) when (span is not null)
+        {
+            span.SetStatus(ActivityStatusCode.Error, e.Message);
+            throw;
+        }
         SpikeMetrics.RedisReserveDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 
         var reply = (RedisResult[])result!;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
@@ -51,6 +52,9 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
 
     /// <summary>Most elements a list may declare: far above what <see cref="WireLimits"/> lets a batch carry.</summary>
     private const int MaxListCount = 1 << 16;
+
+    private const int TraceIdBytes = 16;
+    private const int SpanIdBytes = 8;
 
     public SpikeSerializer(ExtendedActorSystem system) : base(system)
     {
@@ -127,7 +131,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
 
     private object Read(BinaryReader reader, string manifest) => manifest switch
     {
-        ReserveBatchManifest => new ReserveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader), ReadHolderState(reader)),
+        ReserveBatchManifest => new ReserveBatch(reader.ReadString(), reader.ReadInt64(), ReadList(reader, ReadItem), ReadActorRef(reader), ReadHolderState(reader), ReadOptionalTrace(reader)),
         BatchReservedManifest => new BatchReserved(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), ReadList(reader, ReadOutcome)),
         AcquireLeaseManifest => new AcquireLease(reader.ReadString(), ReadNonNegative(reader), ReadNonNegative(reader), reader.ReadBoolean(), ReadActorRef(reader), ReadHolderState(reader)),
         LeaseGrantedManifest => new LeaseGranted(reader.ReadString(), reader.ReadInt64(), reader.ReadInt64(), ReadNonNegative(reader), ReadNonNegative(reader), reader.ReadInt64(), ReadSchedule(reader)),
@@ -168,6 +172,7 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
                 WriteList(writer, m.Items, WriteItem);
                 WriteActorRef(writer, m.ReplyTo);
                 WriteHolderState(writer, m.Holder);
+                WriteOptionalTrace(writer, m.Trace);
                 break;
             case BatchReserved m:
                 writer.Write(m.SaleId);
@@ -327,6 +332,42 @@ public sealed class SpikeSerializer : SerializerWithStringManifest
     }
 
     private static HolderState ReadHolderState(BinaryReader reader) => new(reader.ReadInt64(), reader.ReadInt64(), ReadNonNegative(reader));
+
+    /// <summary>
+    /// A trace context, last in its message and only when there is one: an untraced message is byte for byte what it
+    /// was before tracing (an older node reads it). The W3C traceparent's fields (version 00) in binary: flags, trace
+    /// id, parent span id; 25 bytes against 55 as text. The tracestate is not carried.
+    /// </summary>
+    private static void WriteOptionalTrace(BinaryWriter writer, ActivityContext trace)
+    {
+        if (trace == default)
+        {
+            return;
+        }
+        Span<byte> ids = stackalloc byte[TraceIdBytes + SpanIdBytes];
+        trace.TraceId.CopyTo(ids[..TraceIdBytes]);
+        trace.SpanId.CopyTo(ids[TraceIdBytes..]);
+        writer.Write((byte)trace.TraceFlags);
+        writer.Write(ids);
+    }
+
+    /// <summary>No bytes left: no trace context. Else exactly one, with non-zero ids (W3C: all zeros is invalid).</summary>
+    private static ActivityContext ReadOptionalTrace(BinaryReader reader)
+    {
+        if (reader.BaseStream.Position == reader.BaseStream.Length)
+        {
+            return default;
+        }
+        var flags = (ActivityTraceFlags)reader.ReadByte();
+        Span<byte> ids = stackalloc byte[TraceIdBytes + SpanIdBytes];
+        reader.BaseStream.ReadExactly(ids);
+        if (!ids[..TraceIdBytes].ContainsAnyExcept((byte)0) || !ids[TraceIdBytes..].ContainsAnyExcept((byte)0))
+        {
+            throw new FormatException("a trace context with an all-zero id");
+        }
+        return new ActivityContext(
+            ActivityTraceId.CreateFromBytes(ids[..TraceIdBytes]), ActivitySpanId.CreateFromBytes(ids[TraceIdBytes..]), flags, isRemote: true);
+    }
 
     private static void WriteSettings(BinaryWriter writer, SaleSettings settings)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -85,6 +86,55 @@ public sealed class SpikeSerializerSpecs(ITestOutputHelper output) : TestKit(out
         Assert.Equal((batch.SaleId, batch.BatchId, replyTo, holder), (copy.SaleId, copy.BatchId, copy.ReplyTo, copy.Holder));
         Assert.Equal((64, 2, true, replyTo, holder), (lease.Wanted, lease.Needed, lease.Starving, lease.Holder, lease.State));
         Assert.Equal((replyTo, holder), (returned.Holder, returned.State));
+    }
+
+    [Fact]
+    public void Should_carry_a_batchs_trace_context_as_a_remote_parent_when_it_has_one()
+    {
+        // arrange
+        var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var batch = new ReserveBatch("s", 3, [new ReserveItem("r1", "u1", 1, 1_764_000_000_000)], CreateTestProbe().Ref, new HolderState(41, 6, 9), trace);
+
+        // act
+        var copy = RoundTrip(batch);
+
+        // assert
+        Assert.Equal((trace.TraceId, trace.SpanId, trace.TraceFlags), (copy.Trace.TraceId, copy.Trace.SpanId, copy.Trace.TraceFlags));
+        Assert.True(copy.Trace.IsRemote);
+        Assert.Equal(batch.Items, copy.Items);
+        Assert.Equal((batch.SaleId, batch.BatchId, batch.ReplyTo, batch.Holder), (copy.SaleId, copy.BatchId, copy.ReplyTo, copy.Holder));
+    }
+
+    [Fact]
+    public void Should_write_no_trace_bytes_when_a_batch_has_no_trace_context()
+    {
+        // arrange
+        var untraced = new ReserveBatch("s", 3, [new ReserveItem("r1", "u1", 1)], ActorRefs.Nobody, new HolderState(41, 6, 9));
+        var traced = untraced with { Trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded) };
+
+        // act
+        var untracedBytes = Serializer.ToBinary(untraced);
+        var tracedBytes = Serializer.ToBinary(traced);
+
+        // assert: the context is a suffix of 25 bytes (flags, trace id, span id), absent when there is none
+        Assert.Equal(untracedBytes.Length + 25, tracedBytes.Length);
+        Assert.Equal(untracedBytes, tracedBytes[..untracedBytes.Length]);
+        Assert.Equal(default, RoundTrip(untraced).Trace);
+    }
+
+    [Fact]
+    public void Should_refuse_a_cut_trace_context_and_one_with_zero_ids()
+    {
+        // arrange
+        var untraced = new ReserveBatch("s", 3, [new ReserveItem("r1", "u1", 1)], ActorRefs.Nobody, new HolderState(41, 6, 9));
+        var traced = Serializer.ToBinary(untraced with { Trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded) });
+        var zeroIds = Serializer.ToBinary(untraced).Append((byte)ActivityTraceFlags.Recorded).Concat(new byte[24]).ToArray();
+
+        // act and assert
+        foreach (var bytes in new[] { traced[..^1], zeroIds, traced.Append((byte)0).ToArray() })
+        {
+            Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(untraced)));
+        }
     }
 
     [Fact]

@@ -23,7 +23,8 @@ public sealed class InProcessNode : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
 
     /// <param name="logs">Also receives everything the node logs through Microsoft.Extensions.Logging.</param>
-    public InProcessNode(TopologyNode node, IDictionary<string, string>? settings = null, ILoggerProvider? logs = null)
+    /// <param name="services">Changes the node's services after its own (a test's exporter, a stand-in).</param>
+    public InProcessNode(TopologyNode node, IDictionary<string, string>? settings = null, ILoggerProvider? logs = null, Action<IServiceCollection>? services = null)
     {
         Port = node.AkkaPort;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -39,7 +40,11 @@ public sealed class InProcessNode : IAsyncDisposable
             }
             if (logs is not null)
             {
-                web.ConfigureServices(services => services.AddSingleton(logs));
+                web.ConfigureServices(configured => configured.AddSingleton(logs));
+            }
+            if (services is not null)
+            {
+                web.ConfigureServices(services);
             }
         });
         Client = _factory.CreateClient();
@@ -47,7 +52,7 @@ public sealed class InProcessNode : IAsyncDisposable
 
     /// <summary>A lone node carrying both roles on free ports, ready; the admin token is <see cref="Admin.Token"/>.</summary>
     public static async Task<InProcessNode> StartSingleAsync(
-        string redis, IDictionary<string, string>? settings = null, ILoggerProvider? logs = null)
+        string redis, IDictionary<string, string>? settings = null, ILoggerProvider? logs = null, Action<IServiceCollection>? services = null)
     {
         var topology = Topology.Plan(new TopologySettings
         {
@@ -59,7 +64,7 @@ public sealed class InProcessNode : IAsyncDisposable
             Redis = redis,
             AdminToken = Admin.Token,
         });
-        var node = new InProcessNode(topology.Nodes[0], settings, logs);
+        var node = new InProcessNode(topology.Nodes[0], settings, logs, services);
         try
         {
             await node.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
