@@ -67,7 +67,7 @@ echo_server() {
     server {
         listen 127.0.0.1:$1;
         location / {
-            return 200 "port=\$server_port method=\$request_method args=\$args realip=\$http_x_real_ip xff=\$http_x_forwarded_for conn=\$http_connection\n";
+            return 200 "port=\$server_port method=\$request_method args=\$args realip=\$http_x_real_ip xff=\$http_x_forwarded_for conn=\$http_connection traceparent=\$http_traceparent tracestate=\$http_tracestate\n";
         }
     }
 EOF
@@ -271,6 +271,11 @@ fi
 if front no-upstream "$E1" "1" SPIKE_NGINX_UPSTREAM_HEADER=off; then
   r="$(req)"
   [[ "$r" == "200||port=$E1 "* ]]; check "no X-Spike-Upstream (internal addresses) unless asked for" $? "$r"
+fi
+
+if front trace "$E1" "1"; then
+  r="$(req -H 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' -H 'tracestate: a=b')"
+  [[ "$r" == *"traceparent= tracestate="* ]]; check "a client's trace context is not passed to the nodes (it could make them trace every request)" $? "$r"
 fi
 
 echo ""
