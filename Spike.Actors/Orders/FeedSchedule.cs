@@ -2,11 +2,12 @@ namespace Spike.Actors.Orders;
 
 /// <summary>
 /// When the order feed visits each sale next. A sale whose last visit found work (entries to turn into orders, or
-/// orders past their deadline) is visited every round; each visit that finds nothing doubles the pause before the
-/// next, up to <paramref name="quietInterval"/>. Every sale ever created stays in the store, so a feed that asked each
+/// orders past their deadline) is visited in every round, the feed's own pace (back to back while work is left); after
+/// a visit that finds nothing the pause is <paramref name="busyInterval"/>, and each further one doubles it, up to
+/// <paramref name="quietInterval"/>. Every sale ever created stays in the store, so a feed that asked each
 /// of them every round would spend, on an idle cluster, Redis calls in proportion to the sales of the past.
 /// </summary>
-/// <param name="busyInterval">The pause after a visit that found work (the feed's poll interval).</param>
+/// <param name="busyInterval">The pause after the first visit that found nothing (the feed's poll interval).</param>
 /// <param name="quietInterval">The longest pause: how late the first order of a sale that sells again is created at most.</param>
 public sealed class FeedSchedule(TimeSpan busyInterval, TimeSpan quietInterval)
 {
@@ -37,9 +38,12 @@ public sealed class FeedSchedule(TimeSpan busyInterval, TimeSpan quietInterval)
 
     private TimeSpan PauseAfter(int emptyVisits)
     {
-        // busy, busy, 2x, 4x ... capped; the shift stays small so it cannot overflow
-        var factor = 1L << Math.Min(Math.Max(emptyVisits - 1, 0), 16);
-        var pause = busyInterval * factor;
+        if (emptyVisits == 0)
+        {
+            return TimeSpan.Zero;
+        }
+        // busy, 2x, 4x ... capped; the shift stays small so it cannot overflow
+        var pause = busyInterval * (1L << Math.Min(emptyVisits - 1, 16));
         return pause < quietInterval ? pause : quietInterval;
     }
 }
