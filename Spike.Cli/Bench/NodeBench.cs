@@ -10,7 +10,7 @@ namespace Spike.Cli.Bench;
 /// </summary>
 internal sealed class NodeBench(BenchSession session)
 {
-    private static readonly string[] CpuGroups = ["node", "rest", "redis"];
+    private static readonly string[] CpuGroups = NodeCpuGroups.Names;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
 
     private static readonly TextTable Runs = new(-28, 9, 8, 8, 9, 9, 6, 6, 6, 6, -45);
@@ -22,11 +22,7 @@ internal sealed class NodeBench(BenchSession session)
         var topology = session.State.Settings.Topology;
         var node = session.Process(ProcessKinds.Api, topology.ApiPorts[0]);
         var url = $"http://{session.Host}:{topology.ApiPorts[0]}";
-        var redisPid = session.Process(ProcessKinds.Redis)?.Pid;
-        // CPU: the node under test, the rest of Spike (other nodes, inventory nodes, nginx), Redis
-        var rest = session.State.Processes.Where(p => p.Kind != ProcessKinds.Redis && p != node)
-            .SelectMany(p => p.Kind == ProcessKinds.Nginx ? session.NginxPids() : [p.Pid]).ToArray();
-        var nodeGroups = Groups(node is null ? [] : [node.Pid], rest, redisPid);
+        var nodeGroups = NodeCpuGroups.Of(session, node);
         session.Groups = nodeGroups;
         var runId = session.RunId;
         var (saleA, saleB, saleW, saleL) = ($"{runId}-a", $"{runId}-b", $"{runId}-w", $"{runId}-l");
@@ -52,7 +48,7 @@ internal sealed class NodeBench(BenchSession session)
             var anchorPid = await anchors.StartNodeAnchorAsync(cancel);
             var anchorUrl = $"http://{session.Host}:{settings.NodeAnchorPort}";
             // the anchor in the node's column
-            session.Groups = Groups([anchorPid], node is null ? rest : [.. rest, node.Pid], redisPid);
+            session.Groups = NodeCpuGroups.Of([anchorPid], NodeCpuGroups.RestOf(session, node: null), session);
             await session.CreateSaleAsync(saleL, settings.Stock, cancel);
             await session.WrkAsync(WrkRun.WarmupPrefix + "l", "buy", saleL, settings.Warmup, anchorUrl, cancel);
             l = await session.WrkAsync("l", "buy", saleL, settings.Seconds, anchorUrl, cancel);
@@ -145,6 +141,4 @@ internal sealed class NodeBench(BenchSession session)
         await session.FinishAsync("node bench", table, cancel);
     }
 
-    private static CpuGroup[] Groups(IReadOnlyList<int> node, IReadOnlyList<int> rest, int? redis) =>
-        [new(CpuGroups[0], node), new(CpuGroups[1], rest), new(CpuGroups[2], redis is { } pid ? [pid] : [])];
 }

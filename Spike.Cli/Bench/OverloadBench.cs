@@ -14,7 +14,7 @@ namespace Spike.Cli.Bench;
 /// </summary>
 internal sealed class OverloadBench(BenchSession session)
 {
-    private static readonly string[] CpuGroups = ["node", "rest", "redis"];
+    private static readonly string[] CpuGroups = NodeCpuGroups.Names;
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
     private const long Megabyte = 1024 * 1024;
 
@@ -33,10 +33,7 @@ internal sealed class OverloadBench(BenchSession session)
         var node = session.Process(ProcessKinds.Api, topology.ApiPorts[0])
             ?? throw new BenchException($"no API node on port {topology.ApiPorts[0]} in the run state");
         var url = $"http://{session.Host}:{topology.ApiPorts[0]}";
-        var redisPid = session.Process(ProcessKinds.Redis)?.Pid;
-        var rest = session.State.Processes.Where(p => p.Kind != ProcessKinds.Redis && p != node)
-            .SelectMany(p => p.Kind == ProcessKinds.Nginx ? session.NginxPids() : [p.Pid]).ToArray();
-        session.Groups = [new(CpuGroups[0], [node.Pid]), new(CpuGroups[1], rest), new(CpuGroups[2], redisPid is { } pid ? [pid] : [])];
+        session.Groups = NodeCpuGroups.Of(session, node);
         var runId = session.RunId;
         var (saleA, saleO, saleW) = ($"{runId}-a", $"{runId}-o", $"{runId}-w");
         var overloadConnections = settings.OverloadFactor * settings.Connections;
