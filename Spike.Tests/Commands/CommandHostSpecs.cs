@@ -97,12 +97,14 @@ public sealed class CommandHostSpecs : IAsyncLifetime
             Options.Create(new SpikeOptions { CommandHost = new CommandHostOptions { Port = port, Token = token } }), _runner, logger);
 
         await host.StartAsync(CancellationToken.None);
+        // A background service's ExecuteAsync runs on the thread pool, after StartAsync has returned.
+        await Poll.UntilAsync(() => Task.FromResult(logger.Entries.Any(e => e.Level == LogLevel.Warning
+            && e.Message.Contains("no token", StringComparison.Ordinal) && e.Message.Contains("Spike:CommandHost:Token", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(10), "the command host did not warn that it has no token");
         var result = await CommandClient.RunToEndAsync(new NodeEndpoint("127.0.0.1", port), "anything", "cluster show");
         await host.StopAsync(CancellationToken.None);
 
         Assert.Equal(CommandExitCodes.Unreachable, result.ExitCode);
-        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Warning
-            && e.Message.Contains("no token", StringComparison.Ordinal) && e.Message.Contains("Spike:CommandHost:Token", StringComparison.Ordinal));
     }
 
     private CommandHost Start(string token)
