@@ -29,7 +29,9 @@ public static class DashboardApi
         app.MapGet("/dashboard", (HttpContext context) => page(context));
         app.MapGet("/dashboard/dashboard.js", (HttpContext context) => script(context));
         app.MapGet("/dashboard/dashboard.css", (HttpContext context) => style(context));
-        app.MapGet("/dashboard/events", StreamEventsAsync);
+        var sales = new SharedSalesRead();
+        app.MapGet("/dashboard/events", (HttpContext context, ActorSystem system, SaleCatalog catalog, IInventoryStore store, IOrderStream orders, ClusterBuyRates rates, TimeProvider clock) =>
+            StreamEventsAsync(context, system, () => ReadSalesAsync(catalog, store, orders, clock), sales, rates, clock));
         return app;
     }
 
@@ -50,7 +52,7 @@ public static class DashboardApi
     }
 
     private static async Task StreamEventsAsync(
-        HttpContext context, ActorSystem system, SaleCatalog catalog, IInventoryStore store, IOrderStream orders, ClusterBuyRates rates, TimeProvider clock)
+        HttpContext context, ActorSystem system, Func<Task<SalesRead>> readSales, SharedSalesRead sales, ClusterBuyRates rates, TimeProvider clock)
     {
         var cancellationToken = context.RequestAborted;
         var response = context.Response;
@@ -66,8 +68,8 @@ public static class DashboardApi
             await response.WriteAsync("retry: 1000\n\n", cancellationToken);
             do
             {
-                var (sales, more, error) = await ReadSalesAsync(catalog, store, orders, clock, cancellationToken);
-                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), sales, more, error, Members(cluster.State), Rates(rates));
+                var read = await sales.GetAsync(readSales, clock.GetUtcNow()).WaitAsync(cancellationToken);
+                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), read.Sales, read.More, read.Error, Members(cluster.State), Rates(rates));
                 await response.WriteAsync("data: " + JsonSerializer.Serialize(update, ApiJsonContext.Default.DashboardEvent) + "\n\n", cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
             }
@@ -79,19 +81,48 @@ public static class DashboardApi
         }
     }
 
-    private static async Task<(IReadOnlyList<SaleResponse> Sales, bool More, string? Error)> ReadSalesAsync(
-        SaleCatalog catalog, IInventoryStore store, IOrderStream orders, TimeProvider clock, CancellationToken cancellationToken)
+    private sealed record SalesRead(IReadOnlyList<SaleResponse> Sales, bool More, string? Error);
+
+    /// <summary>
+    /// The sales as the node's event streams show them, shared by every open page: a read younger than half the event
+    /// interval is reused, so Redis is read at most twice a second however many pages are open, and a lone page, whose
+    /// ticks jitter around the interval, still gets a fresh read each time. The read is not cancelled with the page
+    /// that started it (others await it; Redis's own timeouts bound it).
+    /// </summary>
+    private sealed class SharedSalesRead
+    {
+        private static readonly TimeSpan MaxAge = EventInterval / 2;
+
+        private readonly Lock _gate = new();
+        private Task<SalesRead>? _last;
+        private DateTimeOffset _readAt;
+
+        public Task<SalesRead> GetAsync(Func<Task<SalesRead>> read, DateTimeOffset now)
+        {
+            lock (_gate)
+            {
+                if (_last is null || now - _readAt >= MaxAge)
+                {
+                    _last = read();
+                    _readAt = now;
+                }
+                return _last;
+            }
+        }
+    }
+
+    private static async Task<SalesRead> ReadSalesAsync(SaleCatalog catalog, IInventoryStore store, IOrderStream orders, TimeProvider clock)
     {
         try
         {
-            var ids = await catalog.ListSaleIdsAsync(MaxShownSales + 1, cancellationToken);
-            var sales = await Task.WhenAll(ids.Take(MaxShownSales).Select(id => SaleReads.ReadWithProgressAsync(id, store, orders, clock, cancellationToken)));
+            var ids = await catalog.ListSaleIdsAsync(MaxShownSales + 1, CancellationToken.None);
+            var sales = await Task.WhenAll(ids.Take(MaxShownSales).Select(id => SaleReads.ReadWithProgressAsync(id, store, orders, clock, CancellationToken.None)));
             // a sale deleted between the listing and its read is simply not shown
-            return ([.. sales.OfType<SaleResponse>()], ids.Count > MaxShownSales, null);
+            return new SalesRead([.. sales.OfType<SaleResponse>()], ids.Count > MaxShownSales, null);
         }
         catch (InventoryUnavailableException)
         {
-            return ([], false, "Redis did not answer: the sales are not shown");
+            return new SalesRead([], false, "Redis did not answer: the sales are not shown");
         }
     }
 
