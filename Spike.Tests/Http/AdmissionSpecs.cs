@@ -157,18 +157,25 @@ public sealed class AdmissionSpecs(AdmissionFixture app) : IClassFixture<Admissi
     public async Task Should_answer_429_to_a_buy_beyond_the_node_concurrency_and_serve_it_once_a_permit_is_free()
     {
         var sale = await app.CreateSaleAsync(stock: 10);
-        // Redis stalls: the first buy holds the node's only permit while it waits for the reserve call. The probes start
-        // once the node's limiter shows that permit taken: a probe sent first would take it itself and wait out the stall.
+        // Redis holds every write until the test lets go: the first buy holds the node's only permit while its reserve
+        // call waits. The probes start once the node's limiter shows that permit taken: a probe sent first would take it
+        // itself. A pause rather than a timed stall, so a slow machine cannot let the held buy finish before the probes.
         var limiter = app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>>().Value.GlobalLimiter!;
-        var stall = app.Redis.Server.ExecuteAsync("DEBUG", "SLEEP", "1.5");
-        var held = app.Client.GetAsync($"/buy/ticket?sale={sale}&user=held&requestId=r-held");
-        await Poll.UntilAsync(() => Task.FromResult(limiter.GetStatistics(new DefaultHttpContext())?.CurrentAvailablePermits == 0),
-            TimeSpan.FromSeconds(10), "the held buy never took the node's permit");
+        await app.Redis.Server.ExecuteAsync("CLIENT", "PAUSE", "30000", "WRITE");
+        Answer refused;
+        Task<HttpResponseMessage> held;
+        try
+        {
+            held = app.Client.GetAsync($"/buy/ticket?sale={sale}&user=held&requestId=r-held");
+            await Poll.UntilAsync(() => Task.FromResult(limiter.GetStatistics(new DefaultHttpContext())?.CurrentAvailablePermits == 0),
+                TimeSpan.FromSeconds(10), "the held buy never took the node's permit");
 
-        var refused = await Poll.UntilResultAsync<Answer>(async () =>
-            await BuyAsync(NewUser(), "127.0.0.1") is { Code: HttpStatusCode.TooManyRequests } answer ? answer : null,
-            TimeSpan.FromSeconds(10), "no buy was refused while the only permit was held");
-        await stall;
+            refused = await BuyAsync(NewUser(), "127.0.0.1");
+        }
+        finally
+        {
+            await app.Redis.Server.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
         using var heldResponse = await held.WaitAsync(TimeSpan.FromSeconds(10));
         var served = await BuyAsync(NewUser(), "127.0.0.1");
 
