@@ -50,6 +50,9 @@ public sealed record BenchSettings
     /// <summary>The overload bench's probe: buys a second, each timed on its own.</summary>
     public int ProbeRate { get; init; } = 25;
 
+    /// <summary>The cluster bench's idle window: every node's CPU with no client, seconds.</summary>
+    public int IdleSeconds { get; init; } = 30;
+
     /// <summary>The API node the cluster bench drives directly; null: the first API port.</summary>
     public int? DirectPort { get; init; }
 
@@ -76,6 +79,7 @@ public sealed record BenchSettings
             SelloutMaxSeconds = LocalSettings.Number("SPIKE_BENCH_SELLOUT_MAX_SECONDS") ?? defaults.SelloutMaxSeconds,
             OverloadFactor = LocalSettings.Number("SPIKE_BENCH_OVERLOAD_FACTOR") ?? defaults.OverloadFactor,
             ProbeRate = LocalSettings.Number("SPIKE_BENCH_PROBE_RATE") ?? defaults.ProbeRate,
+            IdleSeconds = LocalSettings.Number("SPIKE_BENCH_IDLE_SECONDS") ?? defaults.IdleSeconds,
             DirectPort = LocalSettings.Number("SPIKE_BENCH_DIRECT_PORT"),
         };
     }
