@@ -19,11 +19,15 @@ internal sealed class BenchSession : IAsyncDisposable
     private static readonly TimeSpan OrderFeedPatience = TimeSpan.FromSeconds(300);
     private static readonly TimeSpan OrderFeedPoll = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>A success-path sale's payment window: the bench's orders are never paid, and must not expire during it.</summary>
-    private const int PaymentWindowSeconds = 300;
+    /// <summary>
+    /// A bench sale's payment window: the bench's orders are never paid, and must not expire during it (expiring the
+    /// orders of one run would load the runs after it). A cluster bench takes about ten minutes.
+    /// </summary>
+    private const int PaymentWindowSeconds = 3600;
 
     private readonly TextWriter _output;
     private readonly TextWriter _errors;
+    private bool _dataRemoved;
 
     private BenchSession(LocalCluster cluster, RunState state, BenchSettings settings, string runId, bool startedByUs,
         AdminClient admin, ConnectionMultiplexer redis, TextWriter output, TextWriter errors)
@@ -256,16 +260,24 @@ internal sealed class BenchSession : IAsyncDisposable
         {
             Warn($"spike bench report failed: no results in bench/results (raw output in {Directory})");
         }
-        if (!Settings.KeepData)
-        {
-            var removed = await BenchKeys.RemoveAsync(Redis, RunId, Path.Combine(Directory, "keys"));
-            Say($"removed the bench sales' {removed} Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)");
-        }
+        await RemoveDataAsync();
         if (StartedByUs)
         {
             Say("");
             Say("bench brought the system up; it stays up (./spike.sh down to stop it).");
         }
+    }
+
+    /// <summary>Removes the bench's keys (its sales, their orders), once, unless SPIKE_BENCH_KEEP_DATA=1 keeps them.</summary>
+    public async Task RemoveDataAsync()
+    {
+        if (Settings.KeepData || _dataRemoved)
+        {
+            return;
+        }
+        var removed = await BenchKeys.RemoveAsync(Redis, RunId, Path.Combine(Directory, "keys"));
+        _dataRemoved = true;
+        Say($"removed the bench sales' {removed} Redis keys (SPIKE_BENCH_KEEP_DATA=1 keeps them)");
     }
 
     public async ValueTask DisposeAsync()

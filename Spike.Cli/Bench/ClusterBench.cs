@@ -132,13 +132,15 @@ internal sealed class ClusterBench(BenchSession session)
         var soldOutCalls = (await session.SaleAsync(saleS, cancel)).ReserveCalls - soldOutCalls0;
         var soldOutCodes = string.Join(' ', soldOutStatuses.Select(Code).GroupBy(c => c).OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Count()}x{c.Key}"));
 
-        // (i) idle: the cluster's own cost with no client, once the order feed has caught up
+        // the sold-out sale's invariants from Redis (spike audit)
+        var audit = await SaleAudit.ReadAsync(session.Redis.GetDatabase(), saleS, null, new SaleAuditOptions { ExpectSoldOut = true });
+
+        // (i) idle: the cluster's own cost with no client and nothing to do. The bench's sales go first: their orders
+        // would expire within the window (the payment window runs out minutes after the runs) and be measured instead.
+        await session.RemoveDataAsync();
         session.Step($"(i) idle: every node's CPU over {settings.IdleSeconds} s with no client");
         var idle = await IdleCost.MeasureAsync([.. session.State.Processes.Where(p => p.IsNode)], TimeSpan.FromSeconds(settings.IdleSeconds), cancel);
         var idleMax = idle.Count == 0 ? (double?)null : idle.Max(c => c.Percent);
-
-        // the sold-out sale's invariants from Redis (spike audit)
-        var audit = await SaleAudit.ReadAsync(session.Redis.GetDatabase(), saleS, null, new SaleAuditOptions { ExpectSoldOut = true });
         var rate = selloutSeconds is { } t && t > 0 ? Fixed(viewS.Held / t, 0) : NotApplicable;
         var selloutText = selloutSeconds is { } seconds ? Fixed(seconds, 2) : "none";
 
