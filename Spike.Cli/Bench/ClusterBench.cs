@@ -135,8 +135,8 @@ internal sealed class ClusterBench(BenchSession session)
         // the sold-out sale's invariants from Redis (spike audit)
         var audit = await SaleAudit.ReadAsync(session.Redis.GetDatabase(), saleS, null, new SaleAuditOptions { ExpectSoldOut = true });
 
-        // (i) idle: the cluster's own cost with no client and nothing to do. The bench's sales go first: their orders
-        // would expire within the window (the payment window runs out minutes after the runs) and be measured instead.
+        // (i) idle: the cluster's own cost with no client and nothing to do. The bench's sales go first, so that nothing
+        // of theirs (orders to create or expire, sales to reconcile) is measured as that cost.
         await session.RemoveDataAsync();
         session.Step($"(i) idle: every node's CPU over {settings.IdleSeconds} s with no client");
         var idle = await IdleCost.MeasureAsync([.. session.State.Processes.Where(p => p.IsNode)], TimeSpan.FromSeconds(settings.IdleSeconds), cancel);

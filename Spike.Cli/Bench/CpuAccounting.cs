@@ -37,6 +37,9 @@ public sealed record CpuSample(MachineTicks Machine, IReadOnlyList<long> GroupTi
 /// <summary>CPU time of processes, in clock ticks (USER_HZ, 100 a second on Linux), from <c>/proc/&lt;pid&gt;/stat</c>.</summary>
 public static class ProcessTicks
 {
+    /// <summary>Clock ticks a second (USER_HZ).</summary>
+    public const double PerSecond = 100;
+
     /// <summary>utime + stime of a process; 0 when it is gone.</summary>
     public static long Of(int pid) => Sum(LocalProcesses.StatFields(pid), 11, 12);
 

@@ -10,9 +10,6 @@ namespace Spike.Cli.Bench;
 /// </summary>
 internal static class IdleCost
 {
-    /// <summary>Ticks a second in <c>/proc/&lt;pid&gt;/stat</c> (USER_HZ).</summary>
-    private const double TicksPerSecond = 100;
-
     /// <returns>each node with its share of one core, in percent, in the order given</returns>
     public static async Task<IReadOnlyList<(RunProcess Node, double Percent)>> MeasureAsync(IReadOnlyList<RunProcess> nodes, TimeSpan window, CancellationToken cancel)
     {
@@ -20,7 +17,7 @@ internal static class IdleCost
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await Task.Delay(window, cancel);
         var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return [.. nodes.Select((node, i) => (node, (ProcessTicks.Of(node.Pid) - before[i]) / TicksPerSecond / seconds * 100))];
+        return [.. nodes.Select((node, i) => (node, (ProcessTicks.Of(node.Pid) - before[i]) / ProcessTicks.PerSecond / seconds * 100))];
     }
 
     /// <summary>"inventory-1 0.95, api-3001 1.10, …" (percent of a core).</summary>
