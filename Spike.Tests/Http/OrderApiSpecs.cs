@@ -10,8 +10,8 @@ namespace Spike.Tests.Http;
 [Collection(SpikeAppCollection.Name)]
 public sealed class OrderApiSpecs(SpikeAppFixture app)
 {
-    /// <summary>How long a 503 is retried before it is the answer, and the client's pause between tries.</summary>
-    private static readonly TimeSpan UnavailableFor = TimeSpan.FromSeconds(30);
+    /// <summary>How long a 503 is retried before the spec fails with the node's warnings, and the client's pause between tries.</summary>
+    private static readonly TimeSpan UnavailableFor = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(100);
 
     private readonly HttpClient _client = app.Client;
@@ -23,7 +23,9 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
 
     /// <summary>
     /// One request, sent again while the node answers 503 (as a client does: every order command and a buy with its
-    /// requestId may be repeated). A node starved of CPU by the specs running beside it can miss its ask deadline.
+    /// requestId may be repeated). The shared node has been seen to answer order commands 503 for up to a minute in a
+    /// full suite run (cause not found yet): a spec that still gets 503 after <see cref="UnavailableFor"/> fails with the
+    /// node's last warnings, so that run carries its evidence.
     /// </summary>
     private async Task<Answer> SendAsync(HttpMethod method, string path, object? body = null)
     {
@@ -33,9 +35,14 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
             using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
             using var response = await _client.SendAsync(request);
             var answer = new Answer(response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
-            if (answer.Code != HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+            if (answer.Code != HttpStatusCode.ServiceUnavailable)
             {
                 return answer;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                var warnings = string.Join('\n', app.WarningLogs.Entries.TakeLast(30));
+                Assert.Fail($"{method} {path} was answered 503 for {UnavailableFor}; the node's last warnings:\n{warnings}");
             }
             await Task.Delay(RetryPause);
         }
