@@ -49,6 +49,9 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     /// <param name="BySale">Null when Redis did not answer: the gauge keeps the last lag measured until the next try.</param>
     private sealed record LagMeasured(IReadOnlyDictionary<string, long>? BySale);
 
+    /// <summary>The feed's asks to OrderActors at once: fewer than Akka's concurrent recoveries (50 by default), so buyers' commands find one free.</summary>
+    public const int MaxAsksInFlight = 32;
+
     private readonly IOrderStream _stream;
     private readonly IActorRef _orders;
     private readonly OrderFeedSettings _settings;
@@ -227,11 +230,25 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         {
             return (false, false);
         }
-        var created = await Task.WhenAll(entries.Select(CreateAsync));
+        var created = await InFlightAsync(entries, CreateAsync);
         var done = entries.Where((_, i) => created[i]).ToArray();
         await _stream.AcknowledgeAsync(sale, done);
         // Entries that failed wait for the next round's interval rather than being retried at once.
         return (true, entries.Count == _settings.BatchSize && done.Length == entries.Count);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="each"/> for every item, at most <see cref="MaxAsksInFlight"/> at once. Each ask of a new order
+    /// recovers an OrderActor from the journal; a whole batch at once would take every recovery permit and queue the
+    /// buyers' own order commands behind it, past their deadline, and its slowest calls would open the journal's
+    /// circuit breaker.
+    /// </summary>
+    private static async Task<bool[]> InFlightAsync<T>(IReadOnlyList<T> items, Func<T, Task<bool>> each)
+    {
+        var results = new bool[items.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = MaxAsksInFlight },
+            async (i, _) => results[i] = await each(items[i]));
+        return results;
     }
 
     private async Task<bool> CreateAsync(OrderEntry entry)
@@ -250,7 +267,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private async Task<(bool Found, bool More)> ExpireDueOrdersAsync(string sale)
     {
         var due = await _stream.DueAsync(sale, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _settings.BatchSize);
-        await Task.WhenAll(due.Select(orderId => _orders.AskOrderAsync(new ExpireOrder(orderId), _settings.OrderTimeout)));
+        await InFlightAsync(due, async orderId => await _orders.AskOrderAsync(new ExpireOrder(orderId), _settings.OrderTimeout) is not null);
         return (due.Count > 0, due.Count == _settings.BatchSize);
     }
 }

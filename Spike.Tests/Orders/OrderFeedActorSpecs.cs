@@ -56,6 +56,26 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     }
 
     [Fact]
+    public async Task Should_ask_at_most_its_in_flight_limit_of_creations_at_once_when_a_batch_holds_more()
+    {
+        // arrange: a region that never answers, so every ask the feed sends stays in flight
+        var (sale, _) = await SaleWithReservationsAsync(buyers: OrderFeedActor.MaxAsksInFlight * 3, windowSeconds: 600);
+        var region = CreateTestProbe();
+
+        var settings = FeedSettings with { OrderTimeout = TimeSpan.FromSeconds(30) };
+
+        // act
+        Sys.ActorOf(OrderFeedActor.Props(new OneSale(_stream, sale), region.Ref, settings));
+
+        // assert: the limit's worth of creations, then none while their asks wait
+        for (var i = 0; i < OrderFeedActor.MaxAsksInFlight; i++)
+        {
+            region.ExpectMsg<CreateOrder>(Patience);
+        }
+        region.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
     public async Task Should_create_an_order_in_a_later_round_when_its_creation_got_no_answer()
     {
         var (sale, orderIds) = await SaleWithReservationsAsync(buyers: 3, windowSeconds: 600);
