@@ -243,9 +243,9 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     /// buyers' own order commands behind it, past their deadline, and its slowest calls would open the journal's
     /// circuit breaker.
     /// </summary>
-    private static async Task<bool[]> InFlightAsync<T>(IReadOnlyList<T> items, Func<T, Task<bool>> each)
+    private static async Task<TResult[]> InFlightAsync<T, TResult>(IReadOnlyList<T> items, Func<T, Task<TResult>> each)
     {
-        var results = new bool[items.Count];
+        var results = new TResult[items.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, items.Count), new ParallelOptions { MaxDegreeOfParallelism = MaxAsksInFlight },
             async (i, _) => results[i] = await each(items[i]));
         return results;
@@ -267,7 +267,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private async Task<(bool Found, bool More)> ExpireDueOrdersAsync(string sale)
     {
         var due = await _stream.DueAsync(sale, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _settings.BatchSize);
-        await InFlightAsync(due, async orderId => await _orders.AskOrderAsync(new ExpireOrder(orderId), _settings.OrderTimeout) is not null);
+        await InFlightAsync(due, orderId => _orders.AskOrderAsync(new ExpireOrder(orderId), _settings.OrderTimeout));
         return (due.Count > 0, due.Count == _settings.BatchSize);
     }
 }

@@ -33,11 +33,11 @@ public class SpikeAppFixture : IAsyncLifetime
 
     public IServiceProvider Services => _factory!.Services;
 
-    /// <summary>What the node logged at Error or above (through Microsoft.Extensions.Logging, Akka's events included).</summary>
-    public LogRecorder ErrorLogs { get; } = new();
-
-    /// <summary>What the node logged at Warning or above: the evidence a spec shows when the node does not answer.</summary>
-    public LogRecorder WarningLogs { get; } = new(Microsoft.Extensions.Logging.LogLevel.Warning);
+    /// <summary>
+    /// What the node logged at Warning or above (through Microsoft.Extensions.Logging, Akka's events included): its
+    /// errors, and the evidence a spec shows when the node does not answer.
+    /// </summary>
+    public LogRecorder NodeLogs { get; } = new(LogLevel.Warning);
 
     public async Task InitializeAsync()
     {
@@ -54,7 +54,7 @@ public class SpikeAppFixture : IAsyncLifetime
             // Tests retry one user many times a second; the admission limits have their own specs (AdmissionSpecs).
             web.UseSetting("Spike:Admission:PerUser:PerSecond", "1000000");
             web.UseSetting("Spike:Admission:PerUser:Burst", "1000000");
-            web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(ErrorLogs).AddSingleton<ILoggerProvider>(WarningLogs));
+            web.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(NodeLogs));
             ConfigureNode(web);
         });
         if (_loopbackPort is { } port)

@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using Akka.Actor;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Spike.Api.Endpoints;
 using Spike.Sales;
 using Spike.Tests.Fixtures;
@@ -66,7 +67,8 @@ public sealed class FuzzSpecs(SpikeAppFixture app, ITestOutputHelper output) : I
         output.WriteLine(replay);
         output.WriteLine(string.Join("\n", answers.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Value,6}  {a.Key}")));
         Assert.True(failures.IsEmpty, $"{replay}: {failures.Count} answers 5xx, e.g.\n{string.Join("\n", failures.Take(10))}");
-        Assert.True(app.ErrorLogs.Entries.Count == 0, $"{replay}: the node logged errors, e.g.\n{string.Join("\n", app.ErrorLogs.Entries.Take(5))}");
+        var logged = app.NodeLogs.EntriesAtLeast(LogLevel.Error);
+        Assert.True(logged.Count == 0, $"{replay}: the node logged errors, e.g.\n{string.Join("\n", logged.Take(5))}");
         var errors = await akkaErrors.ErrorsSoFarAsync(TimeSpan.FromSeconds(5));
         Assert.True(errors.Count == 0, $"{replay}: actors failed or logged errors, e.g.\n{string.Join("\n", errors.Take(5))}");
         Assert.Equal(controlBefore.Counts, (await app.AuditAsync(control)).Counts);

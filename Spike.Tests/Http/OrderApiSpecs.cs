@@ -47,7 +47,7 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
             }
             if (DateTime.UtcNow > deadline)
             {
-                var warnings = string.Join('\n', app.WarningLogs.Entries.TakeLast(30));
+                var warnings = string.Join('\n', app.NodeLogs.Entries.TakeLast(30));
                 Assert.Fail($"{method} {path} was answered 503 for {UnavailableFor}; the node's last warnings:\n{warnings}");
             }
             await Task.Delay(RetryPause);

@@ -25,6 +25,9 @@ public sealed class LogRecorder(LogLevel minimum = LogLevel.Error) : ILoggerProv
     /// <summary>The entries as lines (with any exception).</summary>
     public IReadOnlyCollection<string> Entries => _entries.Select(e => e.Everything).ToArray();
 
+    /// <summary>The entries at <paramref name="level"/> or above, as lines.</summary>
+    public IReadOnlyCollection<string> EntriesAtLeast(LogLevel level) => _entries.Where(e => e.Level >= level).Select(e => e.Everything).ToArray();
+
     public ILogger CreateLogger(string categoryName) => new Recorder(categoryName, minimum, _entries);
 
     public void Dispose()
