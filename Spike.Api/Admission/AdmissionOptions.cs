@@ -12,7 +12,7 @@ public sealed class AdmissionOptions
     public const string Section = "Spike:Admission";
 
     /// <summary>
-    /// Per user (the <c>user</c> query parameter of <c>GET /buy/ticket</c>): a buyer retrying with its request id
+    /// Per user (the <c>user</c> of a buy, from the query or the body): a buyer retrying with its request id
     /// every Retry-After (at most 1 s) stays far below it; a script hammering as one user does not.
     /// </summary>
     public TokenBucket PerUser { get; set; } = new() { PerSecond = 2, Burst = 5 };

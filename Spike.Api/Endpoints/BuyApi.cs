@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,10 @@ using Spike.Host.Hosting;
 
 namespace Spike.Api.Endpoints;
 
-/// <summary>The buy endpoint: validates, hands the request to this node's StockActor and maps its outcome.</summary>
+/// <summary>
+/// The buy endpoint: validates, answers what the node already knows, admits the rest, hands it to this node's
+/// StockActor and maps its outcome.
+/// </summary>
 public static class BuyApi
 {
     public static IEndpointRouteBuilder MapBuyApi(this IEndpointRouteBuilder app)
@@ -24,8 +28,9 @@ public static class BuyApi
             services.GetRequiredService<SaleBoard>(),
             options,
             BuyerToken.Required(options.Buyers),
+            services.GetRequiredService<BuyAdmission>(),
             services.GetRequiredService<BuyTally>());
-        var group = app.MapGroup("/buy").RequireAdmission();
+        var group = app.MapGroup("/buy");
         Describe(group.MapGet("/ticket", buyers.FromQueryAsync));
         Describe(group.MapPost("/ticket", buyers.FromBodyAsync).Accepts<BuyBody>("application/json"));
         return app;
@@ -39,8 +44,9 @@ public static class BuyApi
             StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
 
     /// <param name="buyerToken">Null when buys need no buyer token.</param>
+    /// <param name="admission">Admits the buys that go on to the StockActor.</param>
     /// <param name="tally">Counts every outcome the node answers (the dashboard's rates and p99 of this node).</param>
-    private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken, BuyTally tally)
+    private sealed class Buyers(IRequiredActor<StockManager> stock, SaleBoard board, SpikeOptions options, BuyerToken? buyerToken, BuyAdmission admission, BuyTally tally)
     {
         public ValueTask<IResult> FromQueryAsync(HttpContext context)
         {
@@ -78,18 +84,42 @@ public static class BuyApi
             }
 
             // A sale not open yet or closed, a sale that is over (with its reservations, for a reserved buyer's
-            // retry) or an id known not to be a sale is answered here: no actor, network or Redis.
+            // retry) or an id known not to be a sale is answered here: no actor, network or Redis, and no admission,
+            // which would cost more than the answer.
             if (board.TryAnswer(sale!, body.User!, body.RequestId, out var outcome))
             {
                 return ValueTask.FromResult(Tallied(outcome, sale!, body.User!, body.RequestId, context, started));
             }
-            var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
-            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale!, context, started);
+            var admitted = admission.AdmitAsync(context, body.User!, context.RequestAborted);
+            return admitted.IsCompletedSuccessfully
+                ? RunAdmittedAsync(admitted.Result, body, sale!, quantity, context, started)
+                : AwaitAdmissionAsync(admitted, body, sale!, quantity, context, started);
         }
 
-        /// <summary>Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline (carried by the item).</summary>
-        private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, HttpContext context, long started)
+        private async ValueTask<IResult> AwaitAdmissionAsync(ValueTask<AdmissionDecision> admitted, BuyBody body, string sale, int quantity, HttpContext context, long started) =>
+            await RunAdmittedAsync(await admitted, body, sale, quantity, context, started);
+
+        /// <summary>Refused: 429 with Retry-After. Admitted: the StockActor's outcome, holding the permit until it is known.</summary>
+        private ValueTask<IResult> RunAdmittedAsync(AdmissionDecision admission, BuyBody body, string sale, int quantity, HttpContext context, long started)
         {
+            if (admission.Permit is not { } permit)
+            {
+                var retryAfter = admission.RetryAfterSeconds;
+                var busy = ApiResults.Busy(context, body.RequestId, $"too many requests; retry after {retryAfter.ToString(CultureInfo.InvariantCulture)} s with the same requestId", retryAfter);
+                tally.Count(ReserveStatus.Busy, Stopwatch.GetElapsedTime(started));
+                return ValueTask.FromResult(Refused(busy, SpikeMetrics.StatusName(ReserveStatus.Busy), started));
+            }
+            var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
+            return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale, permit, context, started);
+        }
+
+        /// <summary>
+        /// Hands the request to this node's StockActor and waits for its outcome, within the request's one deadline
+        /// (carried by the item); the admission <paramref name="permit"/> goes back once the outcome is known.
+        /// </summary>
+        private async ValueTask<IResult> AskStockAsync(ReserveItem item, string sale, IDisposable permit, HttpContext context, long started)
+        {
+            using var held = permit;
             var timeout = options.Buy.RequestTimeout;
             using var waitSpan = SpikeTracing.StartStockWait(sale);
             var buy = Buy.Create(sale, item, waitSpan);
