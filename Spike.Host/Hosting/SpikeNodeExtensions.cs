@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -42,12 +43,27 @@ public static class SpikeNodeExtensions
     public const string ReadinessTag = "ready";
 
     /// <summary>
+    /// Every node's logging defaults, API and inventory nodes alike, beneath every other configuration source
+    /// (appsettings, environment, command line), which may override each.
+    /// </summary>
+    private static readonly Dictionary<string, string?> LoggingDefaults = new()
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        // Request start/finish lines only. While this category is enabled at any level, ASP.NET Core creates an
+        // Activity and a log scope for every request (about half of what a sold-out answer allocates).
+        ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
+        ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Warning",
+    };
+
+    /// <summary>
     /// Everything a Spike node runs, whatever its roles: Redis, the actor system joined to the cluster,
     /// the inventory and order shard regions (or proxies), the order journal on Redis, the node's StockActors,
     /// serialization, health checks and the command host.
     /// </summary>
     public static TBuilder AddSpikeNode<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LoggingDefaults });
         var section = builder.Configuration.GetSection(SpikeOptions.Section);
         var options = section.Get<SpikeOptions>() ?? new SpikeOptions();
         builder.Services.Configure<SpikeOptions>(section);
