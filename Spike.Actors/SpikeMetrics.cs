@@ -52,6 +52,12 @@ public static class SpikeMetrics
     public const string InvalidStatus = "invalid";
     public const string InvalidBuyerTokenStatus = "invalid_buyer_token";
 
+    /// <summary>
+    /// A buyer that went away (closed its connection) before its buy's outcome was known: no answer was sent, and it
+    /// is not counted "unavailable", which means the node could not give one.
+    /// </summary>
+    public const string AbandonedStatus = "abandoned";
+
     /// <summary>A lease's allotment went back because its holder stopped or its node left.</summary>
     public const string HolderGoneReason = "holder_gone";
 

@@ -135,6 +135,13 @@ public static class BuyApi
             {
                 // Whatever the actor does later, this buyer is answered "unknown": the retry resolves it.
                 buy.Completion.TrySetCanceled(CancellationToken.None);
+                if (!buy.Completion.Task.IsCompletedSuccessfully && context.RequestAborted.IsCancellationRequested)
+                {
+                    // The buyer went away first: nobody reads an answer, and the node did not fail it.
+                    waitSpan?.SetTag(SpikeTracing.BuyStatusTag, SpikeMetrics.AbandonedStatus);
+                    Count(new TagList { { SpikeMetrics.StatusTag, SpikeMetrics.AbandonedStatus } }, started); // no sale: it may not exist
+                    return ApiResults.Unavailable;
+                }
                 outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
             }
             waitSpan?.SetTag(SpikeTracing.BuyStatusTag, SpikeMetrics.StatusName(outcome.Status));

@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Spike.Actors;
+using Spike.Api.Admission;
 using Spike.Api.Endpoints;
 using Spike.Host.Hosting;
 using Spike.Sales;
@@ -37,6 +40,38 @@ public sealed class MetricsSpecs(SpikeAppFixture app) : IClassFixture<SpikeAppFi
         Assert.Equal(answers.Count(a => a == "sold_out"), counts.Of(SpikeMetrics.BuyOutcomesName, "sold_out"));
         Assert.Equal(saleView.ReserveCalls, counts.Of(SpikeMetrics.RedisReserveCallsName));
         Assert.True(counts.Of(SpikeMetrics.StockBatchSizeName) >= 3, "the batches carried the 3 buyers that reserved at least");
+    }
+
+    [Fact]
+    public async Task Should_count_a_buy_abandoned_not_unavailable_when_its_buyer_goes_away_before_the_outcome()
+    {
+        // arrange: Redis holds every write, so the buy waits for its batch's outcome
+        var sale = await Admin.CreateSaleAsync(app.Client, stock: 10);
+        using var saleCounts = new SaleCounters(sale);
+        using var untagged = new SaleCounters(sale: null);
+        var admission = app.Services.GetRequiredService<BuyAdmission>();
+        var permits = app.Services.GetRequiredService<IOptions<AdmissionOptions>>().Value.MaxConcurrentBuys;
+        await app.Redis.Server.ExecuteAsync("CLIENT", "PAUSE", "30000", "WRITE");
+        try
+        {
+            using var leaving = new CancellationTokenSource();
+            var buy = app.Client.GetAsync($"/buy/ticket?sale={sale}&user=leaves&requestId=r-leaves", leaving.Token);
+            await Poll.UntilAsync(() => Task.FromResult(admission.Statistics?.CurrentAvailablePermits < permits),
+                TimeSpan.FromSeconds(10), "the buy never got past admission");
+
+            // act: the buyer closes its request
+            await leaving.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => buy);
+
+            // assert (untagged: other classes' nodes share the meter, so at least this one)
+            await Poll.UntilAsync(() => Task.FromResult(untagged.Of(SpikeMetrics.BuyOutcomesName, SpikeMetrics.AbandonedStatus) >= 1),
+                TimeSpan.FromSeconds(10), "the buy was never counted abandoned");
+        }
+        finally
+        {
+            await app.Redis.Server.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+        Assert.Equal(0, saleCounts.Of(SpikeMetrics.BuyOutcomesName, "unavailable"));
     }
 
     [Fact]
@@ -79,11 +114,12 @@ public sealed class MetricsSpecs(SpikeAppFixture app) : IClassFixture<SpikeAppFi
     /// </summary>
     private sealed class SaleCounters : IDisposable
     {
-        private readonly string _sale;
+        /// <summary>The sale whose measurements count; null: those without a sale.</summary>
+        private readonly string? _sale;
         private readonly MeterListener _listener = new();
         private readonly ConcurrentDictionary<(string Instrument, string? Status), long> _sums = new();
 
-        public SaleCounters(string sale)
+        public SaleCounters(string? sale)
         {
             _sale = sale;
             _listener.InstrumentPublished = (instrument, listener) =>
