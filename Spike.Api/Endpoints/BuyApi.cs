@@ -104,6 +104,10 @@ public static class BuyApi
         {
             if (admission.Permit is not { } permit)
             {
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    return ValueTask.FromResult(Abandoned(started)); // it went away while queued for a permit
+                }
                 var retryAfter = admission.RetryAfterSeconds;
                 var busy = ApiResults.Busy(context, body.RequestId, $"too many requests; retry after {retryAfter.ToString(CultureInfo.InvariantCulture)} s with the same requestId", retryAfter);
                 tally.Count(ReserveStatus.Busy, Stopwatch.GetElapsedTime(started));
@@ -137,10 +141,8 @@ public static class BuyApi
                 buy.Completion.TrySetCanceled(CancellationToken.None);
                 if (!buy.Completion.Task.IsCompletedSuccessfully && context.RequestAborted.IsCancellationRequested)
                 {
-                    // The buyer went away first: nobody reads an answer, and the node did not fail it.
                     waitSpan?.SetTag(SpikeTracing.BuyStatusTag, SpikeMetrics.AbandonedStatus);
-                    Count(new TagList { { SpikeMetrics.StatusTag, SpikeMetrics.AbandonedStatus } }, started); // no sale: it may not exist
-                    return ApiResults.Unavailable;
+                    return Abandoned(started);
                 }
                 outcome = buy.Completion.Task.IsCompletedSuccessfully ? buy.Completion.Task.Result : ItemOutcome.Unavailable;
             }
@@ -154,6 +156,12 @@ public static class BuyApi
             return Answer(outcome, sale, user, requestId, context, started);
         }
     }
+
+    /// <summary>
+    /// The buyer went away before its outcome was known: nobody reads an answer, and the node did not fail it. Counted
+    /// without a sale, which may not exist.
+    /// </summary>
+    private static IResult Abandoned(long started) => Refused(ApiResults.Unavailable, SpikeMetrics.AbandonedStatus, started);
 
     /// <summary>A buy refused before its sale was looked at: counted without a sale, whose id may be anything.</summary>
     private static IResult Refused(IResult answer, string status, long started)
