@@ -146,15 +146,19 @@ public sealed record ReleaseLease(string SaleId) : ISaleMessage;
 /// <summary>A node gave unused allotment back; <paramref name="State"/> is what it holds afterwards.</summary>
 public sealed record LeaseReturned(string SaleId, IActorRef Holder, HolderState State) : ISaleMessage;
 
-/// <summary>The node's lease expired or was reclaimed: its allotment is gone.</summary>
-public sealed record LeaseRevoked(string SaleId, long Incarnation, long Seq) : ILeaseStamped;
+/// <summary>
+/// The node's lease was reclaimed (its holder sent nothing for a while): its allotment is gone. Not activity, so the
+/// idle StockActor it goes to still stops when its idle timeout comes.
+/// </summary>
+public sealed record LeaseRevoked(string SaleId, long Incarnation, long Seq) : ILeaseStamped, INotInfluenceReceiveTimeout;
 
 /// <summary>
 /// Broadcast on distributed pub-sub whenever a sale's state changes (sold out, back in stock, created, new
 /// terms or schedule), and again periodically (pub-sub is at-most-once). <paramref name="ReservationSeq"/> lets a
-/// node tell whether the reservations it keeps for a sold-out sale are still complete.
+/// node tell whether the reservations it keeps for a sold-out sale are still complete. Not activity: a node's idle
+/// StockActor stops although the periodic status keeps coming.
 /// </summary>
-public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserLimit, long ReservationSeq, SaleSchedule Schedule = default) : ISaleMessage
+public sealed record SaleStatusChanged(string SaleId, bool SoldOut, int PerUserLimit, long ReservationSeq, SaleSchedule Schedule = default) : ISaleMessage, INotInfluenceReceiveTimeout
 {
     public const string Topic = "spike-sale-status";
 }

@@ -196,8 +196,13 @@ public sealed class StockActor : ReceiveActor, IWithTimers
         {
             if (Accept(revoked))
             {
+                // Revoked for idleness: the next buyer asks for allotment again. A top-up now would only be revoked
+                // again, a lease round every sweep for as long as the sale lasts.
                 _ledger.Release();
-                ServeWaiting();
+                if (_ledger.WaitingCount > 0)
+                {
+                    ServeWaiting();
+                }
             }
         });
         Receive<SaleStatusChanged>(status =>
@@ -208,7 +213,8 @@ public sealed class StockActor : ReceiveActor, IWithTimers
             if (!status.SoldOut && PhaseNow() != SalePhase.Closed)
             {
                 Reopen();
-                if (!AnsweredNotOpen())
+                // Only for buyers waiting: with none, a top-up would follow every periodic status.
+                if (!AnsweredNotOpen() && _ledger.WaitingCount > 0)
                 {
                     ServeWaiting();
                 }

@@ -60,6 +60,19 @@ public sealed class StockActorSpecs : TestKit
 
         public void Answer(ReserveBatch batch, params ItemOutcome[] outcomes) =>
             stock.Tell(new BatchReserved(Sale, Incarnation, ++_seq, batch.BatchId, outcomes));
+
+        /// <summary>The lease book's idle sweep took the allotment back.</summary>
+        public void Revoke() => stock.Tell(new LeaseRevoked(Sale, Incarnation, ++_seq));
+
+        /// <summary>
+        /// What the actor holds, as the next message it sends: a lease request sent before it (a top-up) fails the
+        /// expectation.
+        /// </summary>
+        public HolderState NextMessageIsTheRelease()
+        {
+            stock.Tell(new ReleaseLease(Sale));
+            return probe.ExpectMsg<LeaseReturned>().State;
+        }
     }
 
     private (IActorRef Stock, Inventory Inventory) Start(StockSettings? settings = null)
@@ -357,6 +370,39 @@ public sealed class StockActorSpecs : TestKit
         Assert.Equal(0, returned.State.Allotment);
         Assert.Equal(1, returned.State.AckedSeq);
         Assert.Same(stock, returned.Holder);
+    }
+
+    [Fact]
+    public void Should_ask_for_no_allotment_when_its_lease_is_revoked_or_a_status_comes_with_no_buyer_waiting()
+    {
+        var (stock, inventory) = StartWithLease(40);
+
+        inventory.Revoke();
+        stock.Tell(new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0));
+
+        // Neither is a buyer: a top-up would be revoked again at the next sweep, a lease round for as long as the sale lasts.
+        Assert.Equal(0, inventory.NextMessageIsTheRelease().Allotment);
+        stock.Tell(NewBuy("u1"));
+        Assert.True(inventory.Probe.ExpectMsg<AcquireLease>().Starving);
+    }
+
+    [Fact]
+    public void Should_tell_its_parent_it_is_idle_when_only_the_periodic_sale_status_comes()
+    {
+        var parent = CreateTestProbe();
+        var stock = parent.ChildActorOf(StockActor.Props(Sale, CreateTestProbe().Ref, _store, Settings with { IdleTimeout = TimeSpan.FromMilliseconds(500) }, _board));
+
+        // The InventoryActor republishes the status every few seconds; here far more often than the idle timeout.
+        var statuses = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.Zero, TimeSpan.FromMilliseconds(100), stock,
+            new SaleStatusChanged(Sale, SoldOut: false, PerUserLimit: 1, ReservationSeq: 0), ActorRefs.NoSender);
+        try
+        {
+            Assert.Equal(Sale, parent.ExpectMsg<StockManagerActor.ChildIdle>(TimeSpan.FromSeconds(5)).SaleId);
+        }
+        finally
+        {
+            statuses.Cancel();
+        }
     }
 
     [Fact]
