@@ -58,6 +58,8 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly FeedSchedule _schedule;
     private IReadOnlyList<string> _sales = [];
+    /// <summary>Rounds started: while a sale sells, the sale whose orders are created first takes turns by it.</summary>
+    private int _rounds;
     private DateTime _listedAt = DateTime.MinValue;
     private bool _reconciling;
     private readonly OrderFeedLag _lag = new();
@@ -77,7 +79,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         {
             var now = DateTime.UtcNow;
             var due = _schedule.Due(_sales, now);
-            RunRoundAsync(_sales, _listedAt, due, now).PipeTo(Self, success: done => done, failure: cause => new RoundFailed(cause));
+            RunRoundAsync(_sales, _listedAt, due, now, _rounds++).PipeTo(Self, success: done => done, failure: cause => new RoundFailed(cause));
         });
         Receive<RoundDone>(done =>
         {
@@ -198,25 +200,33 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     /// One round over the sales due for a visit (those listed in a new listing are visited from the next round on).
     /// Runs outside the actor: it reads only its arguments and immutable fields.
     /// </summary>
-    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt, IReadOnlyList<string> due, DateTime now)
+    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt, IReadOnlyList<string> due, DateTime now, int turn)
     {
         if (now - listedAt >= _settings.ListSalesEvery)
         {
             sales = await _stream.ListSalesAsync();
             listedAt = now;
         }
-        // Creation yields to buying, on every sale while any sale sells (they share the machines): one batch of
-        // each sale's orders per poll interval, the rest once the sales calm down.
+        // Creation yields to buying while any sale sells (they share the machines): one batch of orders per poll
+        // interval over all sales, which take turns, and the rest once the sales calm down. A sale left out this round
+        // is not counted as visited, so it stays due. Expiry goes on for every sale: it puts tickets back on sale.
         var lastReservations = await Task.WhenAll(due.Select(sale => _stream.LastReservationAtAsync(sale)));
         var selling = lastReservations.Any(last => now - last < _settings.SellingWindow);
         var workLeft = false;
+        var batchCreated = false;
         var visits = new List<(string Sale, bool FoundWork)>(due.Count);
-        foreach (var sale in due)
+        for (var i = 0; i < due.Count; i++)
         {
-            var (created, moreToCreate) = await CreateOrdersAsync(sale);
+            var sale = due[(turn + i) % due.Count];
+            var creates = !(selling && batchCreated);
+            var (created, moreToCreate) = creates ? await CreateOrdersAsync(sale) : (false, false);
+            batchCreated |= created;
             var (expired, moreToExpire) = await ExpireDueOrdersAsync(sale);
             workLeft |= (moreToCreate && !selling) || moreToExpire;
-            visits.Add((sale, created || expired));
+            if (creates || expired)
+            {
+                visits.Add((sale, created || expired));
+            }
         }
         return new RoundDone(sales, listedAt, now, visits, workLeft);
     }

@@ -12,8 +12,8 @@ namespace Spike.Actors.Orders;
 /// <param name="ReconcileEvery">How often every sale is reconciled (its records compared, safe repairs made, differences logged).</param>
 /// <param name="SellingWindow">
 /// A sale whose newest reservation is younger than this is selling: while any sale sells, the feed creates one batch
-/// of each sale's orders per poll interval (at most BatchSize / PollInterval a second per sale), leaving the CPU to
-/// the buyers, and the rest after.
+/// of orders per poll interval over all sales (at most BatchSize / PollInterval a second, the sales taking turns),
+/// leaving the CPU to the buyers, and the rest after.
 /// </param>
 /// <param name="LagEvery">
 /// How often the feed measures each sale's lag (<see cref="OrderProgress.Lag"/>, two Redis reads a sale) for the

@@ -65,7 +65,7 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
         var settings = FeedSettings with { OrderTimeout = TimeSpan.FromSeconds(30) };
 
         // act
-        Sys.ActorOf(OrderFeedActor.Props(new OneSale(_stream, sale), region.Ref, settings));
+        Sys.ActorOf(OrderFeedActor.Props(new OnlySales(_stream, sale), region.Ref, settings));
 
         // assert: the limit's worth of creations, then none while their asks wait
         for (var i = 0; i < OrderFeedActor.MaxAsksInFlight; i++)
@@ -73,6 +73,33 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
             region.ExpectMsg<CreateOrder>(Patience);
         }
         region.ExpectNoMsg(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task Should_create_one_batch_of_orders_a_round_over_all_sales_while_a_sale_sells()
+    {
+        // arrange: two sales with orders to create, both selling (a window longer than the test), rounds 3 s apart,
+        // and a region that creates every order at once
+        var (first, _) = await SaleWithReservationsAsync(buyers: 5, windowSeconds: 600);
+        var (second, _) = await SaleWithReservationsAsync(buyers: 5, windowSeconds: 600);
+        var region = CreateTestProbe();
+        region.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            sender.Tell(new OrderReply(((CreateOrder)message).OrderId, OrderReplyStatus.Ok, null));
+            return AutoPilot.KeepRunning;
+        }));
+        var settings = FeedSettings with { SellingWindow = TimeSpan.FromHours(1), PollInterval = TimeSpan.FromSeconds(3) };
+
+        // act
+        Sys.ActorOf(OrderFeedActor.Props(new OnlySales(_stream, first, second), region.Ref, settings));
+
+        // assert: one sale's orders in a round; the other sale's only in a later round, a poll interval on
+        var oneRound = Enumerable.Range(0, 5).Select(_ => region.ExpectMsg<CreateOrder>(Patience).SaleId).ToList();
+        region.ExpectNoMsg(TimeSpan.FromSeconds(1));
+        var aLaterRound = Enumerable.Range(0, 5).Select(_ => region.ExpectMsg<CreateOrder>(Patience).SaleId).ToList();
+        Assert.Single(oneRound.Distinct());
+        Assert.Single(aLaterRound.Distinct());
+        Assert.Equal(new[] { first, second }.Order(), new[] { oneRound[0], aLaterRound[0] }.Order());
     }
 
     [Fact]
@@ -111,7 +138,7 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     {
         var (sale, _) = await ReservedSale.CreateAsync(_inventory, "feed-", stock: 3, buyers: 2);
         var region = StartRegion(OrderSettings.Default);
-        var stream = new OneSale(_stream, sale);
+        var stream = new OnlySales(_stream, sale);
         Sys.ActorOf(OrderFeedActor.Props(stream, region, FeedSettings));
         await OrdersCreatedAsync(sale, 2);
         // Enough empty visits that the feed visits the sale only every quiet interval.
@@ -171,7 +198,7 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     }
 
     private void StartFeed(string sale, IActorRef region) =>
-        Sys.ActorOf(OrderFeedActor.Props(new OneSale(_stream, sale), region, FeedSettings));
+        Sys.ActorOf(OrderFeedActor.Props(new OnlySales(_stream, sale), region, FeedSettings));
 
     private IActorRef StartRegion(OrderSettings settings) =>
         Sys.ActorOf(Props.Create(() => new OrderRegionStandIn(id => OrderActor.Props(id, _orders, InventoryActor.Ref, settings), _loseFirstCreate)));
@@ -179,16 +206,16 @@ public sealed class OrderFeedActorSpecs(RedisServerFixture redis, ITestOutputHel
     private Task<(string Sale, string[] OrderIds)> SaleWithReservationsAsync(int buyers, int windowSeconds) =>
         ReservedSale.CreateAsync(_inventory, "feed-", stock: buyers, buyers, paymentWindowSeconds: windowSeconds);
 
-    /// <summary>The stream with only the test's own sale in it (the test Redis holds every other test's sales too).</summary>
-    private sealed class OneSale(IOrderStream stream, string sale) : IOrderStream
+    /// <summary>The stream with only the test's own sales in it (the test Redis holds every other test's sales too).</summary>
+    private sealed class OnlySales(IOrderStream stream, params string[] sales) : IOrderStream
     {
         private int _reads;
 
-        /// <summary>How often the feed has read the sale's stream.</summary>
+        /// <summary>How often the feed has read the sales' streams.</summary>
         public int Reads => Volatile.Read(ref _reads);
 
         public Task<IReadOnlyList<string>> ListSalesAsync(CancellationToken cancellationToken = default) =>
-            Task.FromResult<IReadOnlyList<string>>([sale]);
+            Task.FromResult<IReadOnlyList<string>>(sales);
 
         public Task<IReadOnlyList<OrderEntry>> ReadAsync(string saleId, int count, CancellationToken cancellationToken = default)
         {
