@@ -59,7 +59,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     private readonly FeedSchedule _schedule;
     private IReadOnlyList<string> _sales = [];
     /// <summary>Rounds started: while a sale sells, the sale whose orders are created first takes turns by it.</summary>
-    private int _rounds;
+    private long _rounds;
     private DateTime _listedAt = DateTime.MinValue;
     private bool _reconciling;
     private readonly OrderFeedLag _lag = new();
@@ -200,7 +200,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
     /// One round over the sales due for a visit (those listed in a new listing are visited from the next round on).
     /// Runs outside the actor: it reads only its arguments and immutable fields.
     /// </summary>
-    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt, IReadOnlyList<string> due, DateTime now, int turn)
+    private async Task<RoundDone> RunRoundAsync(IReadOnlyList<string> sales, DateTime listedAt, IReadOnlyList<string> due, DateTime now, long turn)
     {
         if (now - listedAt >= _settings.ListSalesEvery)
         {
@@ -217,7 +217,7 @@ public sealed class OrderFeedActor : ReceiveActor, IWithTimers
         var visits = new List<(string Sale, bool FoundWork)>(due.Count);
         for (var i = 0; i < due.Count; i++)
         {
-            var sale = due[(turn + i) % due.Count];
+            var sale = due[(int)((turn + i) % due.Count)];
             var creates = !(selling && batchCreated);
             var (created, moreToCreate) = creates ? await CreateOrdersAsync(sale) : (false, false);
             batchCreated |= created;

@@ -54,14 +54,14 @@ public static class BuyApi
             var query = BuyQuery.Parse(context.Request.QueryString.Value);
             return query.Body is { } body
                 ? BuyAsync(body, context, started)
-                : ValueTask.FromResult(Refused(ApiResults.Invalid(query.Field!, query.Error!), SpikeMetrics.InvalidStatus, started));
+                : ValueTask.FromResult(WithoutSale(ApiResults.Invalid(query.Field!, query.Error!), SpikeMetrics.InvalidStatus, started));
         }
 
         public async ValueTask<IResult> FromBodyAsync(HttpContext context)
         {
             var started = Stopwatch.GetTimestamp();
             var (body, error) = await JsonBody.ReadAsync(context.Request, ApiJsonContext.Default.BuyBody, context.RequestAborted);
-            return error is null ? await BuyAsync(body!, context, started) : Refused(error, SpikeMetrics.InvalidStatus, started);
+            return error is null ? await BuyAsync(body!, context, started) : WithoutSale(error, SpikeMetrics.InvalidStatus, started);
         }
 
         /// <param name="started">When the request's handling began (<see cref="Stopwatch.GetTimestamp"/>), for the buy duration.</param>
@@ -76,11 +76,11 @@ public static class BuyApi
                 ?? ApiResults.Check("requestId", body.RequestId is null ? null : RequestRules.CheckId(body.RequestId, required: false));
             if (invalid is not null)
             {
-                return ValueTask.FromResult(Refused(invalid, SpikeMetrics.InvalidStatus, started));
+                return ValueTask.FromResult(WithoutSale(invalid, SpikeMetrics.InvalidStatus, started));
             }
             if (buyerToken is not null && !buyerToken.IsValid(body.User!, context.Request.Headers[BuyerToken.Header], DateTimeOffset.UtcNow))
             {
-                return ValueTask.FromResult(Refused(ApiResults.InvalidBuyerToken, SpikeMetrics.InvalidBuyerTokenStatus, started));
+                return ValueTask.FromResult(WithoutSale(ApiResults.InvalidBuyerToken, SpikeMetrics.InvalidBuyerTokenStatus, started));
             }
 
             // A sale not open yet or closed, a sale that is over (with its reservations, for a reserved buyer's
@@ -111,7 +111,7 @@ public static class BuyApi
                 var retryAfter = admission.RetryAfterSeconds;
                 var busy = ApiResults.Busy(context, body.RequestId, $"too many requests; retry after {retryAfter.ToString(CultureInfo.InvariantCulture)} s with the same requestId", retryAfter);
                 tally.Count(ReserveStatus.Busy, Stopwatch.GetElapsedTime(started));
-                return ValueTask.FromResult(Refused(busy, SpikeMetrics.StatusName(ReserveStatus.Busy), started));
+                return ValueTask.FromResult(WithoutSale(busy, SpikeMetrics.StatusName(ReserveStatus.Busy), started));
             }
             var deadline = DateTimeOffset.UtcNow.Add(options.Buy.RequestTimeout).ToUnixTimeMilliseconds();
             return AskStockAsync(new ReserveItem(body.RequestId ?? Guid.NewGuid().ToString("N"), body.User!, quantity, deadline), sale, permit, context, started);
@@ -161,10 +161,13 @@ public static class BuyApi
     /// The buyer went away before its outcome was known: nobody reads an answer, and the node did not fail it. Counted
     /// without a sale, which may not exist.
     /// </summary>
-    private static IResult Abandoned(long started) => Refused(ApiResults.Unavailable, SpikeMetrics.AbandonedStatus, started);
+    private static IResult Abandoned(long started) => WithoutSale(ApiResults.Unavailable, SpikeMetrics.AbandonedStatus, started);
 
-    /// <summary>A buy refused before its sale was looked at: counted without a sale, whose id may be anything.</summary>
-    private static IResult Refused(IResult answer, string status, long started)
+    /// <summary>
+    /// An answer counted without a sale tag: the buy was refused (invalid, bad buyer token, not admitted) or abandoned
+    /// before its sale was known to exist, and the id is the caller's, which may be anything.
+    /// </summary>
+    private static IResult WithoutSale(IResult answer, string status, long started)
     {
         Count(new TagList { { SpikeMetrics.StatusTag, status } }, started);
         return answer;

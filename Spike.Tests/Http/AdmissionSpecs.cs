@@ -72,12 +72,10 @@ public sealed class AdmissionSpecs(AdmissionFixture app) : IClassFixture<Admissi
         public bool Admitted => Code is HttpStatusCode.OK || Status == "limit_reached";
     }
 
-    private Task<string> OpenSaleAsync() => app.OpenSaleAsync();
-
     /// <summary>A buy of the class's open sale (or of <paramref name="sale"/>), as <paramref name="peer"/> sends it.</summary>
     private async Task<Answer> BuyAsync(string user, string peer, string? forwardedFor = null, string requestId = "r1", string? sale = null)
     {
-        sale ??= await OpenSaleAsync();
+        sale ??= await app.OpenSaleAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/buy/ticket?sale={sale}&user={user}&requestId={requestId}");
         request.Headers.Add(AdmissionFixture.PeerHeader, peer);
         if (forwardedFor is not null)
@@ -131,7 +129,7 @@ public sealed class AdmissionSpecs(AdmissionFixture app) : IClassFixture<Admissi
     [Fact]
     public async Task Should_limit_the_user_named_in_the_body_when_a_buy_is_posted()
     {
-        var (sale, user) = (await OpenSaleAsync(), NewUser());
+        var (sale, user) = (await app.OpenSaleAsync(), NewUser());
 
         var answers = await SequenceAsync(AdmissionFixture.UserBurst + 2, async i =>
         {
@@ -218,7 +216,7 @@ public sealed class AdmissionSpecs(AdmissionFixture app) : IClassFixture<Admissi
         // call waits. The probes start once the node's limiter shows that permit taken: a probe sent first would take it
         // itself. A pause rather than a timed stall, so a slow machine cannot let the held buy finish before the probes.
         var admission = app.Services.GetRequiredService<BuyAdmission>();
-        await OpenSaleAsync(); // created before Redis holds writes
+        await app.OpenSaleAsync(); // created before Redis holds writes
         await app.Redis.Server.ExecuteAsync("CLIENT", "PAUSE", "30000", "WRITE");
         Answer refused;
         Task<HttpResponseMessage> held;

@@ -29,9 +29,8 @@ public sealed class OrderApiSpecs(SpikeAppFixture app)
 
     /// <summary>
     /// One request, sent again while the node answers 503 (as a client does: every order command and a buy with its
-    /// requestId may be repeated). The shared node has been seen to answer order commands 503 for up to a minute in a
-    /// full suite run (cause not found yet): a spec that still gets 503 after <see cref="UnavailableFor"/> fails with the
-    /// node's last warnings, so that run carries its evidence.
+    /// requestId may be repeated). A spec that still gets 503 after <see cref="UnavailableFor"/> fails with the node's
+    /// last warnings, so that the run carries its evidence (such a run once showed the order journal's breaker open).
     /// </summary>
     private async Task<Answer> SendAsync(HttpMethod method, string path, object? body = null)
     {
