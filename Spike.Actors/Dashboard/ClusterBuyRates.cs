@@ -8,17 +8,27 @@ namespace Spike.Actors.Dashboard;
 /// </summary>
 public sealed class ClusterBuyRates(TimeProvider clock)
 {
-    /// <summary>A node silent this long is gone (killed, or left): its last rates are no longer shown.</summary>
+    /// <summary>Rates older than this are no longer shown: their node went quiet without saying so (killed, or left).</summary>
     public static readonly TimeSpan Staleness = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<string, (BuyRates Rates, DateTimeOffset HeardAt)> _latest = new();
 
     internal void Record(BuyRates rates) => _latest[rates.Node] = (rates, clock.GetUtcNow());
 
-    /// <summary>Each node heard within <see cref="Staleness"/>, in address order.</summary>
-    public IReadOnlyList<BuyRates> Current()
+    /// <summary>
+    /// A row per node of <paramref name="apiNodes"/> (cluster addresses), in address order: its rates heard within
+    /// <see cref="Staleness"/>, else no answers. A node publishes only while it answers buys and once when it stops,
+    /// so a node not heard from is a quiet one.
+    /// </summary>
+    public IReadOnlyList<BuyRates> Current(IEnumerable<string> apiNodes)
     {
-        var oldest = clock.GetUtcNow() - Staleness;
-        return [.. _latest.Values.Where(entry => entry.HeardAt >= oldest).Select(entry => entry.Rates).OrderBy(rates => rates.Node, StringComparer.Ordinal)];
+        var now = clock.GetUtcNow();
+        return
+        [
+            .. apiNodes.Distinct().Order(StringComparer.Ordinal).Select(node =>
+                _latest.TryGetValue(node, out var heard) && heard.HeardAt >= now - Staleness
+                    ? heard.Rates
+                    : new BuyRates(node, now.ToUnixTimeMilliseconds(), [], null)),
+        ];
     }
 }

@@ -5,6 +5,7 @@ using Spike.Actors;
 using Spike.Actors.Dashboard;
 using Spike.Actors.Inventory;
 using Spike.Actors.Orders;
+using Spike.Host.Hosting;
 using Spike.Host.Redis;
 
 namespace Spike.Api.Endpoints;
@@ -69,7 +70,7 @@ public static class DashboardApi
             do
             {
                 var read = await sales.GetAsync(readSales, clock.GetUtcNow()).WaitAsync(cancellationToken);
-                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), read.Sales, read.More, read.Error, Members(cluster.State), Rates(rates));
+                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), read.Sales, read.More, read.Error, Members(cluster.State), Rates(rates, cluster.State));
                 await response.WriteAsync("data: " + JsonSerializer.Serialize(update, ApiJsonContext.Default.DashboardEvent) + "\n\n", cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
             }
@@ -133,9 +134,9 @@ public static class DashboardApi
             JsonNamingPolicy.SnakeCaseLower.ConvertName(member.Status.ToString()), !state.Unreachable.Contains(member))),
     ];
 
-    private static NodeRatesResponse[] Rates(ClusterBuyRates rates) =>
+    private static NodeRatesResponse[] Rates(ClusterBuyRates rates, ClusterEvent.CurrentClusterState state) =>
     [
-        .. rates.Current().Select(node => new NodeRatesResponse(
+        .. rates.Current(state.Members.Where(member => member.HasRole(NodeOptions.ApiRole)).Select(member => member.Address.ToString())).Select(node => new NodeRatesResponse(
             node.Node, DateTimeOffset.FromUnixTimeMilliseconds(node.AtUnixMs),
             node.Outcomes.ToDictionary(outcome => SpikeMetrics.StatusName(outcome.Status), outcome => outcome.PerSecond), node.P99Ms)),
     ];

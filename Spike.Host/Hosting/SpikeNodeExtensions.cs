@@ -266,7 +266,7 @@ public static class SpikeNodeExtensions
             akka.WithActors((system, registry) =>
             {
                 var mediator = DistributedPubSub.Get(system).Mediator;
-                system.ActorOf(BuyRatesActor.Props(tally, rates, mediator, Cluster.Get(system).SelfAddress.ToString(), clock), "buy-rates");
+                system.ActorOf(BuyRatesActor.Props(tally, rates, mediator, Cluster.Get(system).SelfAddress.ToString(), clock, BuyRatesActor.Interval), "buy-rates");
                 var inventory = registry.Get<InventoryRegion>();
                 var manager = system.ActorOf(StockManagerActor.Props(inventory, store, stockSettings, board), "stock");
                 registry.Register<StockManager>(manager);

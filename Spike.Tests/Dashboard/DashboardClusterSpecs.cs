@@ -28,6 +28,8 @@ public sealed class DashboardClusterSpecs(ObservedClusterFixture observed, Dashb
         var page = await browser.OpenAsync(new Uri(Cluster.ApiNodes[0].Url));
         var card = DashboardBrowser.SaleCard(page, sale);
         await DashboardBrowser.ExpectSameNumbersAsync(card, await Admin.ReadSaleAsync(admin, sale));
+        // every API node has its row, quiet ones too (a quiet node publishes no rates)
+        await Assertions.Expect(page.Locator("#nodes tr[data-node]")).ToHaveCountAsync(Cluster.ApiNodes.Count, MembershipCount);
 
         // act: 40 buyers through nginx, which spreads them over both API nodes
         var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
