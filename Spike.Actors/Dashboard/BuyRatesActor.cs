@@ -6,8 +6,8 @@ namespace Spike.Actors.Dashboard;
 /// <summary>
 /// Every second this node answers buys, publishes its <see cref="BuyTally"/> as <see cref="BuyRates"/> on the cluster
 /// topic, and once more when it stops; records what every node (itself included) publishes there in
-/// <see cref="ClusterBuyRates"/>. A quiet node publishes nothing: each publication is a remote message to every
-/// other API node, which on an idle cluster cost more than its heartbeats.
+/// <see cref="ClusterBuyRates"/>. A quiet node publishes nothing: every publication is a remote message to each
+/// other API node, which an idle cluster would otherwise pay every second to say nothing.
 /// </summary>
 public sealed class BuyRatesActor : ReceiveActor, IWithTimers
 {

@@ -136,8 +136,11 @@ public static class DashboardApi
 
     private static NodeRatesResponse[] Rates(ClusterBuyRates rates, ClusterEvent.CurrentClusterState state) =>
     [
-        .. rates.Current(state.Members.Where(member => member.HasRole(NodeOptions.ApiRole)).Select(member => member.Address.ToString())).Select(node => new NodeRatesResponse(
+        .. rates.Current(ApiMembers(state)).Select(node => new NodeRatesResponse(
             node.Node, DateTimeOffset.FromUnixTimeMilliseconds(node.AtUnixMs),
             node.Outcomes.ToDictionary(outcome => SpikeMetrics.StatusName(outcome.Status), outcome => outcome.PerSecond), node.P99Ms)),
     ];
+
+    private static IEnumerable<string> ApiMembers(ClusterEvent.CurrentClusterState state) =>
+        state.Members.Where(member => member.HasRole(NodeOptions.ApiRole)).Select(member => member.Address.ToString());
 }
