@@ -53,6 +53,13 @@ public sealed record BenchSettings
     /// <summary>The cluster bench's idle window: every node's CPU with no client, seconds.</summary>
     public int IdleSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// How long after the bench (its sales removed) the idle window that is checked starts, seconds. The bench leaves
+    /// work behind: its last orders passivate, and the nodes' heaps have grown by hundreds of megabytes. A first
+    /// window right after it is reported beside the settled one.
+    /// </summary>
+    public int IdleSettleSeconds { get; init; } = 120;
+
     /// <summary>The API node the cluster bench drives directly; null: the first API port.</summary>
     public int? DirectPort { get; init; }
 
@@ -80,6 +87,7 @@ public sealed record BenchSettings
             OverloadFactor = LocalSettings.Number("SPIKE_BENCH_OVERLOAD_FACTOR") ?? defaults.OverloadFactor,
             ProbeRate = LocalSettings.Number("SPIKE_BENCH_PROBE_RATE") ?? defaults.ProbeRate,
             IdleSeconds = LocalSettings.Number("SPIKE_BENCH_IDLE_SECONDS") ?? defaults.IdleSeconds,
+            IdleSettleSeconds = LocalSettings.Number("SPIKE_BENCH_IDLE_SETTLE_SECONDS") ?? defaults.IdleSettleSeconds,
             DirectPort = LocalSettings.Number("SPIKE_BENCH_DIRECT_PORT"),
         };
     }

@@ -20,6 +20,10 @@ internal static class IdleCost
         return [.. nodes.Select((node, i) => (node, (ProcessTicks.Of(node.Pid) - before[i]) / ProcessTicks.PerSecond / seconds * 100))];
     }
 
+    /// <summary>The busiest node's share in percent; null without nodes.</summary>
+    public static double? Busiest(IReadOnlyList<(RunProcess Node, double Percent)> costs) =>
+        costs.Count == 0 ? null : costs.Max(c => c.Percent);
+
     /// <summary>"inventory-1 0.95, api-3001 1.10, …" (percent of a core).</summary>
     public static string Describe(IReadOnlyList<(RunProcess Node, double Percent)> costs) =>
         string.Join(", ", costs.Select(c => $"{c.Node.Name} {c.Percent.ToString("0.00", CultureInfo.InvariantCulture)}"));
