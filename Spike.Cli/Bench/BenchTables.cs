@@ -87,7 +87,7 @@ public static class BenchChecks
     }
 
     /// <summary>The CPU of the server processes (every group but wrk, interrupts and the rest) during a run, in ms per 200 answer.</summary>
-    public static double? CpuMillisecondsPerTicket(WrkRun run)
+    public static double? CpuMillisecondsPerAnswer(WrkRun run)
     {
         var reserved = Status(run, 200);
         var cores = run.Cpu.Where(c => c.Group is not (CpuLine.Wrk or CpuLine.Interrupts or CpuLine.Other)).Sum(c => c.Cores);

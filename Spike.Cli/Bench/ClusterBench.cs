@@ -204,14 +204,16 @@ internal sealed class ClusterBench(BenchSession session)
                 : Checks.Row("(n)/(g): Spike vs the Go anchor", Fixed(ng, 2), ">= 1.2", TimingVerdict([n, g], ng >= 1.2)),
             Checks.Row("(n)/(p): success path vs /ping, through nginx", Fixed(np, 2), ">= 0.7", TimingVerdict([n, p], np >= 0.7)),
             Checks.Row("p99 latency (n)", $"{Fixed(n.P99Ms ?? 0, 3)} ms", "<= 50 ms", TimingVerdict([n], n.P99Ms <= 50)),
-            Checks.Row("CPU ms per reserved ticket (n), server processes", Fixed(CpuMillisecondsPerTicket(n), 3), "info", "-"),
+            Checks.Row("CPU ms per reserved ticket (n), server processes", Fixed(CpuMillisecondsPerAnswer(n), 3), "info", "-"),
         ]);
         if (g is not null)
         {
-            table.Add(Checks.Row("CPU ms per ticket (g), Go servers + nginx + Redis", Fixed(CpuMillisecondsPerTicket(g), 3), "info", "-"));
+            table.Add(Checks.Row("CPU ms per ticket (g), Go servers + nginx + Redis", Fixed(CpuMillisecondsPerAnswer(g), 3), "info", "-"));
         }
         table.AddRange(
         [
+            Checks.Row("CPU ms per reserved ticket (d), server processes", Fixed(CpuMillisecondsPerAnswer(d), 3), "info", "-"),
+            Checks.Row("CPU ms per /ping answer (p), server processes", Fixed(CpuMillisecondsPerAnswer(p), 3), "info", "-"),
             Checks.Row($"(n)/(d): {apiNodes} nodes behind nginx vs one node", Fixed(Ratio(n.RequestsPerSecond, d.RequestsPerSecond), 2), "info", "-"),
             Checks.Row("Redis reserve calls per reserved ticket (n)", $"{Fixed(callsPerN, 4)} ({viewN.ReserveCalls} / {viewN.Held})", "<= 0.2", Verdict(callsPerN <= 0.2)),
             Checks.Row("Redis commands per ticket (n), with orders'", Fixed(PerTicket(all1 - all0, viewN.Held), 4), "info", "-"),

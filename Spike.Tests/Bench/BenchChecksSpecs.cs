@@ -89,7 +89,7 @@ public sealed class BenchChecksSpecs
     {
         var run = WrkRun.Read(BenchSamples.PathOf(BenchSamples.BuyTrack));
 
-        var milliseconds = BenchChecks.CpuMillisecondsPerTicket(run);
+        var milliseconds = BenchChecks.CpuMillisecondsPerAnswer(run);
 
         // (0.65 + 0.25 + 0.24 + 0.22) cores x 3.014 s / 20942 answers 200
         Assert.Equal("0.196", BenchChecks.Fixed(milliseconds, 3));
