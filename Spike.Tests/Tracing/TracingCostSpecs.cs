@@ -74,10 +74,10 @@ public sealed class TracingCostSpecs(RedisServerFixture redis)
         using var answered = await node.Client.SendAsync(withParent);
 
         // assert: the sampled buy's spans come after any of the first buy's would have (the same actors ran them in
-        // order), and they are all there is
+        // order), and they are all there is. The request's own span ends after its answer was sent, so the client can
+        // read the answer before every span is exported.
         Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
-        await Poll.UntilAsync(() => Task.FromResult(spans.Of(sampled).Any(s => s.OperationName == SpikeTracing.RedisReserveName)
-            && spans.Of(sampled).Any(s => s.OperationName == SpikeTracing.InventoryBatchName)), TimeSpan.FromSeconds(15), "the sampled buy's spans were not exported");
+        await Poll.UntilAsync(() => Task.FromResult(spans.Of(sampled).Count >= 5), TimeSpan.FromSeconds(15), "the sampled buy's five spans were not exported");
         Assert.All(spans.Snapshot(), s => Assert.Equal(sampled, s.TraceId));
         Assert.Equal(5, spans.Of(sampled).Count);
         // Tracing on, even at ratio 0, ASP.NET Core starts an (unrecorded) Activity per request to propagate the decision.
