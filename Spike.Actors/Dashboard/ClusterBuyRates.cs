@@ -18,14 +18,19 @@ public sealed class ClusterBuyRates(TimeProvider clock)
     /// <summary>
     /// A row per node of <paramref name="apiNodes"/> (cluster addresses), in address order: its rates heard within
     /// <see cref="Staleness"/>, else no answers. A node publishes only while it answers buys and once when it stops,
-    /// so a node not heard from is a quiet one.
+    /// so a node not heard from is a quiet one. The rates of nodes no longer among them are forgotten.
     /// </summary>
     public IReadOnlyList<BuyRates> Current(IEnumerable<string> apiNodes)
     {
         var now = clock.GetUtcNow();
+        var members = apiNodes.ToHashSet(StringComparer.Ordinal);
+        foreach (var departed in _latest.Keys.Where(node => !members.Contains(node)))
+        {
+            _latest.TryRemove(departed, out _);
+        }
         return
         [
-            .. apiNodes.Distinct().Order(StringComparer.Ordinal).Select(node =>
+            .. members.Order(StringComparer.Ordinal).Select(node =>
                 _latest.TryGetValue(node, out var heard) && heard.HeardAt >= now - Staleness
                     ? heard.Rates
                     : new BuyRates(node, now.ToUnixTimeMilliseconds(), [], null)),

@@ -51,4 +51,19 @@ public sealed class ClusterBuyRatesSpecs
 
         Assert.Equal([Quiet], rates.Current([Quiet]).Select(node => node.Node));
     }
+
+    [Fact]
+    public void Should_forget_a_departed_nodes_rates_when_its_address_joins_again()
+    {
+        // arrange: rates heard from a node, which then left the cluster
+        var rates = new ClusterBuyRates(new ShiftedClock());
+        rates.Record(new BuyRates(Busy, 1, [new OutcomeRate(ReserveStatus.Reserved, 40)], 1.024));
+        rates.Current([Quiet]);
+
+        // act: a new node at the same address, not heard from yet
+        var current = rates.Current([Busy, Quiet]);
+
+        // assert
+        Assert.Empty(current.Single(node => node.Node == Busy).Outcomes);
+    }
 }
