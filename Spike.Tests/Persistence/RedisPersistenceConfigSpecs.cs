@@ -27,6 +27,14 @@ public sealed class RedisPersistenceConfigSpecs
     }
 
     [Fact]
+    public void Should_turn_akkas_replay_filter_off_for_the_journal_when_the_default_config_is_loaded()
+    {
+        var journal = RedisPersistence.DefaultJournalConfig();
+
+        Assert.Equal("off", journal.GetString("replay-filter.mode"));
+    }
+
+    [Fact]
     public void Should_make_neither_plugin_the_default_when_only_the_default_config_is_loaded()
     {
         var config = RedisPersistence.DefaultConfig();

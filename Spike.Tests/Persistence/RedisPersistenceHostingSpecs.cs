@@ -30,6 +30,7 @@ public sealed class RedisPersistenceHostingSpecs(RedisServerFixture redis)
         Assert.Equal(typeof(RedisSnapshotStore).FullName + ", Spike.Persistence.Redis", config.GetString("akka.persistence.snapshot-store.redis.class"));
         Assert.Equal(_keyPrefix, config.GetString("akka.persistence.journal.redis.key-prefix"));
         Assert.Equal(redis.ConnectionString, config.GetString("akka.persistence.snapshot-store.redis.configuration-string"));
+        Assert.Equal("off", config.GetString("akka.persistence.journal.redis.replay-filter.mode"));
         var pid = "hosted-" + Guid.NewGuid().ToString("N");
         PersistAndRecover(system, pid);
         Assert.Equal(2, await redis.Database.SortedSetLengthAsync(PersistenceKeys.Events(_keyPrefix, pid)));
