@@ -43,6 +43,9 @@ public sealed class OrderActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
+    /// <summary>An order never saves a snapshot, so recovery skips the snapshot store: one Redis call less per recovery.</summary>
+    public override Recovery Recovery { get; } = new(SnapshotSelectionCriteria.None);
+
     public OrderActor(string orderId, IOrderStore store, IActorRef inventory, OrderSettings settings)
     {
         _orderId = orderId;

@@ -51,4 +51,23 @@ public sealed class OrderActorRedisJournalSpecs(RedisServerFixture redis, ITestO
         Assert.Equal(1, (long)await redis.Database.HashGetAsync(SaleKeys.Meta(sale), SaleKeys.AvailableField));
         Assert.Equal(2, await redis.Database.SortedSetLengthAsync($"{SaleKeys.Prefix}journal:{{{OrderActor.PersistenceIdPrefix}{orderId}}}:events"));
     }
+
+    [Fact]
+    public async Task Should_recover_without_reading_snapshots_when_its_snapshot_key_holds_an_unreadable_entry()
+    {
+        // arrange: an order, and under its snapshot key an entry no snapshot store can read
+        var inventory = new RedisInventoryStore(redis.Connection);
+        var orders = new RedisOrderStore(redis.Connection);
+        var sale = "nosnap-" + Guid.NewGuid().ToString("N")[..12];
+        await inventory.ConfigureSaleAsync(sale, new SaleSettings(1, 1, PaymentWindowSeconds: 300));
+        var orderId = (await inventory.ReserveAsync(sale, [new ReserveItem("r", "u", 1)])).Outcomes[0].OrderId!;
+        await redis.Database.SortedSetAddAsync(PersistenceKeys.Snapshots(SaleKeys.Prefix, OrderActor.PersistenceIdPrefix + orderId), "not a snapshot", 1);
+
+        // act
+        var order = Sys.ActorOf(OrderActor.Props(orderId, orders, CreateTestProbe().Ref, OrderSettings.Default));
+        order.Tell(new GetOrder(orderId), TestActor);
+
+        // assert
+        Assert.Equal(OrderState.Reserved, ExpectMsg<OrderReply>(TimeSpan.FromSeconds(15)).Order!.State);
+    }
 }
