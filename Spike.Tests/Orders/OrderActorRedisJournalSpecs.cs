@@ -30,11 +30,8 @@ public sealed class OrderActorRedisJournalSpecs(RedisServerFixture redis, ITestO
     [Fact]
     public async Task Should_expire_on_time_and_give_the_tickets_back_when_a_recovered_actor_was_never_touched_again()
     {
-        var inventory = new RedisInventoryStore(redis.Connection);
+        var (sale, orderId) = await ReserveTheOnlyTicketAsync(paymentWindowSeconds: 5);
         var orders = new RedisOrderStore(redis.Connection);
-        var sale = "journal-" + Guid.NewGuid().ToString("N")[..12];
-        await inventory.ConfigureSaleAsync(sale, new SaleSettings(1, 1, PaymentWindowSeconds: 5));
-        var orderId = (await inventory.ReserveAsync(sale, [new ReserveItem("r", "u", 1)])).Outcomes[0].OrderId!;
         var inventoryActor = CreateTestProbe();
         var first = Sys.ActorOf(OrderActor.Props(orderId, orders, inventoryActor.Ref, OrderSettings.Default));
         first.Tell(new GetOrder(orderId), TestActor);
@@ -56,11 +53,8 @@ public sealed class OrderActorRedisJournalSpecs(RedisServerFixture redis, ITestO
     public async Task Should_recover_without_reading_snapshots_when_its_snapshot_key_holds_an_unreadable_entry()
     {
         // arrange: an order, and under its snapshot key an entry no snapshot store can read
-        var inventory = new RedisInventoryStore(redis.Connection);
+        var (_, orderId) = await ReserveTheOnlyTicketAsync(paymentWindowSeconds: 300);
         var orders = new RedisOrderStore(redis.Connection);
-        var sale = "nosnap-" + Guid.NewGuid().ToString("N")[..12];
-        await inventory.ConfigureSaleAsync(sale, new SaleSettings(1, 1, PaymentWindowSeconds: 300));
-        var orderId = (await inventory.ReserveAsync(sale, [new ReserveItem("r", "u", 1)])).Outcomes[0].OrderId!;
         await redis.Database.SortedSetAddAsync(PersistenceKeys.Snapshots(SaleKeys.Prefix, OrderActor.PersistenceIdPrefix + orderId), "not a snapshot", 1);
 
         // act
@@ -69,5 +63,15 @@ public sealed class OrderActorRedisJournalSpecs(RedisServerFixture redis, ITestO
 
         // assert
         Assert.Equal(OrderState.Reserved, ExpectMsg<OrderReply>(TimeSpan.FromSeconds(15)).Order!.State);
+    }
+
+    /// <summary>A new sale of one ticket, reserved: its id and the order id of the reservation.</summary>
+    private async Task<(string Sale, string OrderId)> ReserveTheOnlyTicketAsync(int paymentWindowSeconds)
+    {
+        var inventory = new RedisInventoryStore(redis.Connection);
+        var sale = "journal-" + Guid.NewGuid().ToString("N")[..12];
+        await inventory.ConfigureSaleAsync(sale, new SaleSettings(1, 1, PaymentWindowSeconds: paymentWindowSeconds));
+        var reserved = await inventory.ReserveAsync(sale, [new ReserveItem("r", "u", 1)]);
+        return (sale, reserved.Outcomes[0].OrderId!);
     }
 }
