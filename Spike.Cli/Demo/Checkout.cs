@@ -19,12 +19,14 @@ public sealed record CheckoutResult(int Orders, int LeftToExpire, IReadOnlyDicti
 /// <summary>
 /// What buyers do after a sale. Of the reserved answers (in their order), the first <paramref name="payShare"/> pays, the
 /// next <paramref name="cancelShare"/> cancels, and the rest do nothing (their orders expire). Each call is retried with
-/// backoff while the answer is 429/502/503/504 or the connection fails (paying and cancelling are idempotent).
+/// backoff while the answer is 429/502/503/504 or the connection fails (paying and cancelling are idempotent), until no
+/// call of the checkout has had a final answer for <paramref name="giveUpAfter"/> (default a minute): buyers wait out a
+/// node's failover, and a cluster that is gone ends the checkout in that time, not in that time per buyer.
 /// </summary>
-public sealed class Checkout(Uri url, double payShare, double cancelShare)
+public sealed class Checkout(Uri url, double payShare, double cancelShare, TimeSpan? giveUpAfter = null)
 {
     private const int Concurrency = 32;
-    private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(60);
+    private readonly TimeSpan _giveUpAfter = giveUpAfter ?? TimeSpan.FromSeconds(60);
 
     /// <summary>Why the shares cannot be used; null when they can.</summary>
     public static string? SharesProblem(double payShare, double cancelShare) =>
@@ -38,13 +40,14 @@ public sealed class Checkout(Uri url, double payShare, double cancelShare)
         var cancelling = Math.Min(orders.Count - paying, (int)Math.Round(orders.Count * cancelShare));
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency, UseProxy = false }) { BaseAddress = url };
         using var gate = new SemaphoreSlim(Concurrency);
+        var progress = new Progress(_giveUpAfter);
         var outcomes = await Task.WhenAll(orders.Take(paying + cancelling).Select(async (order, i) =>
         {
             await gate.WaitAsync(cancellationToken);
             try
             {
                 var action = i < paying ? "pay" : "cancel";
-                return $"{action}_{await SendAsync(http, action, order, cancellationToken)}";
+                return $"{action}_{await SendAsync(http, action, order, progress, cancellationToken)}";
             }
             finally
             {
@@ -56,11 +59,10 @@ public sealed class Checkout(Uri url, double payShare, double cancelShare)
     }
 
     /// <summary>The final answer's status (<c>paid</c>, <c>cancelled</c>, <c>already_expired</c>, ...), or <c>gave_up</c>.</summary>
-    private static async Task<string> SendAsync(HttpClient http, string action, ReservedAnswer order, CancellationToken cancellationToken)
+    private static async Task<string> SendAsync(HttpClient http, string action, ReservedAnswer order, Progress progress, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + GiveUpAfter;
         var backoff = TimeSpan.FromMilliseconds(50);
-        while (DateTime.UtcNow < deadline)
+        while (!progress.Stalled)
         {
             try
             {
@@ -69,6 +71,7 @@ public sealed class Checkout(Uri url, double payShare, double cancelShare)
                     or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
                 {
                     var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+                    progress.Answered();
                     var key = response.IsSuccessStatusCode ? "state" : "status";
                     return body.TryGetProperty(key, out var value) ? value.GetString() ?? "unknown" : $"http_{(int)response.StatusCode}";
                 }
@@ -81,5 +84,15 @@ public sealed class Checkout(Uri url, double payShare, double cancelShare)
             backoff = TimeSpan.FromMilliseconds(Math.Min(1000, backoff.TotalMilliseconds * 2));
         }
         return "gave_up";
+    }
+
+    /// <summary>When a call of the checkout last had a final answer.</summary>
+    private sealed class Progress(TimeSpan giveUpAfter)
+    {
+        private long _lastAnswerMs = Environment.TickCount64;
+
+        public bool Stalled => Environment.TickCount64 - Volatile.Read(ref _lastAnswerMs) > giveUpAfter.TotalMilliseconds;
+
+        public void Answered() => Volatile.Write(ref _lastAnswerMs, Environment.TickCount64);
     }
 }
