@@ -70,7 +70,9 @@ public static class DashboardApi
             do
             {
                 var read = await sales.GetAsync(readSales, clock.GetUtcNow()).WaitAsync(cancellationToken);
-                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), read.Sales, read.More, read.Error, Members(cluster.State), Rates(rates, cluster.State));
+                // one view of the membership for both the members and the rows of rates
+                var state = cluster.State;
+                var update = new DashboardEvent(clock.GetUtcNow(), cluster.SelfAddress.ToString(), read.Sales, read.More, read.Error, Members(state), Rates(rates, state));
                 await response.WriteAsync("data: " + JsonSerializer.Serialize(update, ApiJsonContext.Default.DashboardEvent) + "\n\n", cancellationToken);
                 await response.Body.FlushAsync(cancellationToken);
             }

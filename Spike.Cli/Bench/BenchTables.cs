@@ -89,9 +89,9 @@ public static class BenchChecks
     /// <summary>The CPU of the server processes (every group but wrk, interrupts and the rest) during a run, in ms per 200 answer.</summary>
     public static double? CpuMillisecondsPerAnswer(WrkRun run)
     {
-        var reserved = Status(run, 200);
+        var answered = Status(run, 200);
         var cores = run.Cpu.Where(c => c.Group is not (CpuLine.Wrk or CpuLine.Interrupts or CpuLine.Other)).Sum(c => c.Cores);
-        return reserved > 0 ? cores * (run.Seconds ?? 0) * 1000 / reserved : null;
+        return answered > 0 ? cores * (run.Seconds ?? 0) * 1000 / answered : null;
     }
 
     /// <summary>A NOTE line for each disturbed run, naming it by its label.</summary>
