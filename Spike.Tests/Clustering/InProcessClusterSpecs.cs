@@ -132,7 +132,7 @@ public sealed class InProcessClusterSpecs(RedisServerFixture redis) : IAsyncLife
         var other = nodes[..2].Single(n => n != host);
 
         // Redis stalls, so the batch is in flight on the entity's node when that node is downed.
-        var stall = await redis.StallAsync(1.5);
+        var stall = redis.Database.ExecuteAsync("DEBUG", "SLEEP", "1.5");
         var first = BuyAsync(api, sale, "buyer", requestId: "once");
         await DownAsync(other, host);
         await stall;

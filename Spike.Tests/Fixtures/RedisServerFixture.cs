@@ -57,28 +57,6 @@ public sealed class RedisServerFixture : IAsyncLifetime, IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>
-    /// Makes the server sleep for <paramref name="seconds"/> (<c>DEBUG SLEEP</c>) and returns once it sleeps: a PING on a
-    /// connection of its own has gone unanswered for 250 ms. Sending the command does not say when the server gets to
-    /// it, so a call made right after could run before the sleep on a loaded machine. The task returned ends with the
-    /// sleep (or fails first, when the fixture's connection times out on it).
-    /// </summary>
-    public async Task<Task> StallAsync(double seconds)
-    {
-        var probe = await ConnectionMultiplexer.ConnectAsync(ConnectionString);
-        var sleep = Database.ExecuteAsync("DEBUG", "SLEEP", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        _ = sleep.ContinueWith(_ => probe.Dispose(), TaskScheduler.Default);
-        while (!sleep.IsCompleted)
-        {
-            var ping = probe.GetDatabase().PingAsync();
-            if (await Task.WhenAny(ping, Task.Delay(250)) != ping)
-            {
-                break;
-            }
-        }
-        return sleep;
-    }
-
     public async Task InitializeAsync()
     {
         await StartAsync();

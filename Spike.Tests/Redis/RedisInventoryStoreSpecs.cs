@@ -274,7 +274,7 @@ public sealed class RedisInventoryStoreSpecs
     {
         var sale = await CreateSaleAsync(stock: 5);
         var item = new ReserveItem("r1", "alice", 1);
-        var sleep = await _redis.StallAsync(4);
+        var sleep = Db.ExecuteAsync("DEBUG", "SLEEP", "4");
 
         var timedOut = await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.ReserveAsync(sale, [item]));
         await IgnoreFailureAsync(sleep);
@@ -674,7 +674,7 @@ public sealed class RedisInventoryStoreSpecs
     public async Task Should_add_once_when_an_addition_that_timed_out_is_retried_with_its_operation_id()
     {
         var sale = await CreateSaleAsync(stock: 1);
-        var sleep = await _redis.StallAsync(3);
+        var sleep = Db.ExecuteAsync("DEBUG", "SLEEP", "3");
 
         var timedOut = await Assert.ThrowsAsync<InventoryUnavailableException>(() => _store.AddStockAsync(sale, 5, "op-1"));
         await IgnoreFailureAsync(sleep);

@@ -63,7 +63,7 @@ public sealed class BuyTracingSpecs(RedisServerFixture redis, TracedCluster clus
         {
             Assert.Equal(HttpStatusCode.OK, warmup.StatusCode);
         }
-        var stall = await redis.StallAsync(2);
+        var stall = redis.Database.ExecuteAsync("DEBUG", "SLEEP", "2");
 
         // act
         var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => api.Client.GetAsync($"/buy/ticket?sale={sale}&user=b{i}")));
