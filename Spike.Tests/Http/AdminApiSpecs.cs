@@ -201,7 +201,9 @@ public sealed class AdminApiSpecs(SpikeAppFixture app)
     public async Task Should_answer_503_naming_the_operation_id_and_add_once_when_an_addition_times_out_and_is_retried()
     {
         var sale = await app.CreateSaleAsync(stock: 3);
-        var stall = app.Redis.Database.ExecuteAsync("DEBUG", "SLEEP", "3"); // the script runs after the node gave up on it
+        // The script runs after the node gave up on it. 5 s: the node's client checks its 2 s timeout about once a second,
+        // so it may give up only after 3 s; a 3 s sleep could end first and let the addition answer 200.
+        var stall = app.Redis.Database.ExecuteAsync("DEBUG", "SLEEP", "5");
 
         using var timedOut = await _client.SendAsync(Admin.Request(HttpMethod.Post, $"/admin/sales/{sale}/stock", new { add = 2, operationId = "restock-1" }));
         // The stall is over (the fixture's own client may or may not time out on it first, depending on
